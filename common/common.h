@@ -24,51 +24,52 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- macros */
 
-#define _cleanup_(f)       __attribute__((cleanup(f)))
-#define _unused_           __attribute__((unused))
-#define _printf_(a, b)     __attribute__((format(printf, a, b)))
-#define _noreturn_         __attribute__((noreturn))
-#define _warn_unused_      __attribute__((warn_unused_result))
-#define _likely_(x)        (__builtin_expect(!!(x), 1))
-#define _unlikely_(x)      (__builtin_expect(!!(x), 0))
-#define _sentinel_         __attribute__((sentinel))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _noreturn_     __attribute__((noreturn))
+#define _warn_unused_  __attribute__((warn_unused_result))
+#define _likely_(x)    (__builtin_expect(!!(x), 1))
+#define _unlikely_(x)  (__builtin_expect(!!(x), 0))
+#define _sentinel_     __attribute__((sentinel))
 
-#define ELEMENTSOF(x)      (sizeof(x) / sizeof((x)[0]))
-#define STRLEN(x)          (sizeof("" x "") - 1)
-#define MIN(a, b)          ((a) < (b) ? (a) : (b))
-#define MAX(a, b)          ((a) > (b) ? (a) : (b))
-#define ALIGN_TO(l, a)     (((l) + (a) - 1) & ~((a) - 1))
+#define ELEMENTSOF(x)  (sizeof(x) / sizeof((x)[0]))
+#define STRLEN(x)      (sizeof("" x "") - 1)
+#define MIN(a, b)      ((a) < (b) ? (a) : (b))
+#define MAX(a, b)      ((a) > (b) ? (a) : (b))
+#define ALIGN_TO(l, a) (((l) + (a)-1) & ~((a)-1))
 
-#define streq(a, b)        (strcmp((a), (b)) == 0)
-#define strneq(a, b, n)    (strncmp((a), (b), (n)) == 0)
-#define streq_ptr(a, b)    ((a) == (b) || ((a) && (b) && streq((a), (b))))
-#define isempty(s)         (!(s) || (s)[0] == '\0')
-#define strempty(s)        ((s) ?: "")
-#define strna(s)           ((s) ?: "n/a")
-#define yes_no(b)          ((b) ? "yes" : "no")
-#define true_false(b)      ((b) ? "true" : "false")
+#define streq(a, b)     (strcmp((a), (b)) == 0)
+#define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
+#define streq_ptr(a, b) ((a) == (b) || ((a) && (b) && streq((a), (b))))
+#define isempty(s)      (!(s) || (s)[0] == '\0')
+#define strempty(s)     ((s) ?: "")
+#define strna(s)        ((s) ?: "n/a")
+#define yes_no(b)       ((b) ? "yes" : "no")
+#define true_false(b)   ((b) ? "true" : "false")
 
 /* Hands ownership on: returns the value and resets the variable so its cleanup does nothing. */
-#define TAKE_GENERIC(var, type, nullvalue)                                                         \
-        ({                                                                                         \
-                type *_pvar_ = &(var);                                                             \
-                type _var_ = *_pvar_;                                                              \
-                type _nullvalue_ = nullvalue;                                                      \
-                *_pvar_ = _nullvalue_;                                                             \
-                _var_;                                                                             \
+#define TAKE_GENERIC(var, type, nullvalue)    \
+        ({                                    \
+                type *_pvar_ = &(var);        \
+                type _var_ = *_pvar_;         \
+                type _nullvalue_ = nullvalue; \
+                *_pvar_ = _nullvalue_;        \
+                _var_;                        \
         })
-#define TAKE_PTR(ptr)      TAKE_GENERIC(ptr, typeof(ptr), NULL)
-#define TAKE_FD(fd)        TAKE_GENERIC(fd, int, -EBADF)
+#define TAKE_PTR(ptr) TAKE_GENERIC(ptr, typeof(ptr), NULL)
+#define TAKE_FD(fd)   TAKE_GENERIC(fd, int, -EBADF)
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
-        static inline void func##p(type *p)                                                        \
-        {                                                                                          \
-                if (*p)                                                                            \
-                        func(*p);                                                                  \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p)     \
+        {                                       \
+                if (*p)                         \
+                        func(*p);               \
         }
 
 static inline void freep(void *p)
@@ -112,7 +113,8 @@ static inline int negative_errno(void)
 }
 
 /* Array of structs with a count, for FOREACH_ARRAY(i, array, n). */
-#define FOREACH_ARRAY(i, array, num) for (typeof(array[0]) *i = (array), *_end_ = i + (num); i && i < _end_; i++)
+#define FOREACH_ARRAY(i, array, num) \
+        for (typeof(array[0]) *i = (array), *_end_ = i + (num); i && i < _end_; i++)
 
 /* ---------------------------------------------------------------- Error with a message chain */
 
@@ -127,7 +129,7 @@ typedef struct Error {
         char *message; /* NULL if unset */
 } Error;
 
-#define ERROR_INIT ((Error){ 0, NULL })
+#define ERROR_INIT ((Error){0, NULL})
 
 /* Replaces any message with "FMT: strerror(r)" (only "FMT" when r == 0). Returns r. */
 int error_set(Error *e, int r, const char *fmt, ...) _printf_(3, 4);
@@ -228,14 +230,14 @@ int parse_mode(const char *s, mode_t *ret);
 /* systemd booleans: 1/yes/y/true/t/on and 0/no/n/false/f/off, case-insensitive. -EINVAL otherwise. */
 int parse_boolean(const char *s);
 
-#define USEC_INFINITY ((uint64_t)UINT64_MAX)
-#define NSEC_PER_SEC  ((uint64_t)1000000000ULL)
-#define USEC_PER_SEC  ((uint64_t)1000000ULL)
-#define USEC_PER_MSEC ((uint64_t)1000ULL)
-#define NSEC_PER_USEC ((uint64_t)1000ULL)
+#define USEC_INFINITY   ((uint64_t)UINT64_MAX)
+#define NSEC_PER_SEC    ((uint64_t)1000000000ULL)
+#define USEC_PER_SEC    ((uint64_t)1000000ULL)
+#define USEC_PER_MSEC   ((uint64_t)1000ULL)
+#define NSEC_PER_USEC   ((uint64_t)1000ULL)
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
-#define USEC_PER_HOUR (60 * USEC_PER_MINUTE)
-#define USEC_PER_DAY  (24 * USEC_PER_HOUR)
+#define USEC_PER_HOUR   (60 * USEC_PER_MINUTE)
+#define USEC_PER_DAY    (24 * USEC_PER_HOUR)
 
 /*
  * systemd time spans (systemd.time(7)): "50" (seconds unless default_unit_usec says otherwise),

@@ -30,12 +30,9 @@ static void help(void)
 int main(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
-                { "no-pager", no_argument, NULL, 'P' },
-                { "no-legend", no_argument, NULL, 'L' },
-                { "output", required_argument, NULL, 'o' },
-                {},
+                {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+                {"no-pager", no_argument, NULL, 'P'},     {"no-legend", no_argument, NULL, 'L'},
+                {"output", required_argument, NULL, 'o'}, {},
         };
         int c;
 

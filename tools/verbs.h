@@ -37,10 +37,10 @@ const Verb *verb_find(const char *name);
 /* All registered verbs sorted by name; *ret_n set to their count. */
 const Verb *const *verbs_all(size_t *ret_n);
 
-#define REGISTER_VERBS(table)                                                                      \
-        static void __attribute__((constructor)) register_verbs_##table(void)                      \
-        {                                                                                          \
-                verbs_register(table, sizeof(table) / sizeof((table)[0]));                         \
+#define REGISTER_VERBS(table)                                                 \
+        static void __attribute__((constructor)) register_verbs_##table(void) \
+        {                                                                     \
+                verbs_register(table, sizeof(table) / sizeof((table)[0]));    \
         }
 
 /* Standard exit statuses. */
