@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Seccomp against the real kernel: profiles are compiled with libseccomp, installed in a forked
+ * child, and the child checks what its syscalls return. TAP output. Root is not needed for the
+ * filter itself (the child sets no_new_privs), but the suite runs as root like the others.
+ */
+
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/netlink.h>
+
+#include "runtime/seccomp.h"
+
+static unsigned n_test, n_fail;
+
+static void ok(bool cond, const char *fmt, ...) _printf_(2, 3);
+static void ok(bool cond, const char *fmt, ...)
+{
+        va_list ap;
+
+        printf("%s %u - ", cond ? "ok" : "not ok", ++n_test);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n");
+        fflush(stdout);
+        if (!cond)
+                n_fail++;
+}
+
+static uint64_t default_caps(void)
+{
+        static const char *const names[] = {"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FOWNER",
+                                            "CAP_FSETID",  "CAP_KILL",         "CAP_NET_BIND_SERVICE",
+                                            "CAP_SETFCAP", "CAP_SETGID",       "CAP_SETPCAP",
+                                            "CAP_SETUID",  "CAP_SYS_CHROOT"};
+        uint64_t caps = 0;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                int c = capability_from_name(names[i]);
+                if (c >= 0)
+                        caps |= UINT64_C(1) << c;
+        }
+        return caps;
+}
+
+static json_object *parse_json(const char *s)
+{
+        json_object *o = json_tokener_parse(s);
+        if (!o) {
+                fprintf(stderr, "bad test JSON: %s\n", s);
+                exit(EXIT_FAILURE);
+        }
+        return o;
+}
+
+/* A syscall result in the child: the errno it failed with, 0 on success. */
+#define SC_ERRNO(call) ((call) < 0 ? errno : 0)
+
+/* Child check: on mismatch print and remember; the exit code is the number of failures. */
+static int child_failures;
+static void expect(const char *what, int got, int want)
+{
+        if (got != want) {
+                fprintf(stderr, "  child: %s: got errno %d (%s), want %d (%s)\n", what, got, strerror(got),
+                        want, strerror(want));
+                child_failures++;
+        }
+}
+
+typedef void (*ChildFn)(void);
+
+/* Forks, installs p (with no_new_privs) and runs fn; returns the wait status. */
+static int run_filtered(const SeccompProgram *p, ChildFn fn, int *ret_install_error)
+{
+        int pipefd[2];
+        pid_t pid;
+        int status = 0, install_error = 0;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int listener = -1, r;
+                struct rlimit nocore = {};
+                close(pipefd[0]);
+                (void)setrlimit(RLIMIT_CORE, &nocore); /* TRAP and KILL_PROCESS would dump core */
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        _exit(100);
+                r = seccomp_program_install(p, &listener);
+                (void)!write(pipefd[1], &r, sizeof(r));
+                if (r < 0)
+                        _exit(101);
+                if (listener >= 0)
+                        close(listener); /* NOTIFY rules then fail with ENOSYS */
+                fn();
+                _exit(child_failures > 100 ? 100 : child_failures);
+        }
+        close(pipefd[1]);
+        if (read(pipefd[0], &install_error, sizeof(install_error)) != sizeof(install_error))
+                install_error = -EIO;
+        close(pipefd[0]);
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        if (ret_install_error)
+                *ret_install_error = install_error;
+        return status;
+}
+
+static bool exited_ok(int status)
+{
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* ------------------------------------------------------------------ the containers-common profile */
+
+static void child_default_profile(void)
+{
+        /* allowed */
+        expect("getpid", SC_ERRNO(syscall(SYS_getpid)), 0);
+        expect("personality(0xffffffff) (EQ condition, allowed)", SC_ERRNO(personality(0xffffffff)), 0);
+        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        expect("socket(AF_NETLINK, NETLINK_ROUTE)", fd < 0 ? errno : 0, 0);
+        if (fd >= 0)
+                close(fd);
+        /* no CAP_SYS_ADMIN in the set: bpf is in the excludes-caps EPERM rule */
+        expect("bpf (EPERM rule, caps excluded)", SC_ERRNO(syscall(SYS_bpf, -1, NULL, 0)), EPERM);
+        expect("kexec_load (EPERM rule)", SC_ERRNO(syscall(SYS_kexec_load, 0, 0, NULL, 0)), EPERM);
+        /* not in the profile: defaultErrnoRet 38 */
+        expect("add_key (default action, ENOSYS)", SC_ERRNO(syscall(SYS_add_key, NULL, NULL, NULL, 0, 0)),
+               ENOSYS);
+        /* two conditions ANDed, errnoRet 22: socket(AF_NETLINK, *, NETLINK_AUDIT) */
+        expect("socket(AF_NETLINK, NETLINK_AUDIT) (errnoRet EINVAL)",
+               SC_ERRNO(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT)), EINVAL);
+        /* personality with a value the profile does not list: default action */
+        expect("personality(PER_BSD)", SC_ERRNO(personality(PER_BSD)), ENOSYS);
+}
+
+static void child_default_profile_sys_admin(void)
+{
+        /* with CAP_SYS_ADMIN in the set, bpf is allowed: the kernel answers EINVAL, not the filter */
+        expect("bpf(-1) with CAP_SYS_ADMIN", SC_ERRNO(syscall(SYS_bpf, -1, NULL, 0)), EINVAL);
+}
+
+static void test_default_profile(const char *cache_dir)
+{
+        _cleanup_(seccomp_config_freep) SeccompConfig *c = NULL, *c_admin = NULL;
+        _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL, *p_admin = NULL;
+        _cleanup_error_ Error err = ERROR_INIT;
+        json_object *oci = NULL;
+        SeccompProfileOptions opts = {.capabilities = default_caps()};
+        uint64_t t0, t1;
+        int r, status, ie = 0;
+
+        if (access(SECCOMP_DEFAULT_PROFILE_PATH, R_OK) < 0) {
+                printf("ok %u - # SKIP %s missing (Debian package golang-github-containers-common)\n",
+                       ++n_test, SECCOMP_DEFAULT_PROFILE_PATH);
+                return;
+        }
+
+        /* without the filter these do not fail the way the filter makes them (else the test proves nothing)
+         */
+        ok(SC_ERRNO(syscall(SYS_add_key, NULL, NULL, NULL, 0, 0)) != ENOSYS, "add_key is implemented here");
+        ok(SC_ERRNO(syscall(SYS_bpf, -1, NULL, 0)) == EINVAL, "bpf(-1) fails with EINVAL here");
+
+        t0 = now_usec(CLOCK_MONOTONIC);
+        r = seccomp_profile_load_docker(SECCOMP_DEFAULT_PROFILE_PATH, &opts, &oci, &err);
+        t1 = now_usec(CLOCK_MONOTONIC);
+        ok(r == 0, "load containers-common profile: %s", r < 0 ? error_message(&err) : "ok");
+        if (r < 0)
+                return;
+        printf("# profile load + convert: %" PRIu64 " us\n", t1 - t0);
+
+        r = seccomp_config_parse(oci, "linux.seccomp", &c, &err);
+        ok(r == 0, "converted profile parses as OCI linux.seccomp: %s", r < 0 ? error_message(&err) : "ok");
+        json_object_put(oci);
+        oci = NULL;
+        if (r < 0)
+                return;
+        ok(c->default_action == SECCOMP_ACTION_ERRNO && c->default_errno_ret == ENOSYS,
+           "defaultAction ERRNO, defaultErrnoRet 38");
+        ok(strv_contains(c->architectures, "SCMP_ARCH_X86_64") &&
+                   strv_contains(c->architectures, "SCMP_ARCH_X32"),
+           "architectures from archMap");
+
+        /* compile without cache, several times for a median-ish figure */
+        uint64_t best_compile = UINT64_MAX;
+        for (int i = 0; i < 3; i++) {
+                _cleanup_(seccomp_program_freep) SeccompProgram *q = NULL;
+                t0 = now_usec(CLOCK_MONOTONIC);
+                r = seccomp_prepare(c, NULL, &q, &err);
+                t1 = now_usec(CLOCK_MONOTONIC);
+                if (r < 0)
+                        break;
+                best_compile = MIN(best_compile, t1 - t0);
+        }
+        ok(r == 0, "compile without cache: %s", r < 0 ? error_message(&err) : "ok");
+        if (r < 0)
+                return;
+
+        /* cache: first a miss (compiles and stores), then hits */
+        t0 = now_usec(CLOCK_MONOTONIC);
+        r = seccomp_prepare(c, cache_dir, &p, &err);
+        t1 = now_usec(CLOCK_MONOTONIC);
+        ok(r == 0 && !seccomp_program_from_cache(p), "first prepare with cache compiles (%" PRIu64 " us)",
+           t1 - t0);
+        if (r < 0)
+                return;
+        size_t n = seccomp_program_size(p);
+        p = seccomp_program_free(p);
+
+        uint64_t best_hit = UINT64_MAX, best_parse_hit = UINT64_MAX;
+        for (int i = 0; i < 20; i++) {
+                _cleanup_(seccomp_config_freep) SeccompConfig *c2 = NULL;
+                _cleanup_(seccomp_program_freep) SeccompProgram *q = NULL;
+                json_object *o = NULL;
+
+                /* The runtime's cost: linux.seccomp parsed from the spec, then prepare. The JSON
+                 * text of the spec is parsed by the runtime; here we serialize and re-parse the
+                 * converted object to include that work too. */
+                r = seccomp_profile_load_docker(SECCOMP_DEFAULT_PROFILE_PATH, &opts, &o, &err);
+                if (r < 0)
+                        break;
+                _cleanup_free_ char *text =
+                        strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+                json_object_put(o);
+                t0 = now_usec(CLOCK_MONOTONIC);
+                o = json_tokener_parse(text);
+                r = seccomp_config_parse(o, "linux.seccomp", &c2, &err);
+                uint64_t t_mid = now_usec(CLOCK_MONOTONIC);
+                if (r >= 0)
+                        r = seccomp_prepare(c2, cache_dir, &q, &err);
+                t1 = now_usec(CLOCK_MONOTONIC);
+                json_object_put(o);
+                if (r < 0 || !seccomp_program_from_cache(q) || seccomp_program_size(q) != n) {
+                        r = r < 0 ? r : -EIO;
+                        break;
+                }
+                best_hit = MIN(best_hit, t1 - t_mid);
+                best_parse_hit = MIN(best_parse_hit, t1 - t0);
+        }
+        ok(r == 0, "repeated prepare is served from the cache with the same program (%zu insns)", n);
+        printf("# containers-common profile: compile %" PRIu64 " us; cached prepare %" PRIu64
+               " us; JSON parse + config parse + cached prepare %" PRIu64 " us (best of runs)\n",
+               best_compile, best_hit, best_parse_hit);
+
+        r = seccomp_prepare(c, cache_dir, &p, &err);
+        ok(r == 0, "prepare from cache");
+        status = run_filtered(p, child_default_profile, &ie);
+        ok(ie == 0, "install in child: %s", ie < 0 ? strerror(-ie) : "ok");
+        ok(exited_ok(status), "child sees the profile's errnos (status 0x%x)", (unsigned)status);
+
+        /* CAP_SYS_ADMIN in the set: includes/excludes by caps change the result */
+        opts.capabilities |= UINT64_C(1) << capability_from_name("CAP_SYS_ADMIN");
+        r = seccomp_profile_load_docker(SECCOMP_DEFAULT_PROFILE_PATH, &opts, &oci, &err);
+        if (r >= 0)
+                r = seccomp_config_parse(oci, "linux.seccomp", &c_admin, &err);
+        json_object_put(oci);
+        if (r >= 0)
+                r = seccomp_prepare(c_admin, cache_dir, &p_admin, &err);
+        ok(r == 0 && !seccomp_program_from_cache(p_admin),
+           "profile with CAP_SYS_ADMIN is a different cache entry");
+        if (r >= 0) {
+                status = run_filtered(p_admin, child_default_profile_sys_admin, NULL);
+                ok(exited_ok(status), "with CAP_SYS_ADMIN the profile allows bpf");
+        }
+}
+
+/* ------------------------------------------------------------------ hand-written OCI configs */
+
+static const char *const conditions_json =
+        "{ \"defaultAction\": \"SCMP_ACT_ALLOW\","
+        "  \"architectures\": [ \"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\" ],"
+        "  \"flags\": [ \"SECCOMP_FILTER_FLAG_TSYNC\", \"SECCOMP_FILTER_FLAG_SPEC_ALLOW\" ],"
+        "  \"syscalls\": ["
+        "    { \"names\": [ \"umask\" ], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 42,"
+        "      \"args\": [ { \"index\": 0, \"value\": 63, \"valueTwo\": 63, \"op\": \"SCMP_CMP_MASKED_EQ\" "
+        "} ] },"
+        "    { \"names\": [ \"getpriority\" ], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 43,"
+        "      \"args\": [ { \"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQ\" },"
+        "                  { \"index\": 0, \"value\": 2, \"op\": \"SCMP_CMP_EQ\" } ] },"
+        "    { \"names\": [ \"setpriority\" ], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 44,"
+        "      \"args\": [ { \"index\": 0, \"value\": 0, \"op\": \"SCMP_CMP_EQ\" },"
+        "                  { \"index\": 2, \"value\": 10, \"op\": \"SCMP_CMP_GT\" } ] },"
+        "    { \"names\": [ \"getppid\", \"no_such_syscall_at_all\" ], \"action\": \"SCMP_ACT_ERRNO\" },"
+        "    { \"names\": [ \"getpgrp\" ], \"action\": \"SCMP_ACT_LOG\" },"
+        "    { \"names\": [ \"getsid\" ], \"action\": \"SCMP_ACT_ALLOW\" }"
+        "  ] }";
+
+static void child_conditions(void)
+{
+        /* MASKED_EQ: (mode & 077) == 077 */
+        expect("umask(077) MASKED_EQ match", SC_ERRNO(syscall(SYS_umask, 077)), 42);
+        expect("umask(0177) MASKED_EQ match", SC_ERRNO(syscall(SYS_umask, 0177)), 42);
+        expect("umask(022) MASKED_EQ no match", SC_ERRNO(syscall(SYS_umask, 022)), 0);
+        /* same index twice: either matches (OR) */
+        expect("getpriority(PRIO_PGRP)", SC_ERRNO(syscall(SYS_getpriority, PRIO_PGRP, 0)), 43);
+        expect("getpriority(PRIO_USER)", SC_ERRNO(syscall(SYS_getpriority, PRIO_USER, 0)), 43);
+        expect("getpriority(PRIO_PROCESS)", SC_ERRNO(syscall(SYS_getpriority, PRIO_PROCESS, 0)), 0);
+        /* different indexes: both must match (AND) */
+        expect("setpriority(PROCESS, 0, 15) both match",
+               SC_ERRNO(syscall(SYS_setpriority, PRIO_PROCESS, 0, 15)), 44);
+        expect("setpriority(PROCESS, 0, 5) second fails",
+               SC_ERRNO(syscall(SYS_setpriority, PRIO_PROCESS, 0, 5)), 0);
+        expect("setpriority(PGRP, 0, 15) first fails", SC_ERRNO(syscall(SYS_setpriority, PRIO_PGRP, 0, 15)),
+               0);
+        /* ERRNO without errnoRet: EPERM; the unknown name next to it was skipped */
+        expect("getppid (ERRNO, default EPERM)", SC_ERRNO(syscall(SYS_getppid)), EPERM);
+        expect("getpgrp (LOG: allowed)", SC_ERRNO(syscall(SYS_getpgrp)), 0);
+}
+
+static const char *const default_errno_json =
+        "{ \"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 95,"
+        "  \"syscalls\": [ { \"names\": [ \"read\", \"write\", \"exit\", \"exit_group\", \"rt_sigreturn\","
+        "      \"brk\", \"mmap\", \"munmap\", \"fstat\", \"newfstatat\" ], \"action\": \"SCMP_ACT_ALLOW\" },"
+        "    { \"names\": [ \"getuid\" ], \"action\": \"SCMP_ACT_TRAP\" },"
+        "    { \"names\": [ \"getgid\" ], \"action\": \"SCMP_ACT_KILL_PROCESS\" },"
+        "    { \"names\": [ \"geteuid\" ], \"action\": \"SCMP_ACT_KILL_THREAD\" },"
+        "    { \"names\": [ \"getegid\" ], \"action\": \"SCMP_ACT_KILL\" },"
+        "    { \"names\": [ \"gettid\" ], \"action\": \"SCMP_ACT_TRACE\", \"errnoRet\": 7 } ] }";
+
+static void child_default_errno(void)
+{
+        expect("getpid (default errnoRet 95)", SC_ERRNO(syscall(SYS_getpid)), 95);
+        /* no tracer attached: TRACE fails the call with ENOSYS */
+        expect("gettid (TRACE without tracer)", SC_ERRNO(syscall(SYS_gettid)), ENOSYS);
+}
+static void child_trap(void)
+{
+        syscall(SYS_getuid);
+}
+static void child_kill_process(void)
+{
+        syscall(SYS_getgid);
+}
+static void child_kill_thread(void)
+{
+        syscall(SYS_geteuid);
+}
+static void child_kill(void)
+{
+        syscall(SYS_getegid);
+}
+
+static const char *const notify_json =
+        "{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/run/nonexistent.sock\","
+        "  \"syscalls\": [ { \"names\": [ \"getppid\" ], \"action\": \"SCMP_ACT_NOTIFY\" } ] }";
+
+static void child_notify(void)
+{
+        /* run_filtered closed the listener: the kernel fails notified calls with ENOSYS */
+        expect("getppid with closed listener", SC_ERRNO(syscall(SYS_getppid)), ENOSYS);
+}
+
+static int prepare_json(const char *json, const char *cache_dir, SeccompProgram **ret, Error *err)
+{
+        _cleanup_(seccomp_config_freep) SeccompConfig *c = NULL;
+        json_object *o = parse_json(json);
+        int r = seccomp_config_parse(o, "linux.seccomp", &c, err);
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        return seccomp_prepare(c, cache_dir, ret, err);
+}
+
+static void test_conditions(const char *cache_dir)
+{
+        _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL;
+        _cleanup_error_ Error err = ERROR_INIT;
+        int r, status, ie = 0;
+
+        r = prepare_json(conditions_json, cache_dir, &p, &err);
+        ok(r == 0, "argument conditions profile compiles: %s", r < 0 ? error_message(&err) : "ok");
+        if (r < 0)
+                return;
+        status = run_filtered(p, child_conditions, &ie);
+        ok(ie == 0, "install with TSYNC|SPEC_ALLOW flags: %s", ie < 0 ? strerror(-ie) : "ok");
+        ok(exited_ok(status), "MASKED_EQ, OR on one index, AND across indexes, default EPERM, LOG");
+        p = seccomp_program_free(p);
+
+        r = prepare_json(default_errno_json, NULL, &p, &err);
+        ok(r == 0, "default-deny profile compiles: %s", r < 0 ? error_message(&err) : "ok");
+        if (r < 0)
+                return;
+        status = run_filtered(p, child_default_errno, NULL);
+        ok(exited_ok(status), "defaultErrnoRet and TRACE (status 0x%x)", (unsigned)status);
+        status = run_filtered(p, child_trap, NULL);
+        ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS, "SCMP_ACT_TRAP raises SIGSYS");
+        status = run_filtered(p, child_kill_process, NULL);
+        ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS, "SCMP_ACT_KILL_PROCESS kills with SIGSYS");
+        status = run_filtered(p, child_kill_thread, NULL);
+        ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+           "SCMP_ACT_KILL_THREAD kills the (only) thread");
+        status = run_filtered(p, child_kill, NULL);
+        ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS, "SCMP_ACT_KILL kills the (only) thread");
+        p = seccomp_program_free(p);
+
+        r = prepare_json(notify_json, NULL, &p, &err);
+        ok(r == 0, "NOTIFY profile compiles: %s", r < 0 ? error_message(&err) : "ok");
+        if (r < 0)
+                return;
+        ok(seccomp_program_install(p, NULL) == -EINVAL,
+           "NOTIFY program refuses to install without a listener fd slot");
+        status = run_filtered(p, child_notify, &ie);
+        ok(ie == 0 && exited_ok(status),
+           "NOTIFY installs, returns a listener fd, closed listener gives ENOSYS");
+}
+
+/* ------------------------------------------------------------------ errors */
+
+static void test_errors(void)
+{
+        static const struct {
+                const char *json;
+                const char *message;
+        } cases[] = {
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ { \"names\": [\"read\"], "
+                 "\"action\": "
+                 "\"SCMP_ACT_ALLOW\" }, {\"names\": [\"a\"], \"action\": \"SCMP_ACT_ERRNO\"}, {}, { "
+                 "\"names\": "
+                 "[\"write\"], \"action\": \"SCMP_ACT_FOO\" } ] }",
+                 "linux.seccomp.syscalls[2].names: missing"},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ {}, {}, {}, { \"names\": "
+                 "[\"write\"], \"action\": \"SCMP_ACT_FOO\" } ] }",
+                 "linux.seccomp.syscalls[0].names: missing"},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ { \"names\": [\"read\"], "
+                 "\"action\": "
+                 "\"SCMP_ACT_ALLOW\" }, { \"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\" }, { "
+                 "\"names\": "
+                 "[\"read\"], \"action\": \"SCMP_ACT_ALLOW\" }, { \"names\": [\"write\"], \"action\": "
+                 "\"SCMP_ACT_FOO\" } ] }",
+                 "linux.seccomp.syscalls[3].action: unknown action \"SCMP_ACT_FOO\""},
+                {"{ \"defaultAction\": \"SCMP_ACT_NOPE\" }",
+                 "linux.seccomp.defaultAction: unknown action \"SCMP_ACT_NOPE\""},
+                {"{ \"syscalls\": [] }", "linux.seccomp.defaultAction: missing"},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [ \"SCMP_ARCH_Z80\" ] }",
+                 "linux.seccomp.architectures[0]: unknown architecture \"SCMP_ARCH_Z80\""},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [ \"SECCOMP_FILTER_FLAG_BOGUS\" ] }",
+                 "linux.seccomp.flags[0]: unknown flag \"SECCOMP_FILTER_FLAG_BOGUS\""},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ { \"names\": [\"read\"], "
+                 "\"action\": "
+                 "\"SCMP_ACT_ERRNO\", \"args\": [ { \"index\": 6, \"value\": 1, \"op\": \"SCMP_CMP_EQ\" } ] "
+                 "} ] }",
+                 "linux.seccomp.syscalls[0].args[0].index: 6 out of range (0..5)"},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ { \"names\": [\"read\"], "
+                 "\"action\": "
+                 "\"SCMP_ACT_ERRNO\", \"args\": [ { \"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_ALMOST\" "
+                 "} ] } "
+                 "] }",
+                 "linux.seccomp.syscalls[0].args[0].op: unknown operator \"SCMP_CMP_ALMOST\""},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ { \"names\": [\"read\"], "
+                 "\"action\": "
+                 "\"SCMP_ACT_KILL\", \"errnoRet\": 1 } ] }",
+                 "linux.seccomp.syscalls[0].errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not "
+                 "SCMP_ACT_KILL"},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ { \"names\": \"read\", "
+                 "\"action\": "
+                 "\"SCMP_ACT_KILL\" } ] }",
+                 "linux.seccomp.syscalls[0].names: expected an array, got string"},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ { \"names\": [\"read\"], "
+                 "\"action\": "
+                 "\"SCMP_ACT_ERRNO\", \"args\": [ { \"index\": 0, \"value\": -1, \"op\": \"SCMP_CMP_EQ\" } "
+                 "] } ] }",
+                 "linux.seccomp.syscalls[0].args[0].value: expected an unsigned integer, got -1"},
+                {"{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ { \"names\": [\"read\"], "
+                 "\"action\": "
+                 "\"SCMP_ACT_NOTIFY\" } ] }",
+                 "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY"},
+                {"{ \"defaultAction\": \"SCMP_ACT_NOTIFY\" }",
+                 "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action"},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(seccomp_config_freep) SeccompConfig *c = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                json_object *o = parse_json(cases[i].json);
+                int r = seccomp_config_parse(o, "linux.seccomp", &c, &err);
+                json_object_put(o);
+                ok(r < 0 && streq(error_message(&err), cases[i].message), "bad profile %zu: \"%s\"", i,
+                   error_message(&err));
+                if (!(r < 0 && streq(error_message(&err), cases[i].message)))
+                        printf("#   want: \"%s\"\n", cases[i].message);
+        }
+
+        /* a bad Docker profile names the file */
+        _cleanup_error_ Error err = ERROR_INIT;
+        json_object *o = NULL;
+        char path[] = "/tmp/ctrmgr-test-seccomp-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd >= 0) {
+                (void)!write(fd, "{ \"defaultAction\": 3 }", 22);
+                close(fd);
+                int r = seccomp_profile_load_docker(path, NULL, &o, &err);
+                ok(r < 0 && strstr(error_message(&err), path) &&
+                           strstr(error_message(&err), "defaultAction"),
+                   "bad Docker profile names file and field: \"%s\"", error_message(&err));
+                unlink(path);
+        }
+}
+
+static void test_cache_dir_checks(const char *base)
+{
+        _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL;
+        _cleanup_error_ Error err = ERROR_INIT;
+        _cleanup_free_ char *dir = path_join(base, "world-writable");
+        int r;
+
+        if (!dir || mkdir(dir, 0700) < 0 || chmod(dir, 0777) < 0) {
+                ok(false, "make world-writable cache dir");
+                return;
+        }
+        r = prepare_json(conditions_json, dir, &p, &err);
+        ok(r == -EPERM, "a world-writable cache dir is refused: \"%s\"", error_message(&err));
+        rmdir(dir);
+}
+
+int main(void)
+{
+        char tmp[] = "/tmp/ctrmgr-test-seccomp-cache-XXXXXX";
+        _cleanup_free_ char *cache = NULL;
+
+        if (unshare(CLONE_NEWNS) == 0)
+                (void)mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+
+        if (!mkdtemp(tmp)) {
+                printf("Bail out! mkdtemp: %m\n");
+                return EXIT_FAILURE;
+        }
+        cache = path_join(tmp, "cache");
+
+        test_errors();
+        test_conditions(cache);
+        test_default_profile(cache);
+        test_cache_dir_checks(tmp);
+
+        (void)rm_rf_at(AT_FDCWD, tmp);
+        printf("1..%u\n", n_test);
+        return n_fail > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
