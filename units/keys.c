@@ -114,23 +114,6 @@ static int parse_signal(KeyCtx *k, const char *v, size_t off)
         return 0;
 }
 
-/* Words with quotes and escapes, appended to a strv; empty resets. */
-static int parse_strv(KeyCtx *k, const char *v, size_t off)
-{
-        char ***l = CFG(k, off, char **);
-        if (isempty(v)) {
-                *l = strv_free(*l);
-                return 0;
-        }
-        _cleanup_strv_free_ char **w = NULL;
-        int r = extract_all_words(v, EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE, &k->loc, &w);
-        if (r == -EINVAL)
-                return 0;
-        if (r < 0)
-                return r;
-        return strv_extend_strv(l, w);
-}
-
 /* A command line: argv with systemd quoting; empty resets. */
 static int parse_command(KeyCtx *k, const char *v, size_t off)
 {
@@ -146,9 +129,11 @@ static int parse_command(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w)
+        STRV_FOREACH (s, w)
                 if (streq(*s, ";"))
-                        return err(k, "Multiple commands separated by ';' are not supported (write '\\;' for a literal ';')"), 0;
+                        return err(k, "Multiple commands separated by ';' are not supported (write '\\;' "
+                                      "for a literal ';')"),
+                               0;
         if (strv_isempty(w))
                 return err(k, "Empty command"), 0;
         strv_free(*l);
@@ -170,7 +155,7 @@ static int parse_documentation(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w) {
+        STRV_FOREACH (s, w) {
                 if (!startswith(*s, "http://") && !startswith(*s, "https://") && !startswith(*s, "file:") &&
                     !startswith(*s, "info:") && !startswith(*s, "man:")) {
                         warn(k, "Invalid URL '%s' (http, https, file, info, man), ignoring", *s);
@@ -197,7 +182,7 @@ static int parse_deps(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w) {
+        STRV_FOREACH (s, w) {
                 _cleanup_free_ char *n = NULL;
                 if (unit_name_is_systemd(*s)) {
                         n = strdup(*s);
@@ -238,7 +223,8 @@ static bool image_name_component_ok(const char *s, size_t n)
                         continue;
                 }
                 if (c == '.' || c == '-' || c == '_') {
-                        if (prev_sep && !(c == '_' && i > 0 && s[i - 1] == '_') && !(c == '-' && i > 0 && s[i - 1] == '-'))
+                        if (prev_sep && !(c == '_' && i > 0 && s[i - 1] == '_') &&
+                            !(c == '-' && i > 0 && s[i - 1] == '-'))
                                 return false;
                         prev_sep = true;
                         continue;
@@ -254,8 +240,8 @@ static bool image_host_ok(const char *s, size_t n)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                      c == '-' || c == ':' || c == '[' || c == ']'))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
                         return false;
         }
         return true;
@@ -282,7 +268,8 @@ static const char *image_reference_check(const char *ref)
 
         /* the tag is after the last ':' that follows the last '/' */
         const char *slash = memrchr(ref, '/', name_end);
-        const char *colon = memrchr(slash ? slash : ref, ':', name_end - (slash ? (size_t)(slash - ref) : 0));
+        const char *colon =
+                memrchr(slash ? slash : ref, ':', name_end - (slash ? (size_t)(slash - ref) : 0));
         size_t repo_end = name_end;
         if (colon) {
                 const char *tag = colon + 1;
@@ -311,7 +298,9 @@ static const char *image_reference_check(const char *ref)
                 size_t end = e ? (size_t)(e - ref) : repo_end;
                 const char *c = ref + start;
                 size_t n = end - start;
-                bool host_like = first && e && (memchr(c, '.', n) || memchr(c, ':', n) || (n == 9 && strneq(c, "localhost", 9)));
+                bool host_like =
+                        first && e &&
+                        (memchr(c, '.', n) || memchr(c, ':', n) || (n == 9 && strneq(c, "localhost", 9)));
                 if (host_like ? !image_host_ok(c, n) : !image_name_component_ok(c, n))
                         return "invalid repository name (lowercase letters, digits and separators)";
                 if (!e)
@@ -340,13 +329,17 @@ static int parse_image(KeyCtx *k, const char *v, size_t off)
                 if (colon) {
                         *colon = '\0';
                         if (isempty(colon + 1) || string_has_cc(colon + 1))
-                                return err(k, "Image '%s': empty or invalid reference after the layout path", v), 0;
+                                return err(k, "Image '%s': empty or invalid reference after the layout path",
+                                           v),
+                                       0;
                 }
                 if (!path_is_safe(p))
                         return err(k, "Image '%s': the layout path must not contain '..'", v), 0;
         } else {
                 if (endswith(v, ".image") || endswith(v, ".build"))
-                        return err(k, "Image '%s': Quadlet .image/.build units are not supported by ctrmgr", v), 0;
+                        return err(k, "Image '%s': Quadlet .image/.build units are not supported by ctrmgr",
+                                   v),
+                               0;
                 const char *why = image_reference_check(v);
                 if (why)
                         return err(k, "Invalid image reference '%s': %s", v, why), 0;
@@ -397,7 +390,9 @@ static int parse_json_string_array(const char *s, char ***ret)
         _cleanup_strv_free_ char **l = NULL;
         const char *p = s;
 
-#define SKIP_WS() while (*p && strchr(" \t\r\n", *p)) p++
+#define SKIP_WS()                           \
+        while (*p && strchr(" \t\r\n", *p)) \
+        p++
         SKIP_WS();
         if (*p++ != '[')
                 return -EINVAL;
@@ -450,9 +445,9 @@ static int parse_json_string_array(const char *s, char ***ret)
                                 uint32_t cp = 0;
                                 for (int i = 0; i < 4; i++) {
                                         char h = *p++;
-                                        int d = h >= '0' && h <= '9'   ? h - '0'
+                                        int d = h >= '0' && h <= '9'                 ? h - '0'
                                                 : (h | 32) >= 'a' && (h | 32) <= 'f' ? (h | 32) - 'a' + 10
-                                                                                      : -1;
+                                                                                     : -1;
                                         if (d < 0)
                                                 return -EINVAL;
                                         cp = cp * 16 + (uint32_t)d;
@@ -591,7 +586,8 @@ static bool env_name_is_valid(const char *s, size_t n)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_'))
                         return false;
         }
         return true;
@@ -601,7 +597,7 @@ static bool env_name_is_valid(const char *s, size_t n)
 static int strv_set_keyed(char ***l, const char *assignment)
 {
         size_t kl = strcspn(assignment, "=");
-        STRV_FOREACH(s, *l)
+        STRV_FOREACH (s, *l)
                 if (strneq(*s, assignment, kl) && (*s)[kl] == '=') {
                         char *c = strdup(assignment);
                         if (!c)
@@ -625,10 +621,12 @@ static int parse_environment(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w) {
+        STRV_FOREACH (s, w) {
                 const char *eq = strchr(*s, '=');
                 if (!eq || !env_name_is_valid(*s, eq - *s)) {
-                        err(k, "Invalid environment assignment '%s' (NAME=VALUE, NAME of letters, digits, '_')", *s);
+                        err(k,
+                            "Invalid environment assignment '%s' (NAME=VALUE, NAME of letters, digits, '_')",
+                            *s);
                         continue;
                 }
                 r = strv_set_keyed(&k->c->environment, *s);
@@ -699,7 +697,8 @@ static bool hostname_is_valid(const char *s)
                         label = 0;
                         continue;
                 }
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-'))
                         return false;
                 if (c == '-' && label == 0)
                         return false;
@@ -755,8 +754,8 @@ static bool volume_name_is_valid(const char *s)
                 return false;
         for (size_t i = 1; i < n; i++) {
                 char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                      c == '.' || c == '-'))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '-'))
                         return false;
         }
         return true;
@@ -793,7 +792,9 @@ static int mount_source(KeyCtx *k, UnitMount *m, const char *src)
         if (endswith(src, ".volume"))
                 return err(k, "Quadlet .volume units are not supported by ctrmgr: '%s'", src), -EINVAL;
         if (!volume_name_is_valid(src))
-                return err(k, "Invalid volume name '%s' (letters, digits, '_', '.', '-'; or an absolute path)", src),
+                return err(k,
+                           "Invalid volume name '%s' (letters, digits, '_', '.', '-'; or an absolute path)",
+                           src),
                        -EINVAL;
         m->source = strdup(src);
         if (!m->source)
@@ -835,7 +836,7 @@ static int mount_flag_option(UnitMount *m, const char *o)
 
 static int parse_volume(KeyCtx *k, const char *v, size_t off)
 {
-        _cleanup_(mount_done) UnitMount m = { .recursive = true, .copy_up = true };
+        _cleanup_(mount_done) UnitMount m = {.recursive = true, .copy_up = true};
         _cleanup_strv_free_ char **parts = NULL;
         int r;
 
@@ -893,7 +894,7 @@ static int parse_volume(KeyCtx *k, const char *v, size_t off)
                 _cleanup_strv_free_ char **o = strv_split(opts, ",");
                 if (!o)
                         return -ENOMEM;
-                STRV_FOREACH(s, o) {
+                STRV_FOREACH (s, o) {
                         UnitPropagation prop;
                         if (mount_flag_option(&m, *s))
                                 continue;
@@ -909,7 +910,8 @@ static int parse_volume(KeyCtx *k, const char *v, size_t off)
                                 warn(k, "SELinux relabelling option '%s' is not supported, ignoring", *s);
                         else if ((prop = propagation_from_string(*s)) != _UNIT_PROPAGATION_MAX)
                                 m.propagation = prop;
-                        else if (streq(*s, "U") || streq(*s, "O") || streq(*s, "idmap") || startswith(*s, "idmap="))
+                        else if (streq(*s, "U") || streq(*s, "O") || streq(*s, "idmap") ||
+                                 startswith(*s, "idmap="))
                                 return err(k, "Volume option '%s' is not supported", *s), 0;
                         else
                                 return err(k, "Unknown volume option '%s'", *s), 0;
@@ -940,7 +942,8 @@ static int tmpfs_option(KeyCtx *k, UnitMount *m, const char *o, char **data)
                 m->tmpfs_mode_set = true;
                 return 1;
         }
-        if ((val = startswith(o, "nr_inodes=")) || (val = startswith(o, "uid=")) || (val = startswith(o, "gid="))) {
+        if ((val = startswith(o, "nr_inodes=")) || (val = startswith(o, "uid=")) ||
+            (val = startswith(o, "gid="))) {
                 uint64_t x;
                 if (parse_size(val, &x) < 0 || x == SIZE_INFINITY || x > UINT32_MAX)
                         return err(k, "Invalid tmpfs option '%s'", o), -EINVAL;
@@ -986,7 +989,8 @@ static int tmpfs_finish(UnitMount *m, char *data)
 static int parse_tmpfs(KeyCtx *k, const char *v, size_t off)
 {
         /* Podman's --tmpfs defaults: rw,noexec,nosuid,nodev */
-        _cleanup_(mount_done) UnitMount m = { .type = UNIT_MOUNT_TMPFS, .nosuid = true, .nodev = true, .noexec = true };
+        _cleanup_(mount_done)
+                UnitMount m = {.type = UNIT_MOUNT_TMPFS, .nosuid = true, .nodev = true, .noexec = true};
         _cleanup_free_ char *data = NULL;
         int r;
 
@@ -1006,7 +1010,7 @@ static int parse_tmpfs(KeyCtx *k, const char *v, size_t off)
                 _cleanup_strv_free_ char **o = strv_split(colon + 1, ",");
                 if (!o)
                         return -ENOMEM;
-                STRV_FOREACH(s, o) {
+                STRV_FOREACH (s, o) {
                         if (mount_flag_option(&m, *s))
                                 continue;
                         r = tmpfs_option(k, &m, *s, &data);
@@ -1027,7 +1031,7 @@ static int parse_tmpfs(KeyCtx *k, const char *v, size_t off)
 
 static int parse_mount(KeyCtx *k, const char *v, size_t off)
 {
-        _cleanup_(mount_done) UnitMount m = { .recursive = true, .copy_up = true };
+        _cleanup_(mount_done) UnitMount m = {.recursive = true, .copy_up = true};
         _cleanup_free_ char *type = NULL, *src = NULL, *dst = NULL, *data = NULL;
         _cleanup_strv_free_ char **fields = NULL;
         int r;
@@ -1039,7 +1043,7 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
                 return -ENOMEM;
 
         /* first pass: type, so options can be checked against it */
-        STRV_FOREACH(f, fields) {
+        STRV_FOREACH (f, fields) {
                 const char *t = startswith(*f, "type=");
                 if (t) {
                         r = free_and_strdup(&type, t);
@@ -1059,7 +1063,7 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
         } else
                 return err(k, "Unsupported mount type '%s' (bind, volume, tmpfs)", type), 0;
 
-        STRV_FOREACH(f, fields) {
+        STRV_FOREACH (f, fields) {
                 const char *val;
                 char *eq = strchr(*f, '=');
                 _cleanup_free_ char *key = eq ? strndup(*f, eq - *f) : strdup(*f);
@@ -1136,7 +1140,9 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
                         m.type = UNIT_MOUNT_ANONYMOUS;
                         r = 0;
                 } else if (path_is_absolute(src))
-                        return err(k, "A volume mount takes a volume name, not a path ('%s'); use type=bind", src), 0;
+                        return err(k, "A volume mount takes a volume name, not a path ('%s'); use type=bind",
+                                   src),
+                               0;
                 else
                         r = mount_source(k, &m, src);
         } else
@@ -1198,7 +1204,7 @@ static int parse_capabilities(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w) {
+        STRV_FOREACH (s, w) {
                 if (strcasecmp(*s, "all") == 0 || strcasecmp(*s, "CAP_ALL") == 0) {
                         *all = true;
                         continue;
@@ -1252,7 +1258,7 @@ static int parse_mask(KeyCtx *k, const char *v, size_t off)
         _cleanup_strv_free_ char **parts = strv_split(v, ":");
         if (!parts)
                 return -ENOMEM;
-        STRV_FOREACH(s, parts) {
+        STRV_FOREACH (s, parts) {
                 char *p = NULL;
                 if (unmask && streq(*s, "ALL")) {
                         k->c->unmask_all = true;
@@ -1294,7 +1300,7 @@ static int parse_sysctl(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w) {
+        STRV_FOREACH (s, w) {
                 char *eq = strchr(*s, '=');
                 if (!eq || eq == *s) {
                         err(k, "Invalid sysctl '%s' (name=value)", *s);
@@ -1305,7 +1311,8 @@ static int parse_sysctl(KeyCtx *k, const char *v, size_t off)
                 for (char *c = *s; *c; c++)
                         if (*c == '/')
                                 *c = '.';
-                bool ok = strspn(*s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen(*s) &&
+                bool ok = strspn(*s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+                                  strlen(*s) &&
                           (*s)[0] != '.' && !strstr(*s, "..");
                 if (!ok) {
                         err(k, "Invalid sysctl name '%s'", *s);
@@ -1330,7 +1337,7 @@ static int parse_sysctl(KeyCtx *k, const char *v, size_t off)
 static int parse_device(KeyCtx *k, const char *v, size_t off)
 {
         UnitConfig *c = k->c;
-        UnitDevice d = { .permissions = "rwm" };
+        UnitDevice d = {.permissions = "rwm"};
         _cleanup_strv_free_ char **parts = NULL;
         int r;
 
@@ -1443,7 +1450,9 @@ static int parse_idmap(KeyCtx *k, const char *v, size_t off)
                 return -ENOMEM;
         if (strv_length(parts) != 3 || safe_atou32(parts[0], &a) < 0 || safe_atou32(parts[1], &b) < 0 ||
             safe_atou32(parts[2], &c) < 0)
-                return err(k, "Invalid %s '%s' (CONTAINER:HOST:SIZE, numbers)", gid ? "GIDMap=" : "UIDMap=", v), 0;
+                return err(k, "Invalid %s '%s' (CONTAINER:HOST:SIZE, numbers)",
+                           gid ? "GIDMap=" : "UIDMap=", v),
+                       0;
         if (c == 0 || (uint64_t)a + c > UINT32_MAX || (uint64_t)b + c > UINT32_MAX)
                 return err(k, "ID range in '%s' is empty or overflows", v), 0;
         for (size_t i = 0; i < *n; i++) {
@@ -1458,7 +1467,7 @@ static int parse_idmap(KeyCtx *k, const char *v, size_t off)
         if (!nm)
                 return -ENOMEM;
         *m = nm;
-        nm[(*n)++] = (UnitIdMap){ a, b, c };
+        nm[(*n)++] = (UnitIdMap){a, b, c};
         return 0;
 }
 
@@ -1494,14 +1503,12 @@ static const struct {
         const char *name;
         int resource;
 } ulimit_names[] = {
-        { "as", RLIMIT_AS },           { "core", RLIMIT_CORE },
-        { "cpu", RLIMIT_CPU },         { "data", RLIMIT_DATA },
-        { "fsize", RLIMIT_FSIZE },     { "locks", RLIMIT_LOCKS },
-        { "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE },
-        { "nice", RLIMIT_NICE },       { "nofile", RLIMIT_NOFILE },
-        { "nproc", RLIMIT_NPROC },     { "rss", RLIMIT_RSS },
-        { "rtprio", RLIMIT_RTPRIO },   { "rttime", RLIMIT_RTTIME },
-        { "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
+        {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+        {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+        {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+        {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+        {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+        {"stack", RLIMIT_STACK},
 };
 
 static int parse_rlimit_value(const char *s, uint64_t *ret)
@@ -1530,7 +1537,8 @@ static int parse_ulimit(KeyCtx *k, const char *v, size_t off)
                 return err(k, "Invalid Ulimit= '%s' (NAME=SOFT[:HARD])", v), 0;
         int res = -1;
         for (size_t i = 0; i < ELEMENTSOF(ulimit_names); i++)
-                if (strlen(ulimit_names[i].name) == (size_t)(eq - v) && strneq(v, ulimit_names[i].name, eq - v))
+                if (strlen(ulimit_names[i].name) == (size_t)(eq - v) &&
+                    strneq(v, ulimit_names[i].name, eq - v))
                         res = ulimit_names[i].resource;
         if (res < 0)
                 return err(k, "Unknown ulimit '%.*s'", (int)(eq - v), v), 0;
@@ -1557,7 +1565,7 @@ static int parse_ulimit(KeyCtx *k, const char *v, size_t off)
         if (!n)
                 return -ENOMEM;
         c->ulimits = n;
-        n[c->n_ulimits++] = (UnitUlimit){ res, soft, hard };
+        n[c->n_ulimits++] = (UnitUlimit){res, soft, hard};
         return 0;
 }
 
@@ -1608,7 +1616,7 @@ static int parse_resource(KeyCtx *k, const char *v, size_t off, bool is_count)
                 uint32_t s;
                 if (parse_percent_scale(v, &s) < 0 || s == 0)
                         return err(k, "Invalid percentage '%s' (above 0%%, at most 100%%)", v), 0;
-                *res = (UnitResource){ .set = true, .scale = s };
+                *res = (UnitResource){.set = true, .scale = s};
                 return 0;
         }
         uint64_t x;
@@ -1618,7 +1626,7 @@ static int parse_resource(KeyCtx *k, const char *v, size_t off, bool is_count)
                 return err(k, "Invalid value '%s'", v), 0;
         if (x == 0 && is_count)
                 return err(k, "Value must be greater than zero"), 0;
-        *res = (UnitResource){ .set = true, .value = x };
+        *res = (UnitResource){.set = true, .value = x};
         return 0;
 }
 
@@ -1793,7 +1801,7 @@ static int parse_keyvalue_list(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w) {
+        STRV_FOREACH (s, w) {
                 const char *eq = strchr(*s, '=');
                 if (!eq || eq == *s) {
                         err(k, "Invalid key=value '%s'", *s);
@@ -1840,8 +1848,11 @@ static int parse_restart(KeyCtx *k, const char *v, size_t off)
                 }
         if (streq(v, "on-watchdog"))
                 return err(k, "Restart=on-watchdog is not supported (no watchdog)"), 0;
-        return err(k, "Invalid Restart= '%s' (no, on-success, on-failure, on-abnormal, on-abort, always, "
-                      "unless-stopped, on-failure:N)", v), 0;
+        return err(k,
+                   "Invalid Restart= '%s' (no, on-success, on-failure, on-abnormal, on-abort, always, "
+                   "unless-stopped, on-failure:N)",
+                   v),
+               0;
 }
 
 static int parse_restart_steps(KeyCtx *k, const char *v, size_t off)
@@ -1880,7 +1891,7 @@ static int parse_restart_prevent(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w) {
+        STRV_FOREACH (s, w) {
                 unsigned st;
                 if (safe_atou(*s, &st) == 0) {
                         if (st > 255) {
@@ -1914,9 +1925,11 @@ static int parse_wanted_by(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w) {
+        STRV_FOREACH (s, w) {
                 if (!streq(*s, "multi-user.target") && !streq(*s, "default.target"))
-                        warn(k, "WantedBy=%s has no effect (only multi-user.target and default.target start a unit at boot)",
+                        warn(k,
+                             "WantedBy=%s has no effect (only multi-user.target and default.target start a "
+                             "unit at boot)",
                              *s);
                 if (!strv_contains(k->c->wanted_by, *s)) {
                         r = strv_extend(&k->c->wanted_by, *s);
@@ -1939,7 +1952,7 @@ static int parse_alias(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, w) {
+        STRV_FOREACH (s, w) {
                 _cleanup_free_ char *n = NULL;
                 if (unit_name_normalize(*s, &n) < 0) {
                         err(k, "Invalid alias name '%s'", *s);
@@ -1979,101 +1992,142 @@ static int parse_default_instance(KeyCtx *k, const char *v, size_t off)
 #define O(field) offsetof(UnitConfig, field)
 
 static const KeyDef key_table[] = {
-        { "Unit", "Description", parse_string, O(description) },
-        { "Unit", "Documentation", parse_documentation, 0 },
-        { "Unit", "After", parse_deps, O(after) },
-        { "Unit", "Before", parse_deps, O(before) },
-        { "Unit", "Requires", parse_deps, O(requires) },
-        { "Unit", "Wants", parse_deps, O(wants) },
-        { "Unit", "BindsTo", parse_deps, O(binds_to) },
-        { "Unit", "Conflicts", parse_deps, O(conflicts) },
-        { "Unit", "StartLimitBurst", parse_start_limit_burst, 0 },
-        { "Unit", "StartLimitIntervalSec", parse_start_limit_interval, O(start_limit_interval_usec) },
+        {"Unit", "Description", parse_string, O(description)},
+        {"Unit", "Documentation", parse_documentation, 0},
+        {"Unit", "After", parse_deps, O(after)},
+        {"Unit", "Before", parse_deps, O(before)},
+        {"Unit", "Requires", parse_deps, O(requires)},
+        {"Unit", "Wants", parse_deps, O(wants)},
+        {"Unit", "BindsTo", parse_deps, O(binds_to)},
+        {"Unit", "Conflicts", parse_deps, O(conflicts)},
+        {"Unit", "StartLimitBurst", parse_start_limit_burst, 0},
+        {"Unit", "StartLimitIntervalSec", parse_start_limit_interval, O(start_limit_interval_usec)},
 
-        { "Container", "Image", parse_image, 0 },
-        { "Container", "Rootfs", parse_rootfs, 0 },
-        { "Container", "Exec", parse_command, O(exec) },
-        { "Container", "Entrypoint", parse_entrypoint, 0 },
-        { "Container", "WorkingDir", parse_working_dir, 0 },
-        { "Container", "User", parse_user_or_group, O(user) },
-        { "Container", "Group", parse_user_or_group, O(group) },
-        { "Container", "Environment", parse_environment, 0 },
-        { "Container", "EnvironmentFile", parse_environment_file, 0 },
-        { "Container", "HostName", parse_hostname, 0 },
-        { "Container", "RunInit", parse_bool, O(run_init) },
-        { "Container", "Volume", parse_volume, 0 },
-        { "Container", "Tmpfs", parse_tmpfs, 0 },
-        { "Container", "Mount", parse_mount, 0 },
-        { "Container", "ReadOnly", parse_bool, O(read_only) },
-        { "Container", "ReadOnlyTmpfs", parse_bool, O(read_only_tmpfs) },
-        { "Container", "ShmSize", parse_shm_size, 0 },
-        { "Container", "Network", parse_network, 0 },
-        { "Container", "AddCapability", parse_capabilities, O(add_capabilities) },
-        { "Container", "DropCapability", parse_capabilities, O(drop_capabilities) },
-        { "Container", "NoNewPrivileges", parse_bool, O(no_new_privileges) },
-        { "Container", "SeccompProfile", parse_seccomp, 0 },
-        { "Container", "Mask", parse_mask, O(mask) },
-        { "Container", "Unmask", parse_mask, O(unmask) },
-        { "Container", "Sysctl", parse_sysctl, 0 },
-        { "Container", "AddDevice", parse_device, 0 },
-        { "Container", "UserNS", parse_userns, 0 },
-        { "Container", "UIDMap", parse_idmap, O(uid_map) },
-        { "Container", "GIDMap", parse_idmap, O(gid_map) },
-        { "Container", "Memory", parse_memory, 0 },
-        { "Container", "PidsLimit", parse_pids_limit, 0 },
-        { "Container", "Ulimit", parse_ulimit, 0 },
-        { "Container", "MemoryMax", parse_memory_resource, O(memory_max) },
-        { "Container", "MemoryHigh", parse_memory_resource, O(memory_high) },
-        { "Container", "TasksMax", parse_count_resource, O(tasks_max) },
-        { "Container", "CPUWeight", parse_weight, O(cpu_weight) },
-        { "Container", "CPUQuota", parse_cpu_quota, 0 },
-        { "Container", "IOWeight", parse_weight, O(io_weight) },
-        { "Container", "StopSignal", parse_signal, O(stop_signal) },
-        { "Container", "StopTimeout", parse_stop_timeout, O(stop_timeout_usec) },
-        { "Container", "Notify", parse_notify, 0 },
-        { "Container", "HealthCmd", parse_health_cmd, 0 },
-        { "Container", "HealthInterval", parse_health_interval, O(health_interval_usec) },
-        { "Container", "HealthTimeout", parse_positive_sec, O(health_timeout_usec) },
-        { "Container", "HealthRetries", parse_health_retries, 0 },
-        { "Container", "HealthStartPeriod", parse_sec, O(health_start_period_usec) },
-        { "Container", "HealthOnFailure", parse_health_on_failure, 0 },
-        { "Container", "ReloadCmd", parse_command, O(reload_cmd) },
-        { "Container", "ReloadSignal", parse_reload_signal, O(reload_signal) },
-        { "Container", "Label", parse_keyvalue_list, O(labels) },
-        { "Container", "Annotation", parse_keyvalue_list, O(annotations) },
+        {"Container", "Image", parse_image, 0},
+        {"Container", "Rootfs", parse_rootfs, 0},
+        {"Container", "Exec", parse_command, O(exec)},
+        {"Container", "Entrypoint", parse_entrypoint, 0},
+        {"Container", "WorkingDir", parse_working_dir, 0},
+        {"Container", "User", parse_user_or_group, O(user)},
+        {"Container", "Group", parse_user_or_group, O(group)},
+        {"Container", "Environment", parse_environment, 0},
+        {"Container", "EnvironmentFile", parse_environment_file, 0},
+        {"Container", "HostName", parse_hostname, 0},
+        {"Container", "RunInit", parse_bool, O(run_init)},
+        {"Container", "Volume", parse_volume, 0},
+        {"Container", "Tmpfs", parse_tmpfs, 0},
+        {"Container", "Mount", parse_mount, 0},
+        {"Container", "ReadOnly", parse_bool, O(read_only)},
+        {"Container", "ReadOnlyTmpfs", parse_bool, O(read_only_tmpfs)},
+        {"Container", "ShmSize", parse_shm_size, 0},
+        {"Container", "Network", parse_network, 0},
+        {"Container", "AddCapability", parse_capabilities, O(add_capabilities)},
+        {"Container", "DropCapability", parse_capabilities, O(drop_capabilities)},
+        {"Container", "NoNewPrivileges", parse_bool, O(no_new_privileges)},
+        {"Container", "SeccompProfile", parse_seccomp, 0},
+        {"Container", "Mask", parse_mask, O(mask)},
+        {"Container", "Unmask", parse_mask, O(unmask)},
+        {"Container", "Sysctl", parse_sysctl, 0},
+        {"Container", "AddDevice", parse_device, 0},
+        {"Container", "UserNS", parse_userns, 0},
+        {"Container", "UIDMap", parse_idmap, O(uid_map)},
+        {"Container", "GIDMap", parse_idmap, O(gid_map)},
+        {"Container", "Memory", parse_memory, 0},
+        {"Container", "PidsLimit", parse_pids_limit, 0},
+        {"Container", "Ulimit", parse_ulimit, 0},
+        {"Container", "MemoryMax", parse_memory_resource, O(memory_max)},
+        {"Container", "MemoryHigh", parse_memory_resource, O(memory_high)},
+        {"Container", "TasksMax", parse_count_resource, O(tasks_max)},
+        {"Container", "CPUWeight", parse_weight, O(cpu_weight)},
+        {"Container", "CPUQuota", parse_cpu_quota, 0},
+        {"Container", "IOWeight", parse_weight, O(io_weight)},
+        {"Container", "StopSignal", parse_signal, O(stop_signal)},
+        {"Container", "StopTimeout", parse_stop_timeout, O(stop_timeout_usec)},
+        {"Container", "Notify", parse_notify, 0},
+        {"Container", "HealthCmd", parse_health_cmd, 0},
+        {"Container", "HealthInterval", parse_health_interval, O(health_interval_usec)},
+        {"Container", "HealthTimeout", parse_positive_sec, O(health_timeout_usec)},
+        {"Container", "HealthRetries", parse_health_retries, 0},
+        {"Container", "HealthStartPeriod", parse_sec, O(health_start_period_usec)},
+        {"Container", "HealthOnFailure", parse_health_on_failure, 0},
+        {"Container", "ReloadCmd", parse_command, O(reload_cmd)},
+        {"Container", "ReloadSignal", parse_reload_signal, O(reload_signal)},
+        {"Container", "Label", parse_keyvalue_list, O(labels)},
+        {"Container", "Annotation", parse_keyvalue_list, O(annotations)},
 
-        { "Service", "Restart", parse_restart, 0 },
-        { "Service", "RestartSec", parse_sec, O(restart_usec) },
-        { "Service", "RestartSteps", parse_restart_steps, 0 },
-        { "Service", "RestartMaxDelaySec", parse_sec_infinity, O(restart_max_delay_usec) },
-        { "Service", "TimeoutStartSec", parse_sec_infinity_zero, O(timeout_start_usec) },
-        { "Service", "TimeoutStopSec", parse_sec_infinity_zero, O(timeout_stop_usec) },
-        { "Service", "StartLimitBurst", parse_start_limit_burst, 0 },
-        { "Service", "StartLimitIntervalSec", parse_start_limit_interval, O(start_limit_interval_usec) },
-        { "Service", "RestartPreventExitStatus", parse_restart_prevent, 0 },
+        {"Service", "Restart", parse_restart, 0},
+        {"Service", "RestartSec", parse_sec, O(restart_usec)},
+        {"Service", "RestartSteps", parse_restart_steps, 0},
+        {"Service", "RestartMaxDelaySec", parse_sec_infinity, O(restart_max_delay_usec)},
+        {"Service", "TimeoutStartSec", parse_sec_infinity_zero, O(timeout_start_usec)},
+        {"Service", "TimeoutStopSec", parse_sec_infinity_zero, O(timeout_stop_usec)},
+        {"Service", "StartLimitBurst", parse_start_limit_burst, 0},
+        {"Service", "StartLimitIntervalSec", parse_start_limit_interval, O(start_limit_interval_usec)},
+        {"Service", "RestartPreventExitStatus", parse_restart_prevent, 0},
         /* resource keys are systemd's [Service] keys too */
-        { "Service", "MemoryMax", parse_memory_resource, O(memory_max) },
-        { "Service", "MemoryHigh", parse_memory_resource, O(memory_high) },
-        { "Service", "TasksMax", parse_count_resource, O(tasks_max) },
-        { "Service", "CPUWeight", parse_weight, O(cpu_weight) },
-        { "Service", "CPUQuota", parse_cpu_quota, 0 },
-        { "Service", "IOWeight", parse_weight, O(io_weight) },
+        {"Service", "MemoryMax", parse_memory_resource, O(memory_max)},
+        {"Service", "MemoryHigh", parse_memory_resource, O(memory_high)},
+        {"Service", "TasksMax", parse_count_resource, O(tasks_max)},
+        {"Service", "CPUWeight", parse_weight, O(cpu_weight)},
+        {"Service", "CPUQuota", parse_cpu_quota, 0},
+        {"Service", "IOWeight", parse_weight, O(io_weight)},
 
-        { "Install", "WantedBy", parse_wanted_by, 0 },
-        { "Install", "Alias", parse_alias, 0 },
-        { "Install", "DefaultInstance", parse_default_instance, 0 },
+        {"Install", "WantedBy", parse_wanted_by, 0},
+        {"Install", "Alias", parse_alias, 0},
+        {"Install", "DefaultInstance", parse_default_instance, 0},
 };
 
 /* Quadlet keys we know of but do not support yet: a clearer warning than "unknown". */
 static const char *const quadlet_later[] = {
-        "PublishPort", "NetworkAlias", "DNS", "DNSOption", "DNSSearch", "AddHost", "Secret", "Timezone",
-        "AutoUpdate", "Pod", "HealthStartupCmd", "HealthStartupInterval", "HealthStartupRetries",
-        "HealthStartupSuccess", "HealthStartupTimeout", "ContainerName", "ExposeHostPort", "IP", "IP6",
-        "LogDriver", "LogOpt", "PodmanArgs", "GlobalArgs", "Pull", "Retry", "RetryDelay", "GroupAdd",
-        "EnvironmentHost", "HttpProxy", "SecurityLabelDisable", "SecurityLabelFileType", "SecurityLabelLevel",
-        "SecurityLabelNested", "SecurityLabelType", "SubUIDMap", "SubGIDMap", "AppArmor", "CgroupsMode",
-        "ContainersConfModule", "ServiceName", "StartWithPod", "HealthLogDestination", "HealthMaxLogCount",
-        "HealthMaxLogSize", "VolatileTmp", "RemapUsers", "RemapUid", "RemapGid", "RemapUidSize",
+        "PublishPort",
+        "NetworkAlias",
+        "DNS",
+        "DNSOption",
+        "DNSSearch",
+        "AddHost",
+        "Secret",
+        "Timezone",
+        "AutoUpdate",
+        "Pod",
+        "HealthStartupCmd",
+        "HealthStartupInterval",
+        "HealthStartupRetries",
+        "HealthStartupSuccess",
+        "HealthStartupTimeout",
+        "ContainerName",
+        "ExposeHostPort",
+        "IP",
+        "IP6",
+        "LogDriver",
+        "LogOpt",
+        "PodmanArgs",
+        "GlobalArgs",
+        "Pull",
+        "Retry",
+        "RetryDelay",
+        "GroupAdd",
+        "EnvironmentHost",
+        "HttpProxy",
+        "SecurityLabelDisable",
+        "SecurityLabelFileType",
+        "SecurityLabelLevel",
+        "SecurityLabelNested",
+        "SecurityLabelType",
+        "SubUIDMap",
+        "SubGIDMap",
+        "AppArmor",
+        "CgroupsMode",
+        "ContainersConfModule",
+        "ServiceName",
+        "StartWithPod",
+        "HealthLogDestination",
+        "HealthMaxLogCount",
+        "HealthMaxLogSize",
+        "VolatileTmp",
+        "RemapUsers",
+        "RemapUid",
+        "RemapGid",
+        "RemapUidSize",
 };
 
 bool unit_section_is_known(const char *section)
@@ -2109,8 +2163,9 @@ static const Seen *seen_key(const Seen *seen, const char *key)
         return best;
 }
 
-#define CROSS_ERROR(u, s, ...)                                                                             \
-        unit_diag((u), UNIT_DIAG_ERROR, (s) ? (s)->file : (u)->fragment_path, (s) ? (s)->line : 0, __VA_ARGS__)
+#define CROSS_ERROR(u, s, ...)                                                                     \
+        unit_diag((u), UNIT_DIAG_ERROR, (s) ? (s)->file : (u)->fragment_path, (s) ? (s)->line : 0, \
+                  __VA_ARGS__)
 
 static void check_cross_keys(Unit *u, const Seen *seen)
 {
@@ -2127,7 +2182,8 @@ static void check_cross_keys(Unit *u, const Seen *seen)
         if (c->group && !c->user)
                 CROSS_ERROR(u, seen_key(seen, "Group"), "Group= needs User=");
         if (c->reload_cmd && c->reload_signal)
-                CROSS_ERROR(u, seen_key(seen, "ReloadSignal"), "ReloadCmd= and ReloadSignal= exclude each other");
+                CROSS_ERROR(u, seen_key(seen, "ReloadSignal"),
+                            "ReloadCmd= and ReloadSignal= exclude each other");
         if (c->notify == UNIT_NOTIFY_HEALTHY && !c->health_cmd)
                 CROSS_ERROR(u, seen_key(seen, "Notify"), "Notify=healthy needs HealthCmd=");
         if (c->health_on_failure != UNIT_HEALTH_ON_FAILURE_NONE && !c->health_cmd)
@@ -2142,7 +2198,7 @@ static void check_cross_keys(Unit *u, const Seen *seen)
                         c->userns = UNIT_USERNS_MAP;
         }
         if (c->network == UNIT_NETWORK_HOST)
-                STRV_FOREACH(s, c->sysctl)
+                STRV_FOREACH (s, c->sysctl)
                         if (startswith(*s, "net.")) {
                                 CROSS_ERROR(u, seen_key(seen, "Sysctl"),
                                             "Sysctl '%s' cannot be set with Network=host", *s);
@@ -2150,7 +2206,8 @@ static void check_cross_keys(Unit *u, const Seen *seen)
                         }
         if (c->restart_steps > 0 && c->restart_max_delay_usec != USEC_INFINITY &&
             c->restart_max_delay_usec < c->restart_usec)
-                CROSS_ERROR(u, seen_key(seen, "RestartMaxDelaySec"), "RestartMaxDelaySec= is below RestartSec=");
+                CROSS_ERROR(u, seen_key(seen, "RestartMaxDelaySec"),
+                            "RestartMaxDelaySec= is below RestartSec=");
         if (c->health_cmd && c->health_interval_usec > 0 && c->health_timeout_usec > c->health_interval_usec)
                 unit_diag(u, UNIT_DIAG_WARNING, u->fragment_path, 0,
                           "HealthTimeout= is longer than HealthInterval=");
@@ -2178,7 +2235,7 @@ int unit_apply_assignments(Unit *u, const AssignmentList *l, const SpecifierCont
 
         for (size_t i = 0; i < l->n; i++) {
                 const Assignment *a = &l->items[i];
-                KeyCtx k = { .unit = u, .c = &u->config, .loc = { u, a->file, a->line } };
+                KeyCtx k = {.unit = u, .c = &u->config, .loc = {u, a->file, a->line}};
                 size_t idx;
 
                 if (!unit_section_is_known(a->section))
@@ -2194,9 +2251,11 @@ int unit_apply_assignments(Unit *u, const AssignmentList *l, const SpecifierCont
                                 if (streq(a->key, quadlet_later[j]))
                                         later = true;
                         if (later && streq(a->section, "Container"))
-                                loc_warn(&k.loc, "Quadlet key '%s' is not supported by ctrmgr yet, ignoring", a->key);
+                                loc_warn(&k.loc, "Quadlet key '%s' is not supported by ctrmgr yet, ignoring",
+                                         a->key);
                         else
-                                loc_warn(&k.loc, "Unknown key '%s' in section [%s], ignoring", a->key, a->section);
+                                loc_warn(&k.loc, "Unknown key '%s' in section [%s], ignoring", a->key,
+                                         a->section);
                         continue;
                 }
 
@@ -2209,7 +2268,7 @@ int unit_apply_assignments(Unit *u, const AssignmentList *l, const SpecifierCont
                 r = d->parse(&k, v, d->offset);
                 if (r < 0)
                         return r;
-                seen[idx] = (Seen){ a->file, a->line, true };
+                seen[idx] = (Seen){a->file, a->line, true};
         }
 
         if (!has_container) {

@@ -28,7 +28,7 @@ struct UnitLoader {
         HostInfo host;
 };
 
-static const char *const suffixes[] = { UNIT_SUFFIX, UNIT_SUFFIX_QUADLET };
+static const char *const suffixes[] = {UNIT_SUFFIX, UNIT_SUFFIX_QUADLET};
 
 int unit_loader_new(char *const *dirs, UnitLoader **ret)
 {
@@ -120,7 +120,8 @@ static int read_unit_file(Unit *u, const char *path, char **ret, size_t *ret_siz
                 unit_diag(u, UNIT_DIAG_WARNING, path, 0, "File is world-writable");
         int r = read_full_file_at(AT_FDCWD, path, UNIT_FILE_SIZE_MAX, ret, ret_size);
         if (r == -EFBIG || r == -E2BIG) {
-                unit_diag(u, UNIT_DIAG_ERROR, path, 0, "File is larger than %u bytes", (unsigned)UNIT_FILE_SIZE_MAX);
+                unit_diag(u, UNIT_DIAG_ERROR, path, 0, "File is larger than %u bytes",
+                          (unsigned)UNIT_FILE_SIZE_MAX);
                 return -EIO;
         }
         if (r == -ENOMEM)
@@ -171,7 +172,8 @@ static int collect_dropin_dir(Unit *u, const char *dir, DropIn **list, size_t *n
                 if (dup)
                         continue; /* shadowed by a higher-precedence directory */
                 if (*n >= UNIT_DROPINS_MAX) {
-                        unit_diag(u, UNIT_DIAG_ERROR, dir, 0, "Too many drop-ins (more than %d)", UNIT_DROPINS_MAX);
+                        unit_diag(u, UNIT_DIAG_ERROR, dir, 0, "Too many drop-ins (more than %d)",
+                                  UNIT_DROPINS_MAX);
                         return 0;
                 }
                 _cleanup_free_ char *p = path_join(dir, de->d_name);
@@ -181,14 +183,15 @@ static int collect_dropin_dir(Unit *u, const char *dir, DropIn **list, size_t *n
                 if (m == -ENOENT || m == -ELOOP)
                         continue;
                 if (m < 0) {
-                        unit_diag(u, UNIT_DIAG_WARNING, p, 0, "Cannot access drop-in: %s, ignoring", strerror(-m));
+                        unit_diag(u, UNIT_DIAG_WARNING, p, 0, "Cannot access drop-in: %s, ignoring",
+                                  strerror(-m));
                         continue;
                 }
                 DropIn *nl = realloc(*list, (*n + 1) * sizeof(DropIn));
                 if (!nl)
                         return -ENOMEM;
                 *list = nl;
-                nl[*n] = (DropIn){ .name = strdup(de->d_name), .path = TAKE_PTR(p), .masked = m > 0 };
+                nl[*n] = (DropIn){.name = strdup(de->d_name), .path = TAKE_PTR(p), .masked = m > 0};
                 if (!nl[*n].name) {
                         free(nl[*n].path);
                         return -ENOMEM;
@@ -228,7 +231,7 @@ static int dropin_names(const Unit *u, char ***ret)
         return 0;
 }
 
-static int find_dropins(Unit *u, char *const *dirs, DropIn **ret, size_t *ret_n)
+static int find_dropins(Unit *u, char **dirs, DropIn **ret, size_t *ret_n)
 {
         _cleanup_strv_free_ char **names = NULL;
         DropIn *list = NULL;
@@ -238,11 +241,12 @@ static int find_dropins(Unit *u, char *const *dirs, DropIn **ret, size_t *ret_n)
         r = dropin_names(u, &names);
         if (r < 0)
                 return r;
-        STRV_FOREACH(dir, dirs)
-                STRV_FOREACH(name, names)
+        STRV_FOREACH (dir, dirs)
+                STRV_FOREACH (name, names)
                         for (size_t s = 0; s < ELEMENTSOF(suffixes); s++) {
                                 /* "web" + ".ctr" + ".d"; the top-level dir is "ctr.d" */
-                                _cleanup_free_ char *sub = strprintf("%s%s.d", *name, isempty(*name) ? suffixes[s] + 1 : suffixes[s]);
+                                _cleanup_free_ char *sub = strprintf(
+                                        "%s%s.d", *name, isempty(*name) ? suffixes[s] + 1 : suffixes[s]);
                                 if (!sub) {
                                         dropins_free(list, n);
                                         return -ENOMEM;
@@ -268,9 +272,9 @@ static int find_dropins(Unit *u, char *const *dirs, DropIn **ret, size_t *ret_n)
 /* ---------------------------------------------------------------- fragments */
 
 /* Finds NAME's fragment in dirs. 1 found (path in *ret, masked in *ret_masked), 0 not found. */
-static int find_fragment(Unit *u, char *const *dirs, const char *name, char **ret, bool *ret_masked)
+static int find_fragment(Unit *u, char **dirs, const char *name, char **ret, bool *ret_masked)
 {
-        STRV_FOREACH(dir, dirs) {
+        STRV_FOREACH (dir, dirs) {
                 _cleanup_free_ char *found = NULL;
                 int found_masked = 0;
                 for (size_t s = 0; s < ELEMENTSOF(suffixes); s++) {
@@ -285,12 +289,13 @@ static int find_fragment(Unit *u, char *const *dirs, const char *name, char **re
                                 continue;
                         }
                         if (m < 0) {
-                                unit_diag(u, UNIT_DIAG_WARNING, p, 0, "Cannot access: %s, ignoring", strerror(-m));
+                                unit_diag(u, UNIT_DIAG_WARNING, p, 0, "Cannot access: %s, ignoring",
+                                          strerror(-m));
                                 continue;
                         }
                         if (found) {
-                                unit_diag(u, UNIT_DIAG_WARNING, p, 0, "Ignored: %s in the same directory takes precedence",
-                                          found);
+                                unit_diag(u, UNIT_DIAG_WARNING, p, 0,
+                                          "Ignored: %s in the same directory takes precedence", found);
                                 continue;
                         }
                         found = TAKE_PTR(p);
@@ -306,7 +311,7 @@ static int find_fragment(Unit *u, char *const *dirs, const char *name, char **re
 }
 
 /* Parses fragment and drop-ins into u (fragment_path already set, u not masked). */
-static int unit_load_files(UnitLoader *l, Unit *u, char *const *dropin_dirs)
+static int unit_load_files(UnitLoader *l, Unit *u, char **dropin_dirs)
 {
         AssignmentList al = {};
         DropIn *dropins = NULL;
@@ -339,7 +344,7 @@ static int unit_load_files(UnitLoader *l, Unit *u, char *const *dropin_dirs)
                 if (r < 0)
                         goto finish;
         }
-        STRV_FOREACH(p, u->dropin_paths) {
+        STRV_FOREACH (p, u->dropin_paths) {
                 _cleanup_free_ char *d = NULL;
                 size_t ds = 0;
                 r = read_unit_file(u, *p, &d, &ds);
@@ -375,15 +380,16 @@ static int check_name(const char *name, char **ret, Error *reterr)
         _cleanup_free_ char *n = NULL;
         if (unit_name_normalize(name, &n) < 0) {
                 _cleanup_free_ char *e = cescape(name);
-                return error_set_msg(reterr, -EINVAL,
-                                     "Invalid unit name '%s' (letters, digits, ':', '-', '_', '.', '\\', one '@')",
-                                     e ?: "?");
+                return error_set_msg(
+                        reterr, -EINVAL,
+                        "Invalid unit name '%s' (letters, digits, ':', '-', '_', '.', '\\', one '@')",
+                        e ?: "?");
         }
         *ret = TAKE_PTR(n);
         return 0;
 }
 
-static int load_named(UnitLoader *l, const char *n, const char *forced_fragment, char *const *dropin_dirs,
+static int load_named(UnitLoader *l, const char *n, const char *forced_fragment, char **dropin_dirs,
                       Unit **ret)
 {
         _cleanup_(unit_freep) Unit *u = unit_new(n);
@@ -461,7 +467,8 @@ int unit_loader_load_file(UnitLoader *l, const char *path, Unit **ret, Error *re
         int r;
 
         if (!endswith(base, UNIT_SUFFIX) && !endswith(base, UNIT_SUFFIX_QUADLET))
-                return error_set_msg(reterr, -EINVAL, "%s: unit files are named NAME.ctr or NAME.container", path);
+                return error_set_msg(reterr, -EINVAL, "%s: unit files are named NAME.ctr or NAME.container",
+                                     path);
         r = check_name(base, &n, reterr);
         if (r < 0)
                 return r;
@@ -510,7 +517,8 @@ int unit_parse_string(const char *name, const char *filename, const char *data, 
         if (!u->fragment_path)
                 return -ENOMEM;
         if (size > UNIT_FILE_SIZE_MAX) {
-                unit_diag(u, UNIT_DIAG_ERROR, filename, 0, "File is larger than %u bytes", (unsigned)UNIT_FILE_SIZE_MAX);
+                unit_diag(u, UNIT_DIAG_ERROR, filename, 0, "File is larger than %u bytes",
+                          (unsigned)UNIT_FILE_SIZE_MAX);
                 u->load_state = UNIT_LOAD_ERROR;
                 goto done;
         }
@@ -568,7 +576,7 @@ static void set_diag(UnitSet *s, UnitDiagLevel level, const char *file, const ch
                 free(f);
                 return;
         }
-        s->diags[s->n_diags++] = (UnitDiag){ level, f, 0, msg, text };
+        s->diags[s->n_diags++] = (UnitDiag){level, f, 0, msg, text};
 }
 
 static int unit_ptr_cmp(const void *a, const void *b)
@@ -585,7 +593,7 @@ int unit_loader_load_all(UnitLoader *l, UnitSet **ret, Error *reterr)
         if (!set)
                 return error_set(reterr, -ENOMEM, "Loading units");
 
-        STRV_FOREACH(dir, l->dirs) {
+        STRV_FOREACH (dir, l->dirs) {
                 _cleanup_closedir_ DIR *d = opendir(*dir);
                 if (!d) {
                         if (errno != ENOENT)
@@ -610,7 +618,8 @@ int unit_loader_load_all(UnitLoader *l, UnitSet **ret, Error *reterr)
                         _cleanup_free_ char *n = NULL;
                         if (unit_name_normalize(de->d_name, &n) < 0) {
                                 _cleanup_free_ char *e = cescape(de->d_name);
-                                set_diag(set, UNIT_DIAG_ERROR, p, "Invalid unit file name '%s', ignoring", e ?: "?");
+                                set_diag(set, UNIT_DIAG_ERROR, p, "Invalid unit file name '%s', ignoring",
+                                         e ?: "?");
                                 continue;
                         }
                         if (!strv_contains(names, n)) {
@@ -636,7 +645,8 @@ int unit_loader_load_all(UnitLoader *l, UnitSet **ret, Error *reterr)
 
                 /* a template's DefaultInstance= is a unit of its own */
                 if (u->is_template && u->load_state == UNIT_LOAD_LOADED && u->config.default_instance) {
-                        _cleanup_free_ char *inst = strprintf("%s@%s", u->prefix, u->config.default_instance);
+                        _cleanup_free_ char *inst =
+                                strprintf("%s@%s", u->prefix, u->config.default_instance);
                         if (!inst)
                                 return error_set(reterr, -ENOMEM, "Loading units");
                         if (!strv_contains(names, inst)) {
@@ -674,7 +684,7 @@ int unit_environment_file_read(const char *path, char ***env, Error *reterr)
         /* join continuations, drop comments */
         char *save = NULL, *cont = NULL;
         unsigned lineno = 0;
-        for (char *line = data;; ) {
+        for (char *line = data;;) {
                 char *nl = strchr(line, '\n');
                 if (nl)
                         *nl = '\0';
@@ -714,7 +724,7 @@ int unit_environment_file_read(const char *path, char ***env, Error *reterr)
                         return error_set(reterr, r, "%s", p);
         }
 
-        STRV_FOREACH(s, lines) {
+        STRV_FOREACH (s, lines) {
                 if (isempty(*s))
                         continue;
                 char *eq = strchr(*s, '=');
@@ -727,7 +737,8 @@ int unit_environment_file_read(const char *path, char ***env, Error *reterr)
                 if (k2)
                         key = strstrip((char *)k2);
                 bool ok = !isempty(key) && !(key[0] >= '0' && key[0] <= '9') &&
-                          strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(key);
+                          strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+                                  strlen(key);
                 if (!ok)
                         return error_set_msg(reterr, -EINVAL, "%s: invalid variable name '%s'", p, key);
                 size_t vl = strlen(val);
@@ -741,7 +752,7 @@ int unit_environment_file_read(const char *path, char ***env, Error *reterr)
                 /* replace or append */
                 size_t kl = strlen(key) + 1;
                 bool done = false;
-                STRV_FOREACH(e, *env)
+                STRV_FOREACH (e, *env)
                         if (strneq(*e, a, kl)) {
                                 free(*e);
                                 *e = TAKE_PTR(a);

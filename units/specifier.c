@@ -49,12 +49,12 @@ static int read_os_release(HostInfo *h)
                 const char *key;
                 char **dst;
         } keys[] = {
-                { "ID=", &h->os_id },
-                { "VERSION_ID=", &h->os_version_id },
-                { "VARIANT_ID=", &h->os_variant_id },
-                { "BUILD_ID=", &h->os_build_id },
-                { "IMAGE_VERSION=", &h->os_image_version },
-                { "IMAGE_ID=", &h->os_image_id },
+                {"ID=", &h->os_id},
+                {"VERSION_ID=", &h->os_version_id},
+                {"VARIANT_ID=", &h->os_variant_id},
+                {"BUILD_ID=", &h->os_build_id},
+                {"IMAGE_VERSION=", &h->os_image_version},
+                {"IMAGE_ID=", &h->os_image_id},
         };
         char *save = NULL;
         for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
@@ -129,8 +129,13 @@ int unit_name_unescape(const char *s, char **ret)
                         *t++ = '/';
                 else if (p[0] == '\\' && p[1] == 'x') {
                         int a, b;
-                        a = p[2] >= '0' && p[2] <= '9' ? p[2] - '0' : (p[2] | 32) >= 'a' && (p[2] | 32) <= 'f' ? (p[2] | 32) - 'a' + 10 : -1;
-                        b = a < 0 ? -1 : p[3] >= '0' && p[3] <= '9' ? p[3] - '0' : (p[3] | 32) >= 'a' && (p[3] | 32) <= 'f' ? (p[3] | 32) - 'a' + 10 : -1;
+                        a = p[2] >= '0' && p[2] <= '9'                 ? p[2] - '0'
+                            : (p[2] | 32) >= 'a' && (p[2] | 32) <= 'f' ? (p[2] | 32) - 'a' + 10
+                                                                       : -1;
+                        b = a < 0                                      ? -1
+                            : p[3] >= '0' && p[3] <= '9'               ? p[3] - '0'
+                            : (p[3] | 32) >= 'a' && (p[3] | 32) <= 'f' ? (p[3] | 32) - 'a' + 10
+                                                                       : -1;
                         if (a < 0 || b < 0 || (a == 0 && b == 0))
                                 return -EINVAL;
                         *t++ = (char)(a * 16 + b);
@@ -323,21 +328,27 @@ int specifier_expand(const SpecifierContext *sc, const char *s, const Loc *loc, 
                 return -ENOMEM;
         for (const char *p = s; *p; p++) {
                 _cleanup_free_ char *v = NULL;
-                char one[2] = { *p, 0 };
+                char one[2] = {*p, 0};
                 const char *add = one;
 
                 if (*p == '%') {
                         if (!p[1]) {
-                                loc_error(loc, "Incomplete specifier '%%' at the end of '%s' (write '%%%%' for a literal %%)", s);
+                                loc_error(loc,
+                                          "Incomplete specifier '%%' at the end of '%s' (write '%%%%' for a "
+                                          "literal %%)",
+                                          s);
                                 return -EINVAL;
                         }
                         r = specifier_value(sc, p[1], &v);
                         if (r == -EBADR) {
-                                loc_error(loc, "Unknown specifier '%%%c' (write '%%%%' for a literal %%)", p[1]);
+                                loc_error(loc, "Unknown specifier '%%%c' (write '%%%%' for a literal %%)",
+                                          p[1]);
                                 return -EINVAL;
                         }
                         if (r == -EINVAL) {
-                                loc_error(loc, "Cannot resolve specifier '%%%c': invalid escape in the unit name", p[1]);
+                                loc_error(loc,
+                                          "Cannot resolve specifier '%%%c': invalid escape in the unit name",
+                                          p[1]);
                                 return -EINVAL;
                         }
                         if (r < 0)

@@ -49,9 +49,9 @@ typedef struct LogicalLine {
 typedef struct Feed {
         LogicalLine *lines;
         size_t n, allocated;
-        size_t next;     /* index of the next line to hand to inih */
-        size_t offset;   /* how much of lines[next] was handed out already */
-        size_t current;  /* the line inih is working on */
+        size_t next;         /* index of the next line to hand to inih */
+        size_t offset;       /* how much of lines[next] was handed out already */
+        size_t current;      /* the line inih is working on */
         const char *section; /* current section as we see it; NULL before any */
         Unit *unit;
         const char *file;
@@ -90,7 +90,7 @@ static int feed_add(Feed *f, LineKind kind, unsigned line, const char *text, con
                 f->allocated = a;
         }
         LogicalLine *l = &f->lines[f->n];
-        *l = (LogicalLine){ .kind = kind, .line = line };
+        *l = (LogicalLine){.kind = kind, .line = line};
         l->text = strdup(text);
         l->section = section ? strdup(section) : NULL;
         if (!l->text || (section && !l->section)) {
@@ -146,8 +146,8 @@ static int logical_line(Feed *f, char *l, unsigned line, bool *in_section, bool 
                 *in_section = true;
                 *section_ok = true;
                 if (!unit_section_is_known(name) && !startswith(name, "X-"))
-                        unit_diag(f->unit, UNIT_DIAG_WARNING, f->file, line, "Unknown section '%s', ignoring",
-                                  name);
+                        unit_diag(f->unit, UNIT_DIAG_WARNING, f->file, line,
+                                  "Unknown section '%s', ignoring", name);
                 return feed_add(f, LINE_SECTION, line, l, name);
         }
 
@@ -157,11 +157,13 @@ static int logical_line(Feed *f, char *l, unsigned line, bool *in_section, bool 
                 return 0;
         }
         if (eq == l) {
-                unit_diag(f->unit, UNIT_DIAG_WARNING, f->file, line, "Missing key name before '=', ignoring line");
+                unit_diag(f->unit, UNIT_DIAG_WARNING, f->file, line,
+                          "Missing key name before '=', ignoring line");
                 return 0;
         }
         if (!*in_section) {
-                unit_diag(f->unit, UNIT_DIAG_WARNING, f->file, line, "Assignment outside of section, ignoring");
+                unit_diag(f->unit, UNIT_DIAG_WARNING, f->file, line,
+                          "Assignment outside of section, ignoring");
                 return 0;
         }
         if (!*section_ok)
@@ -175,8 +177,8 @@ static int logical_line(Feed *f, char *l, unsigned line, bool *in_section, bool 
                         return -ENOMEM;
                 strstrip(key);
                 if (!startswith(key, "X-"))
-                        unit_diag(f->unit, UNIT_DIAG_WARNING, f->file, line, "Invalid key name '%s', ignoring",
-                                  key);
+                        unit_diag(f->unit, UNIT_DIAG_WARNING, f->file, line,
+                                  "Invalid key name '%s', ignoring", key);
                 return 0;
         }
         return feed_add(f, LINE_ASSIGNMENT, line, l, NULL);
@@ -233,7 +235,7 @@ static int feed_handler(void *user, const char *section, const char *name, const
                 out->allocated = a;
         }
         Assignment *a = &out->items[out->n];
-        *a = (Assignment){ .file = f->file, .line = l->line };
+        *a = (Assignment){.file = f->file, .line = l->line};
         a->section = strdup(f->section);
         a->key = strdup(name);
         a->value = strdup(value);
@@ -277,7 +279,7 @@ int unit_syntax_parse(Unit *u, const char *file, const char *data, size_t size, 
         size_t cont_len = 0;
         unsigned cont_line = 0;
         bool in_section = false, section_ok = false;
-        Feed f = { .unit = u, .file = file, .out = out };
+        Feed f = {.unit = u, .file = file, .out = out};
         int r;
 
         if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
@@ -299,7 +301,8 @@ int unit_syntax_parse(Unit *u, const char *file, const char *data, size_t size, 
                         if (len > 0 && s[len - 1] == '\r')
                                 len--;
                         if (memchr(s, '\0', len)) {
-                                unit_diag(u, UNIT_DIAG_WARNING, file, line, "Line contains a NUL byte, ignoring");
+                                unit_diag(u, UNIT_DIAG_WARNING, file, line,
+                                          "Line contains a NUL byte, ignoring");
                                 continue;
                         }
                 }
@@ -535,7 +538,9 @@ int extract_word(const char **p, unsigned flags, const Loc *loc, char **ret)
                         if (k < 0)
                                 return k;
                         if (k == 0) {
-                                loc_warn(loc, "Unknown escape '\\%c', keeping it literally (write '\\\\' for a backslash)",
+                                loc_warn(loc,
+                                         "Unknown escape '\\%c', keeping it literally (write '\\\\' for a "
+                                         "backslash)",
                                          s[1]);
                                 w[n++] = '\\';
                                 s++;

@@ -49,21 +49,18 @@ static const char *const mount_type_table[_UNIT_MOUNT_TYPE_MAX] = {
         [UNIT_MOUNT_TMPFS] = "tmpfs",
 };
 static const char *const propagation_table[_UNIT_PROPAGATION_MAX] = {
-        [UNIT_PROPAGATION_DEFAULT] = "",
-        [UNIT_PROPAGATION_PRIVATE] = "private",
-        [UNIT_PROPAGATION_RPRIVATE] = "rprivate",
-        [UNIT_PROPAGATION_SHARED] = "shared",
-        [UNIT_PROPAGATION_RSHARED] = "rshared",
-        [UNIT_PROPAGATION_SLAVE] = "slave",
+        [UNIT_PROPAGATION_DEFAULT] = "",          [UNIT_PROPAGATION_PRIVATE] = "private",
+        [UNIT_PROPAGATION_RPRIVATE] = "rprivate", [UNIT_PROPAGATION_SHARED] = "shared",
+        [UNIT_PROPAGATION_RSHARED] = "rshared",   [UNIT_PROPAGATION_SLAVE] = "slave",
         [UNIT_PROPAGATION_RSLAVE] = "rslave",
 };
 
-#define TO_STRING(fn, type, table)                                                                         \
-        const char *fn(type v)                                                                             \
-        {                                                                                                  \
-                if ((int)v < 0 || (size_t)v >= ELEMENTSOF(table))                                           \
-                        return NULL;                                                                       \
-                return table[v];                                                                           \
+#define TO_STRING(fn, type, table)                                \
+        const char *fn(type v)                                    \
+        {                                                         \
+                if ((int)v < 0 || (size_t)v >= ELEMENTSOF(table)) \
+                        return NULL;                              \
+                return table[v];                                  \
         }
 
 TO_STRING(unit_load_state_to_string, UnitLoadState, load_state_table)
@@ -142,7 +139,7 @@ int unit_name_normalize(const char *name, char **ret)
 bool unit_name_is_systemd(const char *name)
 {
         static const char *const suffixes[] = {
-                ".service", ".target", ".socket", ".mount",  ".automount", ".swap",
+                ".service", ".target", ".socket", ".mount", ".automount", ".swap",
                 ".path",    ".timer",  ".slice",  ".scope", ".device",
         };
         if (!name)
@@ -409,8 +406,8 @@ int unit_append_effective(Unit *u, const char *path, const char *data, size_t si
 {
         bool first = !u->effective_text;
         bool nl = size == 0 || data[size - 1] == '\n';
-        char *t = strprintf("%s%s# %s\n%.*s%s", strempty(u->effective_text), first ? "" : "\n", path, (int)size,
-                            data, nl ? "" : "\n");
+        char *t = strprintf("%s%s# %s\n%.*s%s", strempty(u->effective_text), first ? "" : "\n", path,
+                            (int)size, data, nl ? "" : "\n");
         if (!t)
                 return -ENOMEM;
         free(u->effective_text);

@@ -39,13 +39,13 @@
 
 /* ---------------------------------------------------------------- limits and defaults */
 
-#define UNIT_SUFFIX           ".ctr"
-#define UNIT_SUFFIX_QUADLET   ".container"
-#define UNIT_NAME_MAX         255           /* with the suffix, as systemd */
-#define UNIT_FILE_SIZE_MAX    (4096 * 1024) /* a fragment or drop-in larger than this is refused */
-#define UNIT_LINE_MAX         (1024 * 1024) /* a logical line (after joining continuations) */
-#define UNIT_DROPINS_MAX      256           /* drop-ins per unit */
-#define UNIT_DIAGS_MAX        512           /* diagnostics kept per unit; further ones are counted */
+#define UNIT_SUFFIX         ".ctr"
+#define UNIT_SUFFIX_QUADLET ".container"
+#define UNIT_NAME_MAX       255           /* with the suffix, as systemd */
+#define UNIT_FILE_SIZE_MAX  (4096 * 1024) /* a fragment or drop-in larger than this is refused */
+#define UNIT_LINE_MAX       (1024 * 1024) /* a logical line (after joining continuations) */
+#define UNIT_DROPINS_MAX    256           /* drop-ins per unit */
+#define UNIT_DIAGS_MAX      512           /* diagnostics kept per unit; further ones are counted */
 
 /* The default search path, highest precedence first. */
 #define UNIT_PATH_ETC     "/etc/ctrmgr"
@@ -63,8 +63,9 @@ typedef struct UnitDiag {
         UnitDiagLevel level;
         char *file;    /* the file the problem is in, NULL when it concerns no file */
         unsigned line; /* 1-based; 0 when it concerns the whole file or unit */
-        char *message; /* without position or level, e.g. "Unknown key 'Foo' in section 'Container', ignoring" */
-        char *text;    /* the full line to show: "FILE:LINE: error: MESSAGE" (or "FILE: …" / "NAME: …") */
+        char *message; /* without position or level, e.g. "Unknown key 'Foo' in section 'Container',
+                          ignoring" */
+        char *text; /* the full line to show: "FILE:LINE: error: MESSAGE" (or "FILE: …" / "NAME: …") */
 } UnitDiag;
 
 /* ---------------------------------------------------------------- the model: enums */
@@ -143,17 +144,18 @@ typedef struct UnitMount {
         char *source;      /* BIND: absolute host path; VOLUME: volume name; else NULL */
         char *destination; /* absolute path in the container */
         bool read_only;
-        bool recursive;    /* rbind (default for binds and volumes, as Podman) */
+        bool recursive; /* rbind (default for binds and volumes, as Podman) */
         bool nosuid, nodev, noexec;
-        bool copy_up;      /* VOLUME/ANONYMOUS: populate an empty volume from the image (default true) */
+        bool copy_up; /* VOLUME/ANONYMOUS: populate an empty volume from the image (default true) */
         UnitPropagation propagation;
         /* TMPFS only: */
         uint64_t tmpfs_size; /* bytes, 0 = kernel default */
         mode_t tmpfs_mode;   /* valid when tmpfs_mode_set */
         bool tmpfs_mode_set;
-        char *tmpfs_options; /* the data string for mount(2), e.g. "size=67108864,mode=1777" (never NULL for TMPFS) */
+        char *tmpfs_options; /* the data string for mount(2), e.g. "size=67108864,mode=1777" (never NULL for
+                                TMPFS) */
         /* where it was written, for messages */
-        const char *file;    /* points into Unit.dropin_paths / fragment_path */
+        const char *file; /* points into Unit.dropin_paths / fragment_path */
         unsigned line;
 } UnitMount;
 
@@ -186,8 +188,8 @@ typedef struct UnitUlimit {
  */
 typedef struct UnitResource {
         bool set;
-        uint64_t value;  /* when scale == 0 */
-        uint32_t scale;  /* 0: use value; else fraction of UINT32_MAX */
+        uint64_t value; /* when scale == 0 */
+        uint32_t scale; /* 0: use value; else fraction of UINT32_MAX */
 } UnitResource;
 
 typedef struct UnitConfig {
@@ -230,10 +232,10 @@ typedef struct UnitConfig {
         bool no_new_privileges; /* default TRUE (the project's security baseline) */
         char *seccomp_profile;  /* absolute path of an OCI seccomp JSON, or NULL for the default */
         bool seccomp_unconfined;
-        char **mask;            /* extra absolute paths to mask */
-        char **unmask;          /* absolute paths to unmask from the default masked set */
+        char **mask;   /* extra absolute paths to mask */
+        char **unmask; /* absolute paths to unmask from the default masked set */
         bool unmask_all;
-        char **sysctl;          /* "name=value", names with dots, unique names */
+        char **sysctl; /* "name=value", names with dots, unique names */
         UnitDevice *devices;
         size_t n_devices;
         UnitUserNS userns;
@@ -244,39 +246,39 @@ typedef struct UnitConfig {
         size_t n_gid_map;
 
         /* [Container] resources */
-        uint64_t memory;     /* Memory= bytes, 0 = unset */
-        int64_t pids_limit;  /* PidsLimit=, 0 = unset, -1 = unlimited */
+        uint64_t memory;    /* Memory= bytes, 0 = unset */
+        int64_t pids_limit; /* PidsLimit=, 0 = unset, -1 = unlimited */
         UnitUlimit *ulimits;
         size_t n_ulimits;
         UnitResource memory_max, memory_high, tasks_max;
-        uint64_t cpu_weight;               /* 1…10000, 0 = unset */
-        uint64_t cpu_quota_per_sec_usec;   /* CPUQuota=20% → 200000; 0 = unset */
-        uint64_t io_weight;                /* 1…10000, 0 = unset */
+        uint64_t cpu_weight;             /* 1…10000, 0 = unset */
+        uint64_t cpu_quota_per_sec_usec; /* CPUQuota=20% → 200000; 0 = unset */
+        uint64_t io_weight;              /* 1…10000, 0 = unset */
 
         /* [Container] lifecycle */
-        int stop_signal;          /* default SIGTERM */
+        int stop_signal;            /* default SIGTERM */
         uint64_t stop_timeout_usec; /* default 10s */
         UnitNotify notify;
-        char **health_cmd;        /* argv; a non-JSON string S becomes {"/bin/sh","-c",S}; NULL = none */
+        char **health_cmd; /* argv; a non-JSON string S becomes {"/bin/sh","-c",S}; NULL = none */
         uint64_t health_interval_usec;     /* default 30s; 0 = no timer ("disable") */
         uint64_t health_timeout_usec;      /* default 30s */
         unsigned health_retries;           /* default 3 */
         uint64_t health_start_period_usec; /* default 0 */
         UnitHealthOnFailure health_on_failure;
-        char **reload_cmd;        /* argv run inside the container on reload, or NULL */
-        int reload_signal;        /* 0 = none */
-        char **labels;            /* "key=value" */
-        char **annotations;       /* "key=value" */
+        char **reload_cmd;  /* argv run inside the container on reload, or NULL */
+        int reload_signal;  /* 0 = none */
+        char **labels;      /* "key=value" */
+        char **annotations; /* "key=value" */
 
         /* [Service] */
         UnitRestart restart;
-        bool restart_unless_stopped; /* Docker "unless-stopped" (restart == ALWAYS) */
-        uint64_t restart_usec;        /* RestartSec=, default 100ms */
-        unsigned restart_steps;       /* 0 = no growth */
-        uint64_t restart_max_delay_usec; /* USEC_INFINITY = unset */
-        uint64_t timeout_start_usec;  /* default 90s; USEC_INFINITY = none */
-        uint64_t timeout_stop_usec;   /* default 90s; USEC_INFINITY = none */
-        unsigned start_limit_burst;   /* default 5 */
+        bool restart_unless_stopped;        /* Docker "unless-stopped" (restart == ALWAYS) */
+        uint64_t restart_usec;              /* RestartSec=, default 100ms */
+        unsigned restart_steps;             /* 0 = no growth */
+        uint64_t restart_max_delay_usec;    /* USEC_INFINITY = unset */
+        uint64_t timeout_start_usec;        /* default 90s; USEC_INFINITY = none */
+        uint64_t timeout_stop_usec;         /* default 90s; USEC_INFINITY = none */
+        unsigned start_limit_burst;         /* default 5 */
         uint64_t start_limit_interval_usec; /* default 10s; 0 = no limit; USEC_INFINITY = total cap */
         uint8_t restart_prevent_status[32]; /* bit set of exit statuses 0…255 */
         uint64_t restart_prevent_signals;   /* bit (sig-1) for each signal */
@@ -288,27 +290,27 @@ typedef struct UnitConfig {
 } UnitConfig;
 
 typedef struct Unit {
-        char *name;        /* "web", "web@blue", or the template "web@" */
-        char *prefix;      /* "web" */
-        char *instance;    /* "blue"; NULL unless an instance */
-        bool is_template;  /* "web@": not startable, checked with an empty instance */
+        char *name;       /* "web", "web@blue", or the template "web@" */
+        char *prefix;     /* "web" */
+        char *instance;   /* "blue"; NULL unless an instance */
+        bool is_template; /* "web@": not startable, checked with an empty instance */
 
         UnitLoadState load_state;
-        char *load_error;     /* the error diagnostics joined by "\n", or NULL */
-        char *fragment_path;  /* the main file (as found, not resolved), NULL if none */
-        char **dropin_paths;  /* drop-ins applied, in merge order */
-        UnitDiag *diags;      /* warnings and errors, in file order */
+        char *load_error;    /* the error diagnostics joined by "\n", or NULL */
+        char *fragment_path; /* the main file (as found, not resolved), NULL if none */
+        char **dropin_paths; /* drop-ins applied, in merge order */
+        UnitDiag *diags;     /* warnings and errors, in file order */
         size_t n_diags;
         size_t n_errors, n_warnings; /* including any beyond UNIT_DIAGS_MAX */
 
-        bool enabled;         /* [Install] WantedBy= multi-user.target or default.target */
+        bool enabled; /* [Install] WantedBy= multi-user.target or default.target */
 
         /* "# /path\n" + content for the fragment and each drop-in, like `systemctl cat`; NULL when
          * not found. Also the reload comparison key. */
         char *effective_text;
         uint64_t content_hash; /* FNV-1a 64 of effective_text */
 
-        UnitConfig config;     /* valid when load_state == UNIT_LOAD_LOADED; defaults otherwise */
+        UnitConfig config; /* valid when load_state == UNIT_LOAD_LOADED; defaults otherwise */
 } Unit;
 
 typedef struct UnitSet {
