@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The Manager: configuration, the unit registry (load and daemon-reload), recovery of running
+ * containers from /run/ctrmgr, boot-time start of enabled units, the event loop, sd_notify.
+ */
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <systemd/sd-daemon.h>
+
+#include "image/image.h"
+#include "manager/manager.h"
+#include "runtime/runtime.h"
+#include "units/unit.h"
+
+void manager_config_done(ManagerConfig *c)
+{
+        c->unit_dirs = strv_free(c->unit_dirs);
+        c->state_dir = mfree(c->state_dir);
+        c->store_dir = mfree(c->store_dir);
+        c->layers_dir = mfree(c->layers_dir);
+        c->containers_dir = mfree(c->containers_dir);
+        c->log_dir = mfree(c->log_dir);
+        c->seccomp_profile = mfree(c->seccomp_profile);
+        c->cgroup_parent = mfree(c->cgroup_parent);
+}
+
+static int find_cgroup2_root(char **ret)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof line, f)) {
+                /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL…] - FSTYPE SOURCE SUPER */
+                char *sep = strstr(line, " - ");
+                if (!sep || !startswith(sep + 3, "cgroup2 "))
+                        continue;
+                char *p = line;
+                for (int i = 0; i < 4 && p; i++) {
+                        p = strchr(p, ' ');
+                        if (p)
+                                p++;
+                }
+                if (!p)
+                        continue;
+                char *end = strchr(p, ' ');
+                if (!end)
+                        continue;
+                *end = '\0';
+                char *mp = strdup(p);
+                if (!mp)
+                        return -ENOMEM;
+                *ret = mp;
+                return 0;
+        }
+        return -ENOMEDIUM;
+}
+
+int manager_new(ManagerConfig *config, Manager **ret)
+{
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->config = *config;
+        *config = (ManagerConfig){};
+
+        if (!m->config.state_dir && !(m->config.state_dir = strdup(CTRMGR_DEFAULT_STATE_DIR)))
+                return -ENOMEM;
+        if (!m->config.log_dir && !(m->config.log_dir = strdup(CTRMGR_DEFAULT_LOG_DIR)))
+                return -ENOMEM;
+        if (!m->config.seccomp_profile && !(m->config.seccomp_profile = strdup(CTRMGR_DEFAULT_SECCOMP)))
+                return -ENOMEM;
+        m->oci_root = path_join(m->config.state_dir, ".oci");
+        if (!m->oci_root)
+                return -ENOMEM;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+
+        if (m->config.journal < 0)
+                m->use_journal = access("/run/systemd/journal/stdout", F_OK) == 0;
+        else
+                m->use_journal = m->config.journal > 0;
+
+        r = find_cgroup2_root(&m->cgroup_root);
+        if (r < 0)
+                return log_error_errno(r, "No cgroup2 hierarchy found: %m");
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m)
+{
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < m->n_services; i++)
+                service_free(m->services[i]);
+        free(m->services);
+        sd_bus_slot_unref(m->unit_vtable_slot);
+        sd_bus_slot_unref(m->unit_enum_slot);
+        sd_bus_slot_unref(m->manager_vtable_slot);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_source_disable_unref(m->gc_source);
+        sd_event_unref(m->event);
+        unit_loader_free(m->loader);
+        image_store_free(m->store);
+        if (m->default_seccomp)
+                json_object_put(m->default_seccomp);
+        free(m->cgroup_root);
+        free(m->oci_root);
+        manager_config_done(&m->config);
+        free(m);
+        return NULL;
+}
+
+int manager_open_store(Manager *m, ImageStore **ret, Error *reterr)
+{
+        if (!m->store) {
+                ImageStoreOptions o = {
+                        .store_dir = m->config.store_dir,
+                        .layers_dir = m->config.layers_dir,
+                        .containers_dir = m->config.containers_dir,
+                        .create = true,
+                };
+                int r = image_store_open(&o, &m->store, reterr);
+                if (r < 0)
+                        return error_prefix(reterr, r, "opening the image store");
+        }
+        *ret = m->store;
+        return 0;
+}
+
+Service *manager_find_service(Manager *m, const char *name)
+{
+        size_t lo = 0, hi = m->n_services;
+
+        if (!name)
+                return NULL;
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                int c = strcmp(name, m->services[mid]->name);
+                if (c == 0)
+                        return m->services[mid];
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return NULL;
+}
+
+static int manager_add_service(Manager *m, Service *s)
+{
+        Service **n = realloc(m->services, (m->n_services + 1) * sizeof(Service *));
+        size_t i;
+
+        if (!n)
+                return -ENOMEM;
+        m->services = n;
+        for (i = m->n_services; i > 0 && strcmp(m->services[i - 1]->name, s->name) > 0; i--)
+                m->services[i] = m->services[i - 1];
+        m->services[i] = s;
+        m->n_services++;
+        return 0;
+}
+
+static void manager_remove_service(Manager *m, Service *s)
+{
+        for (size_t i = 0; i < m->n_services; i++)
+                if (m->services[i] == s) {
+                        memmove(m->services + i, m->services + i + 1, (m->n_services - i - 1) * sizeof(Service *));
+                        m->n_services--;
+                        break;
+                }
+        service_send_removed(s);
+        service_free(s);
+}
+
+static int on_gc(sd_event_source *src, void *userdata)
+{
+        Manager *m = userdata;
+
+        m->gc_source = sd_event_source_disable_unref(m->gc_source);
+        for (size_t i = m->n_services; i > 0; i--) {
+                Service *s = m->services[i - 1];
+                if (s->removed && (s->active_state == ACTIVE_STATE_INACTIVE || s->active_state == ACTIVE_STATE_FAILED))
+                        manager_remove_service(m, s);
+        }
+        return 0;
+}
+
+void manager_schedule_gc(Manager *m)
+{
+        if (!m->gc_source)
+                (void)sd_event_add_defer(m->event, &m->gc_source, on_gc, m);
+}
+
+static void log_diags(const Unit *u)
+{
+        for (size_t i = 0; i < u->n_diags; i++)
+                log_internal(u->diags[i].level == UNIT_DIAG_ERROR ? LOG_LEVEL_ERR : LOG_LEVEL_WARNING, 0, "%s",
+                             u->diags[i].text);
+}
+
+static int manager_load_units(Manager *m, UnitSet **ret, Error *reterr)
+{
+        int r;
+
+        if (!m->loader) {
+                r = unit_loader_new(m->config.unit_dirs, &m->loader);
+                if (r < 0)
+                        return error_set(reterr, r, "setting up the unit loader");
+        }
+        r = unit_loader_load_all(m->loader, ret, reterr);
+        if (r < 0)
+                return error_prefix(reterr, r, "loading units");
+        for (size_t i = 0; i < (*ret)->n_diags; i++)
+                log_warning("%s", (*ret)->diags[i].text);
+        return 0;
+}
+
+/* Takes unit i out of the set, leaving a hole that unit_set_compact() closes. */
+static Unit *unit_set_steal(UnitSet *set, size_t i)
+{
+        Unit *u = set->units[i];
+        set->units[i] = NULL;
+        return u;
+}
+
+static void unit_set_compact(UnitSet *set)
+{
+        size_t j = 0;
+        for (size_t i = 0; i < set->n_units; i++)
+                if (set->units[i])
+                        set->units[j++] = set->units[i];
+        set->n_units = j;
+}
+
+static int manager_add_units(Manager *m, UnitSet *set, bool announce)
+{
+        int r;
+
+        for (size_t i = 0; i < set->n_units; i++) {
+                Unit *u = set->units[i];
+                Service *s;
+
+                if (!u || u->is_template)
+                        continue;
+                log_diags(u);
+                r = service_new(m, u, &s);
+                if (r < 0)
+                        return r;
+                unit_set_steal(set, i);
+                r = manager_add_service(m, s);
+                if (r < 0) {
+                        service_free(s);
+                        return r;
+                }
+                if (announce)
+                        service_send_new(s);
+        }
+        unit_set_compact(set);
+        return 0;
+}
+
+int manager_reload(Manager *m, Error *reterr)
+{
+        _cleanup_(unit_set_freep) UnitSet *set = NULL;
+        int r;
+
+        log_info("Reloading units.");
+        r = manager_load_units(m, &set, reterr);
+        if (r < 0)
+                return r;
+
+        /* Look everything up before stealing from the set (stealing leaves holes). */
+        _cleanup_free_ size_t *found = calloc(m->n_services + 1, sizeof(size_t));
+        if (!found)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_services; i++) {
+                Unit *nu = unit_set_find(set, m->services[i]->name);
+                found[i] = SIZE_MAX;
+                for (size_t j = 0; nu && j < set->n_units; j++)
+                        if (set->units[j] == nu)
+                                found[i] = j;
+        }
+
+        /* Existing services: changed, unchanged or gone. */
+        for (size_t i = 0; i < m->n_services; i++) {
+                Service *s = m->services[i];
+                size_t idx = found[i];
+                Unit *nu = idx == SIZE_MAX ? NULL : set->units[idx];
+
+                if (!nu || nu->is_template) {
+                        if (!s->removed) {
+                                s->removed = true;
+                                log_service_info(s, "Unit %s was removed%s.", s->name,
+                                                 s->active_state == ACTIVE_STATE_INACTIVE ||
+                                                                 s->active_state == ACTIVE_STATE_FAILED
+                                                         ? ""
+                                                         : ", stopping it");
+                                (void)service_stop(s, NULL);
+                                manager_schedule_gc(m);
+                        }
+                        continue;
+                }
+                s->removed = false;
+                log_diags(nu);
+                Unit *cur = s->pending_unit ?: s->unit;
+                if (unit_equal(cur, nu)) {
+                        unit_free(unit_set_steal(set, idx));
+                        continue;
+                }
+                bool running = s->active_state != ACTIVE_STATE_INACTIVE && s->active_state != ACTIVE_STATE_FAILED;
+                if (running && nu->load_state == UNIT_LOAD_LOADED && s->unit->load_state == UNIT_LOAD_LOADED) {
+                        /* Changed under a running container: applied at the next (re)start. */
+                        unit_free(s->pending_unit);
+                        s->pending_unit = unit_set_steal(set, idx);
+                        log_service_notice(s, "Unit %s changed on disk; restart it to apply.", s->name);
+                } else {
+                        unit_free(s->unit);
+                        s->unit = unit_set_steal(set, idx);
+                        s->pending_unit = unit_free(s->pending_unit);
+                }
+                service_send_changed(s);
+        }
+        unit_set_compact(set);
+
+        /* What is left in the set is new. */
+        r = manager_add_units(m, set, true);
+        if (r < 0)
+                return error_set(reterr, r, "adding units");
+        log_info("Reloaded: %zu units.", m->n_services);
+        return 0;
+}
+
+static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
+{
+        Manager *m = userdata;
+
+        if (si->ssi_signo == SIGHUP) {
+                _cleanup_error_ Error e = ERROR_INIT;
+                if (manager_reload(m, &e) < 0)
+                        log_error("Reload failed: %s", error_message(&e));
+                return 0;
+        }
+        /* Leave the containers running: they live in their own scopes, and the next daemon
+         * instance finds them again from /run/ctrmgr. */
+        log_info("Received %s, exiting; containers keep running.", strna(signal_to_string((int)si->ssi_signo)));
+        (void)sd_notify(false, "STOPPING=1");
+        m->exiting = true;
+        return sd_event_exit(m->event, 0);
+}
+
+static bool systemd_available(void)
+{
+        struct statfs sfs;
+        /* sd_booted(): PID 1 is systemd when /run/systemd/system is a directory. */
+        return access("/run/systemd/system", F_OK) == 0 && statfs("/run/systemd/system", &sfs) == 0;
+}
+
+int manager_startup(Manager *m)
+{
+        _cleanup_(unit_set_freep) UnitSet *set = NULL;
+        _cleanup_error_ Error e = ERROR_INIT;
+        int r;
+
+        /* SIGCHLD stays at its default: container inits are reaped through their pidfds, and
+         * image/ and runtime/ reap their helpers by PID. */
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return log_error_errno(-errno, "sigprocmask: %m");
+        (void)signal(SIGPIPE, SIG_IGN);
+        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_signal, m)) < 0)
+                return log_error_errno(r, "Failed to set up signal handling: %m");
+
+        r = mkdir_p(m->config.state_dir, 0711);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", m->config.state_dir);
+        r = mkdir_p(m->oci_root, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", m->oci_root);
+
+        switch (m->config.cgroup_mode) {
+        case CGROUP_MODE_SYSTEMD:
+                m->use_systemd = true;
+                break;
+        case CGROUP_MODE_CGROUPFS:
+                m->use_systemd = false;
+                break;
+        default:
+                m->use_systemd = systemd_available();
+                if (!m->use_systemd)
+                        log_notice("systemd is not running: using cgroupfs under %s%s instead of scopes.",
+                                   m->cgroup_root, m->config.cgroup_parent ?: "/" CTRMGR_SLICE);
+        }
+
+        r = manager_load_units(m, &set, &e);
+        if (r < 0)
+                return log_error_errno(r, "%s", error_message(&e));
+        r = manager_add_units(m, set, false);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add units: %m");
+
+        for (size_t i = 0; i < m->n_services; i++)
+                (void)service_recover(m->services[i]);
+
+        r = manager_bus_setup(m);
+        if (r < 0)
+                return r;
+
+        if (m->config.start_boot_units) {
+                size_t n = 0, failed = 0;
+                for (size_t i = 0; i < m->n_services; i++) {
+                        Service *s = m->services[i];
+                        if (!service_enabled(s) || s->active_state == ACTIVE_STATE_ACTIVE)
+                                continue;
+                        _cleanup_error_ Error se = ERROR_INIT;
+                        n++;
+                        if (service_start(s, &se) < 0)
+                                failed++;
+                }
+                if (n > 0)
+                        log_info("Started %zu boot units (%zu failed).", n - failed, failed);
+        }
+
+        (void)sd_notifyf(false, "READY=1\nSTATUS=%zu units loaded", m->n_services);
+        return 0;
+}
+
+int manager_run(Manager *m)
+{
+        return sd_event_loop(m->event);
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * manager/ — ctrmgrd: the unit registry, the per-unit Service object with its state machine,
+ * container start through image/ and runtime/, supervision through pidfds, journald wiring and
+ * the org.ctrmgr1 D-Bus API. Single-threaded: everything runs from one sd-event loop; the only
+ * forks are runtime/'s container inits (no helper process per container).
+ *
+ * A Service is the daemon's object for one unit (units/ calls its parsed definition `Unit`).
+ * State changes go through service_set_state(), the one place that stamps timestamps, emits
+ * PropertiesChanged, answers waiting D-Bus callers and (next issue) runs restart/dependency
+ * hooks.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "common/common.h"
+#include "manager/spec.h"
+
+#define CTRMGR_BUS_NAME       "org.ctrmgr1"
+#define CTRMGR_MANAGER_PATH   "/org/ctrmgr1"
+#define CTRMGR_MANAGER_IFACE  "org.ctrmgr1.Manager"
+#define CTRMGR_UNIT_PREFIX    "/org/ctrmgr1/unit"
+#define CTRMGR_UNIT_IFACE     "org.ctrmgr1.Unit"
+
+#define CTRMGR_DEFAULT_STATE_DIR "/run/ctrmgr"
+#define CTRMGR_DEFAULT_LOG_DIR   "/var/log/ctrmgr"
+#define CTRMGR_DEFAULT_SECCOMP   "/usr/share/containers/seccomp.json"
+#define CTRMGR_SLICE             "ctrmgr.slice"
+
+typedef struct Manager Manager;
+typedef struct Service Service;
+struct Unit;
+struct UnitLoader;
+struct ImageStore;
+
+typedef enum ActiveState {
+        ACTIVE_STATE_INACTIVE,
+        ACTIVE_STATE_ACTIVATING,
+        ACTIVE_STATE_ACTIVE,
+        ACTIVE_STATE_DEACTIVATING,
+        ACTIVE_STATE_FAILED,
+        _ACTIVE_STATE_MAX,
+} ActiveState;
+
+typedef enum SubState {
+        SUB_STATE_DEAD,
+        SUB_STATE_START,
+        SUB_STATE_RUNNING,
+        SUB_STATE_STOP_SIGTERM, /* the StopSignal was sent (whatever signal it is) */
+        SUB_STATE_STOP_SIGKILL,
+        SUB_STATE_FAILED,
+        SUB_STATE_AUTO_RESTART,
+        _SUB_STATE_MAX,
+} SubState;
+
+/* Why a service last left "active", systemd's Result= values. */
+typedef enum ServiceResult {
+        SERVICE_SUCCESS,
+        SERVICE_FAILURE_RESOURCES, /* could not start: image, mount, spec, runtime */
+        SERVICE_FAILURE_EXIT_CODE,
+        SERVICE_FAILURE_SIGNAL,
+        SERVICE_FAILURE_TIMEOUT, /* needed SIGKILL after StopTimeout */
+        _SERVICE_RESULT_MAX,
+} ServiceResult;
+
+const char *active_state_to_string(ActiveState s);
+const char *sub_state_to_string(SubState s);
+const char *service_result_to_string(ServiceResult r);
+
+typedef enum CgroupMode {
+        CGROUP_MODE_AUTO,     /* systemd when booted with systemd and the system bus answers */
+        CGROUP_MODE_SYSTEMD,
+        CGROUP_MODE_CGROUPFS,
+} CgroupMode;
+
+typedef struct ManagerConfig {
+        char **unit_dirs;     /* NULL: units/ default search path */
+        char *state_dir;      /* /run/ctrmgr */
+        char *store_dir;      /* NULL: image/ defaults */
+        char *layers_dir;
+        char *containers_dir;
+        char *log_dir;        /* /var/log/ctrmgr: used when journald is absent */
+        char *seccomp_profile; /* default profile (containers-common format) */
+        char *cgroup_parent;  /* cgroupfs mode: parent below the cgroup2 root ("/ctrmgr.slice") */
+        CgroupMode cgroup_mode;
+        int journal;          /* -1 auto (socket present), 0 files, 1 journald */
+        bool start_boot_units; /* start units with WantedBy=multi-user.target at startup */
+} ManagerConfig;
+
+void manager_config_done(ManagerConfig *c);
+
+struct Service {
+        Manager *manager;
+        char *name;        /* "web" */
+        char *object_path; /* /org/ctrmgr1/unit/web */
+        char *scope;       /* ctrmgr-web.scope */
+
+        struct Unit *unit;         /* the definition in use (owned) */
+        struct Unit *pending_unit; /* a changed definition, applied at the next start (owned) */
+        bool removed;              /* gone from disk: freed once inactive */
+
+        ActiveState active_state;
+        SubState sub_state;
+        ServiceResult result;
+
+        pid_t main_pid;
+        int pidfd;
+        bool pid_is_child; /* started by this daemon instance: waitid() gives the status */
+        sd_event_source *pid_source;
+        sd_event_source *timer_source;
+
+        char *image_digest; /* manifest digest of the running container's image */
+        char *cgroup_path;  /* absolute path in the cgroup2 file system, NULL if unknown */
+        bool rootfs_mounted;
+
+        int exit_code;   /* CLD_EXITED / CLD_KILLED / CLD_DUMPED, 0 = none yet */
+        int exit_status; /* exit status or signal number */
+
+        uint64_t active_enter_ts, active_exit_ts, inactive_enter_ts, inactive_exit_ts; /* CLOCK_REALTIME usec */
+        unsigned n_restarts;
+
+        int stop_signal;
+        uint64_t stop_timeout_usec;
+        bool restart_after_stop; /* RestartUnit in progress */
+
+        /* D-Bus calls answered when the service settles: StartUnit/RestartUnit when it becomes
+         * active (or fails), StopUnit when it becomes inactive/failed. */
+        sd_bus_message **start_waiters;
+        size_t n_start_waiters;
+        sd_bus_message **stop_waiters;
+        size_t n_stop_waiters;
+};
+
+struct Manager {
+        ManagerConfig config;
+        sd_event *event;
+        sd_bus *bus;
+        sd_bus_slot *unit_vtable_slot, *unit_enum_slot, *manager_vtable_slot;
+
+        struct UnitLoader *loader;
+        struct ImageStore *store; /* opened on first use */
+        json_object *default_seccomp; /* OCI form for the default capability set, on first use */
+
+        Service **services; /* sorted by name */
+        size_t n_services;
+
+        bool use_systemd;  /* scopes over systemd's D-Bus API */
+        bool use_journal;
+        char *cgroup_root; /* cgroup2 mount point */
+        char *oci_root;    /* runtime/ state root: <state_dir>/.oci */
+        sd_event_source *gc_source;
+        bool exiting;
+};
+
+/* ---------------------------------------------------------------- manager.c */
+
+int manager_new(ManagerConfig *config, Manager **ret); /* takes over config's contents */
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+/* Loads units, finds running containers again, connects the bus, starts boot units. */
+int manager_startup(Manager *m);
+int manager_run(Manager *m);
+/* daemon-reload: reread units; new appear, removed are stopped, changed need a restart. */
+int manager_reload(Manager *m, Error *reterr);
+Service *manager_find_service(Manager *m, const char *name);
+/* Drops services whose unit was removed once they are inactive (from a deferred event). */
+void manager_schedule_gc(Manager *m);
+int manager_open_store(Manager *m, struct ImageStore **ret, Error *reterr);
+
+/* ---------------------------------------------------------------- unit.c (the Service object) */
+
+int service_new(Manager *m, struct Unit *unit, Service **ret);
+Service *service_free(Service *s);
+int service_start(Service *s, Error *reterr);
+/* Returns 0 when the stop is under way (or the service was inactive already). */
+int service_stop(Service *s, Error *reterr);
+int service_kill(Service *s, int sig, Error *reterr);
+void service_set_state(Service *s, ActiveState a, SubState sub);
+/* Re-attaches to a container left running by an earlier daemon instance (from its state file). */
+int service_recover(Service *s);
+/* Builds the SpecInput from the unit and image config and generates the OCI spec. */
+int service_generate_spec(Manager *m, const struct Unit *u, const char *rootfs, int rootfs_fd,
+                          json_object **ret, char **ret_digest, Error *reterr);
+bool service_enabled(const Service *s);
+bool service_need_daemon_reload(const Service *s);
+const char *service_load_state(const Service *s);
+const char *service_description(const Service *s);
+const char *service_image(const Service *s);
+/* Live cgroup statistics; UINT64_MAX when unknown. */
+uint64_t service_memory_current(const Service *s);
+uint64_t service_cpu_usage_nsec(const Service *s);
+uint64_t service_tasks_current(const Service *s);
+
+/* Daemon messages about a unit: to the journal with OBJECT_SYSTEMD_UNIT= and CTRMGR_UNIT=,
+ * else to stderr and the unit's log file. Returns r like log_internal(). */
+int log_service_internal(const Service *s, int level, int r, const char *fmt, ...) _printf_(4, 5);
+#define log_service_info(s, ...)           log_service_internal((s), LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_service_notice(s, ...)         log_service_internal((s), LOG_LEVEL_NOTICE, 0, __VA_ARGS__)
+#define log_service_warning(s, ...)        log_service_internal((s), LOG_LEVEL_WARNING, 0, __VA_ARGS__)
+#define log_service_error_errno(s, r, ...) log_service_internal((s), LOG_LEVEL_ERR, (r), __VA_ARGS__)
+
+/* ---------------------------------------------------------------- unit-dbus.c / manager-dbus.c */
+
+int manager_bus_setup(Manager *m);
+void service_send_changed(Service *s);
+void service_send_new(Service *s);
+void service_send_removed(Service *s);
+/* Answers waiting callers; err NULL means success. */
+void service_reply_waiters(Service *s, bool start_waiters, const Error *err);
+extern const sd_bus_vtable service_vtable[];
+extern const sd_bus_vtable manager_vtable[];
+/* Mutating calls: the sender's EUID (not augmented from /proc) must be 0. */
+int bus_check_root(sd_bus_message *m, sd_bus_error *error);
+
+/* ---------------------------------------------------------------- state.c: /run/ctrmgr/NAME/ */
+
+int state_save(const Service *s);
+int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime);
+int state_remove(const Service *s);
+/* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
+int pid_get_starttime(pid_t pid, uint64_t *ret);
+char *service_bundle_dir(const Service *s);
+
+/* ---------------------------------------------------------------- log.c */
+
+/* Sets the daemon's log sink (journal or stderr). */
+void manager_log_setup(bool journal);
+/* Opens (creating) the unit's log file under log_dir for appending. */
+int service_open_log_file(const Service *s);

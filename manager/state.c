@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Per-container state in /run/ctrmgr/NAME/state.json: what a restarted daemon needs to find a
+ * running container again and report it as before (PID with its start time against PID reuse,
+ * image digest, timestamps, restart counter). Written atomically; /run is a tmpfs, so a reboot
+ * forgets everything, as it should.
+ */
+#include <json-c/json.h>
+
+#include "manager/manager.h"
+
+int pid_get_starttime(pid_t pid, uint64_t *ret)
+{
+        char p[64];
+        _cleanup_free_ char *data = NULL;
+        int r;
+
+        snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+        r = read_full_file_at(AT_FDCWD, p, 64 * 1024, &data, NULL);
+        if (r < 0)
+                return r;
+        /* comm may contain spaces and parentheses: count fields after the last ')'. */
+        char *e = strrchr(data, ')');
+        if (!e)
+                return -EIO;
+        e++;
+        /* After ')' come field 3 (state) … field 22 (starttime): skip 19 fields. */
+        for (int i = 0; i < 20; i++) {
+                while (*e == ' ')
+                        e++;
+                if (i == 19)
+                        break;
+                e = strchr(e, ' ');
+                if (!e)
+                        return -EIO;
+        }
+        char *end = strchr(e, ' ');
+        if (end)
+                *end = '\0';
+        return safe_atou64(e, ret);
+}
+
+int state_save(const Service *s)
+{
+        _cleanup_free_ char *bundle = service_bundle_dir(s);
+        json_object *o = json_object_new_object();
+        uint64_t st = 0;
+        int r;
+
+        if (!bundle || !o) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        (void)pid_get_starttime(s->main_pid, &st);
+        json_object_object_add(o, "pid", json_object_new_int64(s->main_pid));
+        json_object_object_add(o, "starttime", json_object_new_uint64(st));
+        if (s->image_digest)
+                json_object_object_add(o, "imageDigest", json_object_new_string(s->image_digest));
+        json_object_object_add(o, "activeEnter", json_object_new_uint64(s->active_enter_ts));
+        json_object_object_add(o, "inactiveExit", json_object_new_uint64(s->inactive_exit_ts));
+        json_object_object_add(o, "inactiveEnter", json_object_new_uint64(s->inactive_enter_ts));
+        json_object_object_add(o, "nRestarts", json_object_new_uint64(s->n_restarts));
+        json_object_object_add(o, "stopSignal", json_object_new_int(s->stop_signal));
+        json_object_object_add(o, "stopTimeout", json_object_new_uint64(s->stop_timeout_usec));
+        if (s->cgroup_path)
+                json_object_object_add(o, "cgroup", json_object_new_string(s->cgroup_path));
+
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        int fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                r = -errno;
+        else {
+                r = write_file_atomic_at(fd, "state.json", text, strlen(text), 0600);
+                safe_close(fd);
+        }
+        json_object_put(o);
+        return r;
+}
+
+static uint64_t get_u64(json_object *o, const char *k)
+{
+        json_object *v;
+        return json_object_object_get_ex(o, k, &v) ? json_object_get_uint64(v) : 0;
+}
+
+int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime)
+{
+        _cleanup_free_ char *bundle = service_bundle_dir(s), *data = NULL;
+        json_object *o, *v;
+        int r;
+
+        if (!bundle)
+                return -ENOMEM;
+        int fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ENOENT : -errno;
+        r = read_full_file_at(fd, "state.json", 1024 * 1024, &data, NULL);
+        safe_close(fd);
+        if (r < 0)
+                return r;
+        o = json_tokener_parse(data);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        int64_t pid = json_object_object_get_ex(o, "pid", &v) ? json_object_get_int64(v) : 0;
+        if (pid <= 0 || pid > INT32_MAX) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        if (json_object_object_get_ex(o, "imageDigest", &v))
+                (void)free_and_strdup(&s->image_digest, json_object_get_string(v));
+        if (json_object_object_get_ex(o, "cgroup", &v))
+                (void)free_and_strdup(&s->cgroup_path, json_object_get_string(v));
+        s->active_enter_ts = get_u64(o, "activeEnter");
+        s->inactive_exit_ts = get_u64(o, "inactiveExit");
+        s->inactive_enter_ts = get_u64(o, "inactiveEnter");
+        s->n_restarts = (unsigned)get_u64(o, "nRestarts");
+        if (json_object_object_get_ex(o, "stopSignal", &v) && json_object_get_int(v) > 0)
+                s->stop_signal = json_object_get_int(v);
+        if (json_object_object_get_ex(o, "stopTimeout", &v))
+                s->stop_timeout_usec = json_object_get_uint64(v);
+        *ret_pid = (pid_t)pid;
+        *ret_starttime = get_u64(o, "starttime");
+        json_object_put(o);
+        return 0;
+}
+
+int state_remove(const Service *s)
+{
+        _cleanup_free_ char *bundle = service_bundle_dir(s);
+        if (!bundle)
+                return -ENOMEM;
+        int fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        (void)unlinkat(fd, "state.json", 0);
+        (void)unlinkat(fd, "config.json", 0);
+        (void)unlinkat(fd, "rootfs", AT_REMOVEDIR);
+        safe_close(fd);
+        if (rmdir(bundle) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+                return -errno;
+        return 0;
+}

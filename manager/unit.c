@@ -1,0 +1,1139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The Service object: one per unit. Start (image → rootfs → spec → runtime, in-process), stop
+ * (StopSignal, then SIGKILL after StopTimeout), supervision through the init's pidfd, and the
+ * systemd-like state machine. All state changes go through service_set_state().
+ */
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <systemd/sd-journal.h>
+
+#include "image/image.h"
+#include "manager/manager.h"
+#include "runtime/runtime.h"
+#include "runtime/seccomp.h"
+#include "units/unit.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static const char *const active_state_table[_ACTIVE_STATE_MAX] = {
+        [ACTIVE_STATE_INACTIVE] = "inactive", [ACTIVE_STATE_ACTIVATING] = "activating",
+        [ACTIVE_STATE_ACTIVE] = "active",     [ACTIVE_STATE_DEACTIVATING] = "deactivating",
+        [ACTIVE_STATE_FAILED] = "failed",
+};
+
+static const char *const sub_state_table[_SUB_STATE_MAX] = {
+        [SUB_STATE_DEAD] = "dead",
+        [SUB_STATE_START] = "start",
+        [SUB_STATE_RUNNING] = "running",
+        [SUB_STATE_STOP_SIGTERM] = "stop-sigterm",
+        [SUB_STATE_STOP_SIGKILL] = "stop-sigkill",
+        [SUB_STATE_FAILED] = "failed",
+        [SUB_STATE_AUTO_RESTART] = "auto-restart",
+};
+
+static const char *const service_result_table[_SERVICE_RESULT_MAX] = {
+        [SERVICE_SUCCESS] = "success",     [SERVICE_FAILURE_RESOURCES] = "resources",
+        [SERVICE_FAILURE_EXIT_CODE] = "exit-code", [SERVICE_FAILURE_SIGNAL] = "signal",
+        [SERVICE_FAILURE_TIMEOUT] = "timeout",
+};
+
+const char *active_state_to_string(ActiveState s)
+{
+        return s >= 0 && s < _ACTIVE_STATE_MAX ? active_state_table[s] : NULL;
+}
+
+const char *sub_state_to_string(SubState s)
+{
+        return s >= 0 && s < _SUB_STATE_MAX ? sub_state_table[s] : NULL;
+}
+
+const char *service_result_to_string(ServiceResult r)
+{
+        return r >= 0 && r < _SERVICE_RESULT_MAX ? service_result_table[r] : NULL;
+}
+
+static int pidfd_open_(pid_t pid)
+{
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+static int pidfd_send_signal_(int pidfd, int sig)
+{
+        return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+/* ---------------------------------------------------------------- object */
+
+int service_new(Manager *m, Unit *unit, Service **ret)
+{
+        Service *s = calloc(1, sizeof(Service));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->manager = m;
+        s->pidfd = -EBADF;
+        s->name = strdup(unit->name);
+        s->scope = strjoin("ctrmgr-", unit->name, ".scope");
+        if (!s->name || !s->scope) {
+                service_free(s);
+                return -ENOMEM;
+        }
+        r = sd_bus_path_encode(CTRMGR_UNIT_PREFIX, unit->name, &s->object_path);
+        if (r < 0) {
+                service_free(s);
+                return r;
+        }
+        s->unit = unit;
+        s->stop_signal = SIGTERM;
+        s->stop_timeout_usec = 10 * USEC_PER_SEC;
+        *ret = s;
+        return 0;
+}
+
+static void waiters_free(sd_bus_message ***l, size_t *n)
+{
+        for (size_t i = 0; i < *n; i++)
+                sd_bus_message_unref((*l)[i]);
+        *l = mfree(*l);
+        *n = 0;
+}
+
+Service *service_free(Service *s)
+{
+        if (!s)
+                return NULL;
+        sd_event_source_disable_unref(s->pid_source);
+        sd_event_source_disable_unref(s->timer_source);
+        safe_close(s->pidfd);
+        waiters_free(&s->start_waiters, &s->n_start_waiters);
+        waiters_free(&s->stop_waiters, &s->n_stop_waiters);
+        unit_free(s->unit);
+        unit_free(s->pending_unit);
+        free(s->name);
+        free(s->object_path);
+        free(s->scope);
+        free(s->image_digest);
+        free(s->cgroup_path);
+        free(s);
+        return NULL;
+}
+
+bool service_enabled(const Service *s)
+{
+        return s->unit && s->unit->enabled;
+}
+
+bool service_need_daemon_reload(const Service *s)
+{
+        return s->pending_unit != NULL;
+}
+
+const char *service_load_state(const Service *s)
+{
+        return unit_load_state_to_string(s->unit->load_state);
+}
+
+const char *service_description(const Service *s)
+{
+        return s->unit->config.description;
+}
+
+const char *service_image(const Service *s)
+{
+        return s->unit->config.image ?: s->unit->config.rootfs;
+}
+
+/* ---------------------------------------------------------------- logging about a unit */
+
+int log_service_internal(const Service *s, int level, int r, const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int saved = errno;
+
+        if (level > log_get_max_level())
+                return r < 0 ? r : (level <= LOG_LEVEL_ERR ? -EIO : 0);
+
+        if (r != 0)
+                errno = r < 0 ? -r : r;
+        va_start(ap, fmt);
+        /* %m is glibc's: it expands errno, set above. */
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        errno = saved;
+        if (!msg)
+                return -ENOMEM;
+
+        if (s->manager->use_journal)
+                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", level, "OBJECT_SYSTEMD_UNIT=%s", s->scope,
+                                "CTRMGR_UNIT=%s", s->name, "SYSLOG_IDENTIFIER=ctrmgrd", NULL);
+        else {
+                fprintf(stderr, "%s: %s\n", s->name, msg);
+                /* Without journald the unit's file holds both the container's output and the
+                 * daemon's messages about it, like `journalctl -u` would. */
+                int fd = service_open_log_file(s);
+                if (fd >= 0) {
+                        char ts[64];
+                        time_t t = time(NULL);
+                        struct tm tm;
+                        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&t, &tm));
+                        dprintf(fd, "%s ctrmgrd: %s\n", ts, msg);
+                        safe_close(fd);
+                }
+        }
+        if (r < 0)
+                return r;
+        return level <= LOG_LEVEL_ERR ? -EIO : 0;
+}
+
+/* ---------------------------------------------------------------- state machine */
+
+void service_set_state(Service *s, ActiveState a, SubState sub)
+{
+        ActiveState old = s->active_state;
+        uint64_t now = now_usec(CLOCK_REALTIME);
+
+        if (old == a && s->sub_state == sub)
+                return;
+
+        bool was_active = old == ACTIVE_STATE_ACTIVE || old == ACTIVE_STATE_ACTIVATING || old == ACTIVE_STATE_DEACTIVATING;
+        bool is_active = a == ACTIVE_STATE_ACTIVE || a == ACTIVE_STATE_ACTIVATING || a == ACTIVE_STATE_DEACTIVATING;
+
+        if (old != ACTIVE_STATE_ACTIVE && a == ACTIVE_STATE_ACTIVE)
+                s->active_enter_ts = now;
+        if (old == ACTIVE_STATE_ACTIVE && a != ACTIVE_STATE_ACTIVE)
+                s->active_exit_ts = now;
+        if (!was_active && is_active)
+                s->inactive_exit_ts = now;
+        if (was_active && !is_active)
+                s->inactive_enter_ts = now;
+
+        s->active_state = a;
+        s->sub_state = sub;
+        service_send_changed(s);
+
+        /* Hooks for waiting callers; restart policy and dependencies attach here (issue 6). */
+        if (a == ACTIVE_STATE_ACTIVE)
+                service_reply_waiters(s, true, NULL);
+        if (a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED)
+                service_reply_waiters(s, false, NULL);
+}
+
+/* ---------------------------------------------------------------- cgroup statistics */
+
+static uint64_t cgroup_read_u64(const Service *s, const char *file, const char *key)
+{
+        _cleanup_free_ char *p = NULL, *data = NULL;
+        uint64_t v;
+
+        if (!s->cgroup_path || s->main_pid <= 0)
+                return UINT64_MAX;
+        p = path_join(s->cgroup_path, file);
+        if (!p || read_full_file_at(AT_FDCWD, p, 64 * 1024, &data, NULL) < 0)
+                return UINT64_MAX;
+        if (!key) {
+                strstrip(data);
+                return safe_atou64(data, &v) < 0 ? UINT64_MAX : v;
+        }
+        char *save = NULL;
+        for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                const char *rest = startswith(line, key);
+                if (rest && *rest == ' ' && safe_atou64(rest + 1, &v) >= 0)
+                        return v;
+        }
+        return UINT64_MAX;
+}
+
+uint64_t service_memory_current(const Service *s)
+{
+        return cgroup_read_u64(s, "memory.current", NULL);
+}
+
+uint64_t service_cpu_usage_nsec(const Service *s)
+{
+        uint64_t v = cgroup_read_u64(s, "cpu.stat", "usage_usec");
+        return v == UINT64_MAX ? v : v * NSEC_PER_USEC;
+}
+
+static uint64_t count_threads(int dirfd, unsigned depth)
+{
+        uint64_t n = 0;
+        _cleanup_free_ char *data = NULL;
+        int fd;
+
+        if (read_full_file_at(dirfd, "cgroup.threads", 1024 * 1024, &data, NULL) >= 0)
+                for (char *p = data; *p; p++)
+                        if (*p == '\n')
+                                n++;
+        if (depth > 16)
+                return n;
+        fd = dup(dirfd);
+        if (fd < 0)
+                return n;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return n;
+        }
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+                        int c = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (c >= 0) {
+                                n += count_threads(c, depth + 1);
+                                safe_close(c);
+                        }
+                }
+        closedir(d);
+        return n;
+}
+
+uint64_t service_tasks_current(const Service *s)
+{
+        uint64_t v = cgroup_read_u64(s, "pids.current", NULL);
+        if (v != UINT64_MAX || !s->cgroup_path || s->main_pid <= 0)
+                return v;
+        _cleanup_close_ int fd = open(s->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return UINT64_MAX;
+        return count_threads(fd, 0);
+}
+
+/* The cgroup2 directory of pid, from /proc/PID/cgroup's "0::" line. */
+static int pid_cgroup_path(Manager *m, pid_t pid, char **ret)
+{
+        char p[64];
+        _cleanup_free_ char *data = NULL;
+        int r;
+
+        snprintf(p, sizeof p, "/proc/%d/cgroup", (int)pid);
+        r = read_full_file_at(AT_FDCWD, p, 64 * 1024, &data, NULL);
+        if (r < 0)
+                return r;
+        char *save = NULL;
+        for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                const char *rest = startswith(line, "0::");
+                if (!rest)
+                        continue;
+                char *j = path_join(m->cgroup_root, rest);
+                if (!j)
+                        return -ENOMEM;
+                *ret = path_simplify(j);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* ---------------------------------------------------------------- spec */
+
+static int capability_mask_from_spec(json_object *spec, uint64_t *ret)
+{
+        json_object *process, *caps, *bounding;
+        uint64_t mask = 0;
+
+        if (!json_object_object_get_ex(spec, "process", &process) ||
+            !json_object_object_get_ex(process, "capabilities", &caps) ||
+            !json_object_object_get_ex(caps, "bounding", &bounding))
+                return -EINVAL;
+        for (size_t i = 0; i < json_object_array_length(bounding); i++) {
+                int c = capability_from_name(json_object_get_string(json_object_array_get_idx(bounding, i)));
+                if (c >= 0 && c < 64)
+                        mask |= UINT64_C(1) << c;
+        }
+        *ret = mask;
+        return 0;
+}
+
+static int strv_from_caps_mask(uint64_t mask, char ***ret)
+{
+        _cleanup_strv_free_ char **l = NULL;
+        for (int i = 0; i < 64; i++)
+                if (mask & (UINT64_C(1) << i)) {
+                        const char *n = capability_to_name(i);
+                        if (n && strv_extend(&l, n) < 0)
+                                return -ENOMEM;
+                }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static SpecNetwork spec_network(UnitNetwork n)
+{
+        switch (n) {
+        case UNIT_NETWORK_HOST:
+                return SPEC_NETWORK_HOST;
+        case UNIT_NETWORK_NONE:
+                return SPEC_NETWORK_NONE;
+        default:
+                return SPEC_NETWORK_PRIVATE;
+        }
+}
+
+static const char *rlimit_name(int resource)
+{
+        static const char *const names[] = {
+                [RLIMIT_CPU] = "RLIMIT_CPU",         [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+                [RLIMIT_DATA] = "RLIMIT_DATA",       [RLIMIT_STACK] = "RLIMIT_STACK",
+                [RLIMIT_CORE] = "RLIMIT_CORE",       [RLIMIT_RSS] = "RLIMIT_RSS",
+                [RLIMIT_NPROC] = "RLIMIT_NPROC",     [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+                [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
+                [RLIMIT_LOCKS] = "RLIMIT_LOCKS",     [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+                [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
+                [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",   [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+        };
+        return resource >= 0 && (size_t)resource < ELEMENTSOF(names) ? names[resource] : NULL;
+}
+
+static uint64_t resource_value(const UnitResource *r)
+{
+        if (!r->set || r->scale != 0) /* percentages need the host's total: left to systemd */
+                return UINT64_MAX;
+        return r->value;
+}
+
+static int mounts_from_unit(Manager *m, const Unit *u, SpecMount **ret, size_t *ret_n, Error *reterr)
+{
+        const UnitConfig *c = &u->config;
+        SpecMount *l = calloc(c->n_mounts + 1, sizeof(SpecMount));
+        size_t n = 0;
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                const UnitMount *um = &c->mounts[i];
+                SpecMount *sm = &l[n];
+                _cleanup_strv_free_ char **opts = NULL;
+
+                switch (um->type) {
+                case UNIT_MOUNT_TMPFS:
+                        sm->type = strdup("tmpfs");
+                        sm->source = strdup("tmpfs");
+                        if (strv_extend(&opts, "nosuid") < 0 || strv_extend(&opts, "nodev") < 0)
+                                goto oom;
+                        if (um->tmpfs_options) {
+                                _cleanup_strv_free_ char **extra = strv_split(um->tmpfs_options, ",");
+                                if (strv_extend_strv(&opts, extra) < 0)
+                                        goto oom;
+                        }
+                        break;
+                case UNIT_MOUNT_BIND:
+                        sm->type = strdup("bind");
+                        sm->source = strdup(um->source);
+                        if (strv_extend(&opts, um->recursive ? "rbind" : "bind") < 0)
+                                goto oom;
+                        break;
+                case UNIT_MOUNT_VOLUME: {
+                        /* Named volumes live under /var/lib/ctrmgr/volumes/NAME (made on demand). */
+                        _cleanup_free_ char *dir = path_join(CTRMGR_LOCALSTATEDIR, "lib/ctrmgr/volumes", um->source);
+                        if (!dir)
+                                goto oom;
+                        (void)mkdir_p(dir, 0755);
+                        sm->type = strdup("bind");
+                        sm->source = TAKE_PTR(dir);
+                        if (strv_extend(&opts, "rbind") < 0)
+                                goto oom;
+                        break;
+                }
+                default:
+                        /* Anonymous volumes need a per-container directory: not done yet. */
+                        for (size_t j = 0; j <= n; j++) {
+                                free(l[j].type);
+                                free(l[j].source);
+                                free(l[j].destination);
+                                strv_free(l[j].options);
+                        }
+                        free(l);
+                        return error_set_msg(reterr, -EOPNOTSUPP, "%s:%u: anonymous volumes are not supported yet",
+                                             strna(um->file), um->line);
+                }
+                if ((um->read_only && strv_extend(&opts, "ro") < 0) || (um->nosuid && strv_extend(&opts, "nosuid") < 0) ||
+                    (um->nodev && strv_extend(&opts, "nodev") < 0) || (um->noexec && strv_extend(&opts, "noexec") < 0))
+                        goto oom;
+                if (um->propagation != UNIT_PROPAGATION_DEFAULT &&
+                    strv_extend(&opts, unit_propagation_to_string(um->propagation)) < 0)
+                        goto oom;
+                sm->destination = strdup(um->destination);
+                sm->options = TAKE_PTR(opts);
+                n++;
+                if (!sm->type || !sm->source || !sm->destination)
+                        goto oom;
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+oom:
+        for (size_t j = 0; j <= n; j++) {
+                free(l[j].type);
+                free(l[j].source);
+                free(l[j].destination);
+                strv_free(l[j].options);
+        }
+        free(l);
+        return -ENOMEM;
+}
+
+static void spec_mounts_free(SpecMount *l, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(l[i].type);
+                free(l[i].source);
+                free(l[i].destination);
+                strv_free(l[i].options);
+        }
+        free(l);
+}
+
+static void spec_rlimits_free(SpecRlimit *l, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(l[i].type);
+        free(l);
+}
+
+static void json_putp(json_object **j)
+{
+        if (*j)
+                json_object_put(*j);
+}
+
+int service_generate_spec(Manager *m, const Unit *u, const char *rootfs, int rootfs_fd, json_object **ret,
+                          char **ret_digest, Error *reterr)
+{
+        const UnitConfig *c = &u->config;
+        SpecInput in = SPEC_INPUT_INIT;
+        _cleanup_image_ Image *img = NULL;
+        _cleanup_strv_free_ char **env = NULL, **add = NULL, **drop = NULL, **ann = NULL, **unmask = NULL;
+        _cleanup_(json_putp) json_object *spec = NULL, *seccomp = NULL;
+        _cleanup_free_ char *cgpath = NULL, *digest = NULL;
+        SpecMount *mounts = NULL;
+        size_t n_mounts = 0;
+        SpecRlimit *rlimits = NULL;
+        int r;
+
+        if (c->image) {
+                ImageStore *store;
+                r = manager_open_store(m, &store, reterr);
+                if (r < 0)
+                        return r;
+                r = image_resolve(store, c->image, &img, reterr);
+                if (r < 0)
+                        return error_prefix(reterr, r, "Image=%s", c->image);
+                digest = strdup(img->manifest_digest);
+                if (!digest)
+                        return -ENOMEM;
+                in.image_entrypoint = img->config.entrypoint;
+                in.image_cmd = img->config.cmd;
+                in.image_env = img->config.env;
+                in.image_working_dir = img->config.working_dir;
+                in.image_user = img->config.user;
+                in.image_stop_signal = img->config.stop_signal;
+        }
+
+        in.name = u->name;
+        in.rootfs = rootfs;
+        in.rootfs_fd = rootfs_fd;
+        /* systemd: the scope ctrmgr-NAME.scope in ctrmgr.slice; cgroupfs: the same tree by hand. */
+        if (m->use_systemd)
+                cgpath = strjoin(CTRMGR_SLICE, ":ctrmgr:", u->name);
+        else
+                cgpath = strjoin(m->config.cgroup_parent ?: "/" CTRMGR_SLICE, "/ctrmgr-", u->name, ".scope");
+        if (!cgpath)
+                return -ENOMEM;
+        in.cgroups_path = cgpath;
+
+        if (c->entrypoint_set) {
+                in.entrypoint = c->entrypoint;
+                if (!c->entrypoint) {
+                        /* Entrypoint= cleared: the image's entrypoint goes, its Cmd stays unless Exec=. */
+                        in.image_entrypoint = NULL;
+                }
+        }
+        in.exec = c->exec;
+
+        r = strv_extend_strv(&env, c->environment);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(f, c->environment_files) {
+                r = unit_environment_file_read(*f, &env, reterr);
+                if (r < 0)
+                        return error_prefix(reterr, r, "EnvironmentFile=%s", *f);
+        }
+        /* Environment= wins over EnvironmentFile= as in systemd: apply it again on top. */
+        STRV_FOREACH(e, c->environment)
+                if ((r = strv_extend(&env, *e)) < 0)
+                        return r;
+        in.environment = env;
+        in.working_dir = c->working_dir;
+        in.user = c->user;
+        in.group = c->group;
+        in.hostname = c->hostname;
+        in.network = spec_network(c->network);
+        in.read_only = c->read_only;
+        in.read_only_tmpfs = c->read_only_tmpfs;
+        in.no_new_privileges = c->no_new_privileges;
+
+        if (c->add_all_capabilities) {
+                if ((r = strv_extend(&add, "ALL")) < 0)
+                        return r;
+        } else if ((r = strv_from_caps_mask(c->add_capabilities, &add)) < 0)
+                return r;
+        if (c->drop_all_capabilities) {
+                if ((r = strv_extend(&drop, "ALL")) < 0)
+                        return r;
+        } else if ((r = strv_from_caps_mask(c->drop_capabilities, &drop)) < 0)
+                return r;
+        in.add_capabilities = add;
+        in.drop_capabilities = drop;
+        in.seccomp_unconfined = c->seccomp_unconfined;
+        in.mask = c->mask;
+        r = strv_extend_strv(&unmask, c->unmask);
+        if (r < 0)
+                return r;
+        if (c->unmask_all && (r = strv_extend(&unmask, "ALL")) < 0)
+                return r;
+        in.unmask = unmask;
+        in.sysctl = c->sysctl;
+
+        r = mounts_from_unit(m, u, &mounts, &n_mounts, reterr);
+        if (r < 0)
+                return r;
+        in.mounts = mounts;
+        in.n_mounts = n_mounts;
+
+        if (c->n_ulimits > 0) {
+                rlimits = calloc(c->n_ulimits, sizeof(SpecRlimit));
+                if (!rlimits) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                for (size_t i = 0; i < c->n_ulimits; i++) {
+                        const char *n = rlimit_name(c->ulimits[i].resource);
+                        rlimits[i].type = n ? strdup(n) : NULL;
+                        rlimits[i].soft = c->ulimits[i].soft;
+                        rlimits[i].hard = c->ulimits[i].hard;
+                        in.n_rlimits++;
+                        if (!rlimits[i].type) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                }
+                in.rlimits = rlimits;
+        }
+
+        if (c->shm_size > 0)
+                in.shm_size = c->shm_size;
+        in.memory_max = resource_value(&c->memory_max);
+        if (c->memory > 0)
+                in.memory_max = c->memory;
+        in.memory_high = resource_value(&c->memory_high);
+        in.pids_max = resource_value(&c->tasks_max);
+        if (c->pids_limit > 0)
+                in.pids_max = (uint64_t)c->pids_limit;
+        if (c->cpu_weight > 0)
+                in.cpu_weight = c->cpu_weight;
+        if (c->cpu_quota_per_sec_usec > 0)
+                in.cpu_quota_per_sec_usec = c->cpu_quota_per_sec_usec;
+        if (c->io_weight > 0)
+                in.io_weight = c->io_weight;
+
+        STRV_FOREACH(a, c->annotations)
+                if ((r = strv_extend(&ann, *a)) < 0)
+                        goto finish;
+        STRV_FOREACH(l, c->labels)
+                if ((r = strv_extendf(&ann, "org.ctrmgr.label.%s", *l)) < 0)
+                        goto finish;
+        if (digest && (r = strv_extendf(&ann, "org.ctrmgr.image.digest=%s", digest)) < 0)
+                goto finish;
+        if (c->image && (r = strv_extendf(&ann, "org.ctrmgr.image=%s", c->image)) < 0)
+                goto finish;
+        in.annotations = ann;
+
+        /* First pass without seccomp to learn the final capability set, which selects the
+         * profile's capability-gated rules. */
+        r = spec_generate(&in, &spec, reterr);
+        if (r < 0)
+                goto finish;
+
+        if (!c->seccomp_unconfined) {
+                uint64_t caps;
+                SeccompProfileOptions opts = {};
+                const char *profile = c->seccomp_profile ?: m->config.seccomp_profile;
+
+                r = capability_mask_from_spec(spec, &caps);
+                if (r < 0)
+                        goto finish;
+                opts.capabilities = caps;
+                if (c->seccomp_profile) {
+                        /* A unit's own profile may be in either format: OCI as given, or Docker's. */
+                        r = seccomp_profile_load_docker(profile, &opts, &seccomp, reterr);
+                } else if (m->default_seccomp && strv_isempty(add) && strv_isempty(drop))
+                        seccomp = json_object_get(m->default_seccomp);
+                else {
+                        r = seccomp_profile_load_docker(profile, &opts, &seccomp, reterr);
+                        if (r >= 0 && strv_isempty(add) && strv_isempty(drop) && !m->default_seccomp)
+                                m->default_seccomp = json_object_get(seccomp);
+                }
+                if (r < 0) {
+                        error_prefix(reterr, r, "seccomp profile %s", profile);
+                        goto finish;
+                }
+                json_object *linux_;
+                if (json_object_object_get_ex(spec, "linux", &linux_))
+                        json_object_object_add(linux_, "seccomp", json_object_get(seccomp));
+        }
+
+        *ret = TAKE_PTR(spec);
+        if (ret_digest)
+                *ret_digest = TAKE_PTR(digest);
+        r = 0;
+finish:
+        spec_mounts_free(mounts, n_mounts);
+        spec_rlimits_free(rlimits, in.n_rlimits);
+        return r;
+}
+
+/* ---------------------------------------------------------------- start */
+
+char *service_bundle_dir(const Service *s)
+{
+        return path_join(s->manager->config.state_dir, s->name);
+}
+
+static int child_connect_journal(void *userdata, Error *reterr)
+{
+        const char *ident = userdata;
+        int out, err;
+
+        /* Runs in the container's init inside its scope: journald sees the scope as the peer's
+         * unit, so entries carry _SYSTEMD_UNIT=ctrmgr-NAME.scope. No level prefixes: the
+         * container cannot choose priorities. */
+        out = sd_journal_stream_fd(ident, LOG_LEVEL_INFO, 0);
+        if (out < 0)
+                return error_set(reterr, out, "connecting stdout to the journal");
+        err = sd_journal_stream_fd(ident, LOG_LEVEL_ERR, 0);
+        if (err < 0) {
+                safe_close(out);
+                return error_set(reterr, err, "connecting stderr to the journal");
+        }
+        if (dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0) {
+                int r = -errno;
+                safe_close(out);
+                safe_close(err);
+                return error_set(reterr, r, "dup2 of the journal streams");
+        }
+        safe_close(out);
+        safe_close(err);
+        return 0;
+}
+
+static void service_cleanup_container(Service *s)
+{
+        Manager *m = s->manager;
+        _cleanup_free_ char *bundle = service_bundle_dir(s);
+        _cleanup_free_ char *rootfs = bundle ? path_join(bundle, "rootfs") : NULL;
+        _cleanup_error_ Error e = ERROR_INIT;
+
+        if (runtime_delete(m->oci_root, s->name, true, &e) < 0 && e.code != -ENOENT)
+                log_service_warning(s, "Removing the container state: %s", error_message(&e));
+        error_done(&e);
+        if (rootfs && image_rootfs_umount(rootfs, &e) < 0)
+                log_service_warning(s, "Unmounting the root file system: %s", error_message(&e));
+        s->rootfs_mounted = false;
+        (void)state_remove(s);
+        s->cgroup_path = mfree(s->cgroup_path);
+}
+
+static int on_pidfd(sd_event_source *src, int fd, uint32_t revents, void *userdata);
+
+static int service_spawn(Service *s, Error *reterr)
+{
+        Manager *m = s->manager;
+        const UnitConfig *c = &s->unit->config;
+        _cleanup_free_ char *bundle = NULL, *rootfs = NULL, *digest = NULL, *text = NULL;
+        _cleanup_(json_putp) json_object *spec = NULL;
+        _cleanup_runtime_spec_ RuntimeSpec *rspec = NULL;
+        _cleanup_close_ int rootfs_fd = -EBADF, devnull = -EBADF, logfd = -EBADF, pidfd = -EBADF;
+        pid_t pid;
+        int r;
+
+        if (streq(s->name, "units"))
+                return error_set_msg(reterr, -EINVAL, "the name \"units\" is reserved (/run/ctrmgr/units)");
+
+        bundle = service_bundle_dir(s);
+        rootfs = bundle ? path_join(bundle, "rootfs") : NULL;
+        if (!rootfs)
+                return -ENOMEM;
+        r = mkdir_p(rootfs, 0700);
+        if (r < 0)
+                return error_set(reterr, r, "creating %s", rootfs);
+
+        /* A leftover of an earlier run (daemon killed mid-start) must not be in the way. */
+        (void)runtime_delete(m->oci_root, s->name, true, NULL);
+
+        if (c->image) {
+                ImageStore *store;
+                _cleanup_image_ Image *img = NULL;
+
+                r = manager_open_store(m, &store, reterr);
+                if (r < 0)
+                        return r;
+                r = image_resolve(store, c->image, &img, reterr);
+                if (r < 0)
+                        return error_prefix(reterr, r, "Image=%s", c->image);
+                (void)image_rootfs_umount(rootfs, NULL);
+                r = image_rootfs_mount(store, img, s->name, rootfs, c->read_only ? IMAGE_ROOTFS_READ_ONLY : 0, reterr);
+                if (r < 0)
+                        return error_prefix(reterr, r, "mounting the root file system of %s", c->image);
+                s->rootfs_mounted = true;
+        } else {
+                free(rootfs);
+                rootfs = strdup(c->rootfs);
+                if (!rootfs)
+                        return -ENOMEM;
+        }
+
+        rootfs_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfs_fd < 0)
+                return error_set(reterr, -errno, "opening %s", rootfs);
+
+        r = service_generate_spec(m, s->unit, rootfs, rootfs_fd, &spec, &digest, reterr);
+        if (r < 0)
+                return r;
+
+        text = strdup(json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        if (!text)
+                return -ENOMEM;
+        _cleanup_close_ int bfd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (bfd < 0)
+                return error_set(reterr, -errno, "opening %s", bundle);
+        r = write_file_atomic_at(bfd, "config.json", text, strlen(text), 0600);
+        if (r < 0)
+                return error_set(reterr, r, "writing %s/config.json", bundle);
+
+        r = runtime_spec_parse_json(spec, &rspec, reterr);
+        if (r < 0)
+                return error_prefix(reterr, r, "generated spec");
+
+        RuntimeOptions opts = RUNTIME_OPTIONS_INIT;
+        opts.bundle = bundle;
+        opts.systemd_cgroup = m->use_systemd;
+        devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (devnull < 0)
+                return error_set(reterr, -errno, "opening /dev/null");
+        opts.stdio[0] = devnull;
+        if (m->use_journal) {
+                opts.stdio[1] = opts.stdio[2] = devnull;
+                opts.child_setup = child_connect_journal;
+                opts.child_setup_userdata = s->name;
+        } else {
+                logfd = service_open_log_file(s);
+                if (logfd < 0)
+                        return error_set(reterr, logfd, "opening the log file in %s", m->config.log_dir);
+                opts.stdio[1] = opts.stdio[2] = logfd;
+        }
+
+        r = runtime_create(m->oci_root, s->name, rspec, &opts, &pid, &pidfd, reterr);
+        if (r < 0)
+                return error_prefix(reterr, r, "creating the container");
+        if (pidfd < 0) {
+                pidfd = pidfd_open_(pid);
+                if (pidfd < 0) {
+                        (void)runtime_delete(m->oci_root, s->name, true, NULL);
+                        return error_set(reterr, pidfd, "pidfd_open(%d)", (int)pid);
+                }
+        }
+        /* Watch first: an init that dies right away is then still reaped. */
+        r = sd_event_add_io(m->event, &s->pid_source, pidfd, EPOLLIN, on_pidfd, s);
+        if (r < 0)
+                return error_set(reterr, r, "watching the container's pidfd");
+        s->pidfd = TAKE_FD(pidfd);
+        s->main_pid = pid;
+        s->pid_is_child = true;
+
+        r = runtime_start(m->oci_root, s->name, reterr);
+        if (r < 0)
+                return error_prefix(reterr, r, "starting the container");
+
+        free(s->image_digest);
+        s->image_digest = TAKE_PTR(digest);
+        free(s->cgroup_path);
+        s->cgroup_path = NULL;
+        (void)pid_cgroup_path(m, pid, &s->cgroup_path);
+        s->stop_signal = c->stop_signal > 0 ? c->stop_signal : SIGTERM;
+        s->stop_timeout_usec = c->stop_timeout_usec;
+        return 0;
+}
+
+int service_start(Service *s, Error *reterr)
+{
+        _cleanup_error_ Error e = ERROR_INIT;
+        int r;
+
+        switch (s->active_state) {
+        case ACTIVE_STATE_ACTIVE:
+                return 0;
+        case ACTIVE_STATE_ACTIVATING:
+                if (s->sub_state != SUB_STATE_AUTO_RESTART)
+                        return 1;
+                s->timer_source = sd_event_source_disable_unref(s->timer_source);
+                break;
+        case ACTIVE_STATE_DEACTIVATING:
+                s->restart_after_stop = true;
+                return 1;
+        default:
+                break;
+        }
+
+        if (s->pending_unit) {
+                unit_free(s->unit);
+                s->unit = TAKE_PTR(s->pending_unit);
+                service_send_changed(s);
+        }
+        if (s->unit->load_state != UNIT_LOAD_LOADED)
+                return error_set_msg(reterr, -ENOEXEC, "Unit %s is not loaded properly (%s)%s%s", s->name,
+                                     unit_load_state_to_string(s->unit->load_state), s->unit->load_error ? ": " : ".",
+                                     strempty(s->unit->load_error));
+        if (s->unit->is_template)
+                return error_set_msg(reterr, -EINVAL, "Unit %s is a template; start an instance such as %s%s", s->name,
+                                     s->name, "NAME");
+
+        s->exit_code = 0;
+        s->exit_status = 0;
+        service_set_state(s, ACTIVE_STATE_ACTIVATING, SUB_STATE_START);
+        log_service_info(s, "Starting %s...", service_description(s) ?: s->name);
+
+        r = service_spawn(s, &e);
+        if (r < 0) {
+                if (!error_isset(&e))
+                        error_set(&e, r, "starting");
+                log_service_error_errno(s, r, "Failed to start %s: %s", s->name, error_message(&e));
+                s->pid_source = sd_event_source_disable_unref(s->pid_source);
+                s->pidfd = safe_close(s->pidfd);
+                s->main_pid = 0;
+                service_cleanup_container(s);
+                s->result = SERVICE_FAILURE_RESOURCES;
+                service_reply_waiters(s, true, &e);
+                service_set_state(s, ACTIVE_STATE_FAILED, SUB_STATE_FAILED);
+                error_move(reterr ?: &(Error){}, &e);
+                return r;
+        }
+
+        s->result = SERVICE_SUCCESS;
+        service_set_state(s, ACTIVE_STATE_ACTIVE, SUB_STATE_RUNNING);
+        (void)state_save(s);
+        log_service_info(s, "Started %s (PID %d, image %s).", service_description(s) ?: s->name, (int)s->main_pid,
+                         strna(s->image_digest));
+        return 0;
+}
+
+/* ---------------------------------------------------------------- exit and stop */
+
+static bool clean_signal(int sig)
+{
+        return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGPIPE;
+}
+
+static void service_on_exit(Service *s, int code, int status)
+{
+        bool stopping = s->active_state == ACTIVE_STATE_DEACTIVATING;
+        bool timed_out = s->sub_state == SUB_STATE_STOP_SIGKILL;
+
+        s->pid_source = sd_event_source_disable_unref(s->pid_source);
+        s->timer_source = sd_event_source_disable_unref(s->timer_source);
+        s->pidfd = safe_close(s->pidfd);
+        s->exit_code = code;
+        s->exit_status = status;
+        pid_t pid = s->main_pid;
+        s->main_pid = 0;
+
+        if (code == CLD_EXITED)
+                log_service_info(s, "Main process %d exited, code=exited, status=%d", (int)pid, status);
+        else if (code == CLD_KILLED || code == CLD_DUMPED)
+                log_service_info(s, "Main process %d exited, code=%s, status=%d/%s", (int)pid,
+                                 code == CLD_DUMPED ? "dumped" : "killed", status, strna(signal_to_string(status)));
+        else
+                log_service_info(s, "Main process %d exited while ctrmgrd was away; exit status unknown", (int)pid);
+
+        service_cleanup_container(s);
+
+        if (stopping) {
+                /* A requested stop ends inactive whatever the container did with the signal;
+                 * needing SIGKILL is recorded as the result, as systemd's "timeout". */
+                s->result = timed_out ? SERVICE_FAILURE_TIMEOUT : SERVICE_SUCCESS;
+                service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
+                log_service_info(s, "Stopped %s.", service_description(s) ?: s->name);
+        } else if ((code == CLD_EXITED && status == 0) || (code == CLD_KILLED && clean_signal(status)) || code == 0) {
+                s->result = SERVICE_SUCCESS;
+                service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
+                log_service_info(s, "%s: Deactivated successfully.", s->name);
+        } else {
+                s->result = code == CLD_EXITED ? SERVICE_FAILURE_EXIT_CODE : SERVICE_FAILURE_SIGNAL;
+                service_set_state(s, ACTIVE_STATE_FAILED, SUB_STATE_FAILED);
+                log_service_warning(s, "%s: Failed with result '%s'.", s->name, service_result_to_string(s->result));
+        }
+
+        if (s->restart_after_stop) {
+                _cleanup_error_ Error e = ERROR_INIT;
+                s->restart_after_stop = false;
+                s->n_restarts++;
+                (void)service_start(s, &e);
+                return;
+        }
+
+        if (s->removed)
+                manager_schedule_gc(s->manager);
+}
+
+static int on_pidfd(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        Service *s = userdata;
+        siginfo_t si = {};
+
+        if (s->pid_is_child) {
+                if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) < 0) {
+                        if (errno != ECHILD)
+                                log_service_warning(s, "waitid on the container's pidfd failed: %m");
+                        si.si_code = 0;
+                } else if (si.si_pid == 0)
+                        return 0; /* spurious */
+                service_on_exit(s, si.si_code, si.si_status);
+        } else
+                service_on_exit(s, 0, 0);
+        return 0;
+}
+
+static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        Service *s = userdata;
+        _cleanup_error_ Error e = ERROR_INIT;
+
+        s->timer_source = sd_event_source_disable_unref(s->timer_source);
+        if (s->sub_state == SUB_STATE_STOP_SIGTERM) {
+                log_service_warning(s, "State 'stop-sigterm' timed out. Killing.");
+                service_set_state(s, ACTIVE_STATE_DEACTIVATING, SUB_STATE_STOP_SIGKILL);
+                if (runtime_kill(s->manager->oci_root, s->name, SIGKILL, true, &e) < 0 && s->pidfd >= 0)
+                        (void)pidfd_send_signal_(s->pidfd, SIGKILL);
+                /* Should SIGKILL not end it either (D state), give up after the same time again. */
+                (void)sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC,
+                                                 MAX(s->stop_timeout_usec, 5 * USEC_PER_SEC), 0, on_stop_timeout, s);
+        } else if (s->sub_state == SUB_STATE_STOP_SIGKILL) {
+                log_service_warning(s, "Processes still around after SIGKILL. Ignoring.");
+                s->restart_after_stop = false;
+                service_on_exit(s, 0, 0);
+        }
+        return 0;
+}
+
+int service_stop(Service *s, Error *reterr)
+{
+        int r;
+
+        switch (s->active_state) {
+        case ACTIVE_STATE_INACTIVE:
+        case ACTIVE_STATE_FAILED:
+                return 0;
+        case ACTIVE_STATE_DEACTIVATING:
+                if (s->restart_after_stop) {
+                        Error e = ERROR_INIT;
+                        error_set_msg(&e, -ECANCELED, "Restart of %s cancelled by a stop request.", s->name);
+                        service_reply_waiters(s, true, &e);
+                        error_done(&e);
+                        s->restart_after_stop = false;
+                }
+                return 1;
+        case ACTIVE_STATE_ACTIVATING:
+                if (s->sub_state == SUB_STATE_AUTO_RESTART) {
+                        s->timer_source = sd_event_source_disable_unref(s->timer_source);
+                        service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
+                        return 0;
+                }
+                break;
+        default:
+                break;
+        }
+
+        if (s->pidfd < 0) {
+                service_on_exit(s, 0, 0);
+                return 0;
+        }
+
+        log_service_info(s, "Stopping %s...", service_description(s) ?: s->name);
+        service_set_state(s, ACTIVE_STATE_DEACTIVATING, SUB_STATE_STOP_SIGTERM);
+        r = pidfd_send_signal_(s->pidfd, s->stop_signal);
+        if (r < 0 && r != -ESRCH)
+                log_service_warning(s, "Sending %s failed: %s", strna(signal_to_string(s->stop_signal)), strerror(-r));
+        uint64_t t = s->stop_timeout_usec == USEC_INFINITY ? USEC_INFINITY : s->stop_timeout_usec;
+        if (t != USEC_INFINITY) {
+                r = sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC, t, 0,
+                                               on_stop_timeout, s);
+                if (r < 0)
+                        return error_set(reterr, r, "arming the stop timer");
+        }
+        return 1;
+}
+
+int service_kill(Service *s, int sig, Error *reterr)
+{
+        if (s->pidfd < 0 || s->main_pid <= 0)
+                return error_set_msg(reterr, -ESRCH, "No main process to kill: %s is %s", s->name,
+                                     active_state_to_string(s->active_state));
+        int r = pidfd_send_signal_(s->pidfd, sig);
+        if (r < 0)
+                return error_set(reterr, r, "Sending %s to PID %d", strna(signal_to_string(sig)), (int)s->main_pid);
+        log_service_info(s, "Sent signal %s to main process %d.", strna(signal_to_string(sig)), (int)s->main_pid);
+        return 0;
+}
+
+/* ---------------------------------------------------------------- recovery after a daemon restart */
+
+int service_recover(Service *s)
+{
+        Manager *m = s->manager;
+        pid_t pid;
+        uint64_t st, now_st;
+        int r;
+
+        r = state_load(s, &pid, &st);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                log_service_warning(s, "Ignoring unreadable state: %s", strerror(-r));
+                service_cleanup_container(s);
+                return 0;
+        }
+
+        int fd = pidfd_open_(pid);
+        if (fd < 0 || pid_get_starttime(pid, &now_st) < 0 || now_st != st) {
+                safe_close(fd);
+                log_service_notice(s, "Container of %s exited while ctrmgrd was not running.", s->name);
+                service_cleanup_container(s);
+                s->inactive_enter_ts = now_usec(CLOCK_REALTIME);
+                return 0;
+        }
+
+        r = sd_event_add_io(m->event, &s->pid_source, fd, EPOLLIN, on_pidfd, s);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+        s->pidfd = fd;
+        s->main_pid = pid;
+        s->pid_is_child = false;
+        s->rootfs_mounted = true;
+        if (!s->cgroup_path)
+                (void)pid_cgroup_path(m, pid, &s->cgroup_path);
+        /* Keep the timestamps from the state file: set the state without restamping. */
+        s->active_state = ACTIVE_STATE_ACTIVE;
+        s->sub_state = SUB_STATE_RUNNING;
+        log_service_info(s, "Found running container of %s again (PID %d).", s->name, (int)pid);
+        return 1;
+}
