@@ -14,12 +14,15 @@ static void help(void)
                "     --state-dir=DIR        Runtime state (default " CTRMGR_DEFAULT_STATE_DIR ")\n"
                "     --image-store=DIR      The OCI image layout (default /var/lib/ctrmgr/images)\n"
                "     --layers-dir=DIR       Unpacked layer cache (default /var/lib/ctrmgr/layers)\n"
-               "     --containers-dir=DIR   Per-container writable layers (default /var/lib/ctrmgr/containers)\n"
-               "     --log-dir=DIR          Container logs without journald (default " CTRMGR_DEFAULT_LOG_DIR ")\n"
+               "     --containers-dir=DIR   Per-container writable layers (default "
+               "/var/lib/ctrmgr/containers)\n"
+               "     --log-dir=DIR          Container logs without journald (default " CTRMGR_DEFAULT_LOG_DIR
+               ")\n"
                "     --log-target=TARGET    auto, journal or file\n"
                "     --seccomp-profile=FILE Default seccomp profile (default " CTRMGR_DEFAULT_SECCOMP ")\n"
                "     --cgroup-driver=DRIVER auto, systemd or cgroupfs\n"
-               "     --cgroup-parent=PATH   cgroupfs: parent cgroup below the cgroup2 root (default /ctrmgr.slice)\n"
+               "     --cgroup-parent=PATH   cgroupfs: parent cgroup below the cgroup2 root (default "
+               "/ctrmgr.slice)\n"
                "     --no-boot-units        Do not start units with WantedBy=multi-user.target at startup\n"
                "     --log-level=LEVEL      err, warning, notice, info (default) or debug\n");
 }
@@ -42,23 +45,23 @@ int main(int argc, char **argv)
                 ARG_LOG_LEVEL,
         };
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "unit-path", required_argument, NULL, ARG_UNIT_PATH },
-                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
-                { "image-store", required_argument, NULL, ARG_IMAGE_STORE },
-                { "layers-dir", required_argument, NULL, ARG_LAYERS_DIR },
-                { "containers-dir", required_argument, NULL, ARG_CONTAINERS_DIR },
-                { "log-dir", required_argument, NULL, ARG_LOG_DIR },
-                { "log-target", required_argument, NULL, ARG_LOG_TARGET },
-                { "seccomp-profile", required_argument, NULL, ARG_SECCOMP },
-                { "cgroup-driver", required_argument, NULL, ARG_CGROUP_DRIVER },
-                { "cgroup-parent", required_argument, NULL, ARG_CGROUP_PARENT },
-                { "no-boot-units", no_argument, NULL, ARG_NO_BOOT },
-                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
+                {"unit-path", required_argument, NULL, ARG_UNIT_PATH},
+                {"state-dir", required_argument, NULL, ARG_STATE_DIR},
+                {"image-store", required_argument, NULL, ARG_IMAGE_STORE},
+                {"layers-dir", required_argument, NULL, ARG_LAYERS_DIR},
+                {"containers-dir", required_argument, NULL, ARG_CONTAINERS_DIR},
+                {"log-dir", required_argument, NULL, ARG_LOG_DIR},
+                {"log-target", required_argument, NULL, ARG_LOG_TARGET},
+                {"seccomp-profile", required_argument, NULL, ARG_SECCOMP},
+                {"cgroup-driver", required_argument, NULL, ARG_CGROUP_DRIVER},
+                {"cgroup-parent", required_argument, NULL, ARG_CGROUP_PARENT},
+                {"no-boot-units", no_argument, NULL, ARG_NO_BOOT},
+                {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
                 {},
         };
-        _cleanup_(manager_config_done) ManagerConfig cfg = { .journal = -1, .start_boot_units = true };
+        _cleanup_(manager_config_done) ManagerConfig cfg = {.journal = -1, .start_boot_units = true};
         _cleanup_(manager_freep) Manager *m = NULL;
         int c, r;
 
@@ -100,7 +103,8 @@ int main(int argc, char **argv)
                         break;
                 case ARG_CGROUP_PARENT:
                         if (!path_is_absolute(optarg) || !path_is_normalized(optarg)) {
-                                log_error("--cgroup-parent: \"%s\" is not a normalized absolute path.", optarg);
+                                log_error("--cgroup-parent: \"%s\" is not a normalized absolute path.",
+                                          optarg);
                                 return EXIT_FAILURE;
                         }
                         dst = &cfg.cgroup_parent;
@@ -133,7 +137,8 @@ int main(int argc, char **argv)
                         cfg.start_boot_units = false;
                         break;
                 case ARG_LOG_LEVEL: {
-                        static const char *const levels[] = { [3] = "err", "warning", "notice", "info", "debug" };
+                        static const char *const levels[] = {
+                                [3] = "err", "warning", "notice", "info", "debug"};
                         int l = -1;
                         for (int i = 3; i <= 7; i++)
                                 if (streq(optarg, levels[i]))

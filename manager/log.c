@@ -13,10 +13,10 @@ static void journal_sink(int level, const char *message, void *userdata)
 
 static void stderr_sink(int level, const char *message, void *userdata)
 {
-        static const char *const prefix[] = { "<0>", "<1>", "<2>", "<3>", "<4>", "<5>", "<6>", "<7>" };
+        static const char *const prefix[] = {"<0>", "<1>", "<2>", "<3>", "<4>", "<5>", "<6>", "<7>"};
         /* Under systemd without a journal socket stderr may still go to a log: keep the level. */
-        fprintf(stderr, "%sctrmgrd: %s\n", getenv("JOURNAL_STREAM") && level >= 0 && level < 8 ? prefix[level] : "",
-                message);
+        fprintf(stderr, "%sctrmgrd: %s\n",
+                getenv("JOURNAL_STREAM") && level >= 0 && level < 8 ? prefix[level] : "", message);
 }
 
 void manager_log_setup(bool journal)

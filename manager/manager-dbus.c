@@ -23,7 +23,8 @@ int bus_check_root(sd_bus_message *m, sd_bus_error *error)
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot determine the caller's credentials: %m");
         /* Fail closed: only a value the bus itself vouched for counts. */
-        if ((sd_bus_creds_get_augmented_mask(c) & SD_BUS_CREDS_EUID) || sd_bus_creds_get_euid(c, &euid) < 0) {
+        if ((sd_bus_creds_get_augmented_mask(c) & SD_BUS_CREDS_EUID) ||
+            sd_bus_creds_get_euid(c, &euid) < 0) {
                 sd_bus_creds_unref(c);
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "Access denied: the caller's effective UID is not known.");
@@ -31,13 +32,15 @@ int bus_check_root(sd_bus_message *m, sd_bus_error *error)
         sd_bus_creds_unref(c);
         if (euid != 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Access denied: only root may change units (caller UID %u).", (unsigned)euid);
+                                         "Access denied: only root may change units (caller UID %u).",
+                                         (unsigned)euid);
         return 0;
 }
 
 static int error_to_bus(const Error *e, int r, sd_bus_error *error)
 {
-        return sd_bus_error_setf(error, ERROR_UNIT_FAILED, "%s", e && error_isset(e) ? error_message(e) : strerror(-r));
+        return sd_bus_error_setf(error, ERROR_UNIT_FAILED, "%s",
+                                 e && error_isset(e) ? error_message(e) : strerror(-r));
 }
 
 static int find_service_or_error(Manager *m, const char *name, Service **ret, sd_bus_error *error)
@@ -45,7 +48,8 @@ static int find_service_or_error(Manager *m, const char *name, Service **ret, sd
         _cleanup_free_ char *n = NULL;
 
         if (!unit_name_is_valid(name) || unit_name_normalize(name, &n) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid unit name \"%s\".", name);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid unit name \"%s\".",
+                                         name);
         Service *s = manager_find_service(m, n);
         if (!s || s->removed)
                 return sd_bus_error_setf(error, ERROR_NO_SUCH_UNIT, "Unit %s not loaded.", n);
@@ -71,8 +75,9 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "s", CTRMGR_VERSION);
 }
 
-static int property_get_manager_string(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int property_get_manager_string(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error)
 {
         Manager *m = userdata;
         const char *v = "";
@@ -233,7 +238,8 @@ static int method_kill_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         if (sig <= 0 || sig >= _NSIG)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal %" PRIi32 ".", sig);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal %" PRIi32 ".",
+                                         sig);
         r = find_service_or_error(m, name, &s, error);
         if (r < 0)
                 return r;
@@ -301,12 +307,12 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("StateDirectory", "s", property_get_manager_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_NAMES("ListUnits", "", , "a(ssssssso)", SD_BUS_PARAM(units), method_list_units,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("GetUnit", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(unit), method_get_unit,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("StartUnit", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(unit), method_start_unit,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("StopUnit", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(unit), method_stop_unit,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetUnit", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(unit),
+                                 method_get_unit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StartUnit", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(unit),
+                                 method_start_unit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StopUnit", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(unit),
+                                 method_stop_unit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("RestartUnit", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(unit),
                                  method_restart_unit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("KillUnit", "si", SD_BUS_PARAM(name) SD_BUS_PARAM(signal), "", ,
@@ -321,8 +327,8 @@ const sd_bus_vtable manager_vtable[] = {
 
 /* ---------------------------------------------------------------- objects */
 
-static int service_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                               sd_bus_error *error)
+static int service_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                               void **found, sd_bus_error *error)
 {
         Manager *m = userdata;
         _cleanup_free_ char *name = NULL;
@@ -358,15 +364,16 @@ int manager_bus_setup(Manager *m)
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
 
-        r = sd_bus_add_object_vtable(m->bus, &m->manager_vtable_slot, CTRMGR_MANAGER_PATH, CTRMGR_MANAGER_IFACE,
-                                     manager_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, &m->manager_vtable_slot, CTRMGR_MANAGER_PATH,
+                                     CTRMGR_MANAGER_IFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the manager object: %m");
         r = sd_bus_add_fallback_vtable(m->bus, &m->unit_vtable_slot, CTRMGR_UNIT_PREFIX, CTRMGR_UNIT_IFACE,
                                        service_vtable, service_object_find, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the unit objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, &m->unit_enum_slot, CTRMGR_UNIT_PREFIX, service_node_enumerator, m);
+        r = sd_bus_add_node_enumerator(m->bus, &m->unit_enum_slot, CTRMGR_UNIT_PREFIX,
+                                       service_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the unit enumerator: %m");
 

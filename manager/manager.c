@@ -174,7 +174,8 @@ static void manager_remove_service(Manager *m, Service *s)
 {
         for (size_t i = 0; i < m->n_services; i++)
                 if (m->services[i] == s) {
-                        memmove(m->services + i, m->services + i + 1, (m->n_services - i - 1) * sizeof(Service *));
+                        memmove(m->services + i, m->services + i + 1,
+                                (m->n_services - i - 1) * sizeof(Service *));
                         m->n_services--;
                         break;
                 }
@@ -189,7 +190,8 @@ static int on_gc(sd_event_source *src, void *userdata)
         m->gc_source = sd_event_source_disable_unref(m->gc_source);
         for (size_t i = m->n_services; i > 0; i--) {
                 Service *s = m->services[i - 1];
-                if (s->removed && (s->active_state == ACTIVE_STATE_INACTIVE || s->active_state == ACTIVE_STATE_FAILED))
+                if (s->removed &&
+                    (s->active_state == ACTIVE_STATE_INACTIVE || s->active_state == ACTIVE_STATE_FAILED))
                         manager_remove_service(m, s);
         }
         return 0;
@@ -204,8 +206,8 @@ void manager_schedule_gc(Manager *m)
 static void log_diags(const Unit *u)
 {
         for (size_t i = 0; i < u->n_diags; i++)
-                log_internal(u->diags[i].level == UNIT_DIAG_ERROR ? LOG_LEVEL_ERR : LOG_LEVEL_WARNING, 0, "%s",
-                             u->diags[i].text);
+                log_internal(u->diags[i].level == UNIT_DIAG_ERROR ? LOG_LEVEL_ERR : LOG_LEVEL_WARNING, 0,
+                             "%s", u->diags[i].text);
 }
 
 static int manager_load_units(Manager *m, UnitSet **ret, Error *reterr)
@@ -317,8 +319,10 @@ int manager_reload(Manager *m, Error *reterr)
                         unit_free(unit_set_steal(set, idx));
                         continue;
                 }
-                bool running = s->active_state != ACTIVE_STATE_INACTIVE && s->active_state != ACTIVE_STATE_FAILED;
-                if (running && nu->load_state == UNIT_LOAD_LOADED && s->unit->load_state == UNIT_LOAD_LOADED) {
+                bool running =
+                        s->active_state != ACTIVE_STATE_INACTIVE && s->active_state != ACTIVE_STATE_FAILED;
+                if (running && nu->load_state == UNIT_LOAD_LOADED &&
+                    s->unit->load_state == UNIT_LOAD_LOADED) {
                         /* Changed under a running container: applied at the next (re)start. */
                         unit_free(s->pending_unit);
                         s->pending_unit = unit_set_steal(set, idx);
@@ -352,7 +356,8 @@ static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, vo
         }
         /* Leave the containers running: they live in their own scopes, and the next daemon
          * instance finds them again from /run/ctrmgr. */
-        log_info("Received %s, exiting; containers keep running.", strna(signal_to_string((int)si->ssi_signo)));
+        log_info("Received %s, exiting; containers keep running.",
+                 strna(signal_to_string((int)si->ssi_signo)));
         (void)sd_notify(false, "STOPPING=1");
         m->exiting = true;
         return sd_event_exit(m->event, 0);

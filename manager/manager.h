@@ -21,11 +21,11 @@
 #include "common/common.h"
 #include "manager/spec.h"
 
-#define CTRMGR_BUS_NAME       "org.ctrmgr1"
-#define CTRMGR_MANAGER_PATH   "/org/ctrmgr1"
-#define CTRMGR_MANAGER_IFACE  "org.ctrmgr1.Manager"
-#define CTRMGR_UNIT_PREFIX    "/org/ctrmgr1/unit"
-#define CTRMGR_UNIT_IFACE     "org.ctrmgr1.Unit"
+#define CTRMGR_BUS_NAME      "org.ctrmgr1"
+#define CTRMGR_MANAGER_PATH  "/org/ctrmgr1"
+#define CTRMGR_MANAGER_IFACE "org.ctrmgr1.Manager"
+#define CTRMGR_UNIT_PREFIX   "/org/ctrmgr1/unit"
+#define CTRMGR_UNIT_IFACE    "org.ctrmgr1.Unit"
 
 #define CTRMGR_DEFAULT_STATE_DIR "/run/ctrmgr"
 #define CTRMGR_DEFAULT_LOG_DIR   "/var/log/ctrmgr"
@@ -73,22 +73,22 @@ const char *sub_state_to_string(SubState s);
 const char *service_result_to_string(ServiceResult r);
 
 typedef enum CgroupMode {
-        CGROUP_MODE_AUTO,     /* systemd when booted with systemd and the system bus answers */
+        CGROUP_MODE_AUTO, /* systemd when booted with systemd and the system bus answers */
         CGROUP_MODE_SYSTEMD,
         CGROUP_MODE_CGROUPFS,
 } CgroupMode;
 
 typedef struct ManagerConfig {
-        char **unit_dirs;     /* NULL: units/ default search path */
-        char *state_dir;      /* /run/ctrmgr */
-        char *store_dir;      /* NULL: image/ defaults */
+        char **unit_dirs; /* NULL: units/ default search path */
+        char *state_dir;  /* /run/ctrmgr */
+        char *store_dir;  /* NULL: image/ defaults */
         char *layers_dir;
         char *containers_dir;
-        char *log_dir;        /* /var/log/ctrmgr: used when journald is absent */
+        char *log_dir;         /* /var/log/ctrmgr: used when journald is absent */
         char *seccomp_profile; /* default profile (containers-common format) */
-        char *cgroup_parent;  /* cgroupfs mode: parent below the cgroup2 root ("/ctrmgr.slice") */
+        char *cgroup_parent;   /* cgroupfs mode: parent below the cgroup2 root ("/ctrmgr.slice") */
         CgroupMode cgroup_mode;
-        int journal;          /* -1 auto (socket present), 0 files, 1 journald */
+        int journal;           /* -1 auto (socket present), 0 files, 1 journald */
         bool start_boot_units; /* start units with WantedBy=multi-user.target at startup */
 } ManagerConfig;
 
@@ -121,7 +121,8 @@ struct Service {
         int exit_code;   /* CLD_EXITED / CLD_KILLED / CLD_DUMPED, 0 = none yet */
         int exit_status; /* exit status or signal number */
 
-        uint64_t active_enter_ts, active_exit_ts, inactive_enter_ts, inactive_exit_ts; /* CLOCK_REALTIME usec */
+        uint64_t active_enter_ts, active_exit_ts, inactive_enter_ts,
+                inactive_exit_ts; /* CLOCK_REALTIME usec */
         unsigned n_restarts;
 
         int stop_signal;
@@ -143,13 +144,13 @@ struct Manager {
         sd_bus_slot *unit_vtable_slot, *unit_enum_slot, *manager_vtable_slot;
 
         struct UnitLoader *loader;
-        struct ImageStore *store; /* opened on first use */
+        struct ImageStore *store;     /* opened on first use */
         json_object *default_seccomp; /* OCI form for the default capability set, on first use */
 
         Service **services; /* sorted by name */
         size_t n_services;
 
-        bool use_systemd;  /* scopes over systemd's D-Bus API */
+        bool use_systemd; /* scopes over systemd's D-Bus API */
         bool use_journal;
         char *cgroup_root; /* cgroup2 mount point */
         char *oci_root;    /* runtime/ state root: <state_dir>/.oci */

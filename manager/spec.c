@@ -10,15 +10,24 @@
 #include <sys/resource.h>
 
 const char *const spec_default_capabilities[] = {
-        "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",  "CAP_KILL",       "CAP_NET_BIND_SERVICE",
-        "CAP_SETFCAP", "CAP_SETGID",      "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT", NULL,
+        "CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER",     "CAP_FSETID",
+        "CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",    "CAP_SETGID",
+        "CAP_SETPCAP", "CAP_SETUID",           "CAP_SYS_CHROOT", NULL,
 };
 
 const char *const spec_masked_paths[] = {
-        "/proc/acpi",          "/proc/kcore",       "/proc/keys",
-        "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
-        "/proc/timer_list",    "/proc/timer_stats", "/sys/devices/virtual/powercap",
-        "/sys/firmware",       "/sys/fs/selinux",   "/proc/interrupts",
+        "/proc/acpi",
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/latency_stats",
+        "/proc/sched_debug",
+        "/proc/scsi",
+        "/proc/timer_list",
+        "/proc/timer_stats",
+        "/sys/devices/virtual/powercap",
+        "/sys/firmware",
+        "/sys/fs/selinux",
+        "/proc/interrupts",
         NULL,
 };
 
@@ -26,7 +35,7 @@ const char *const spec_readonly_paths[] = {
         "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
-#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define RLIMIT_DEFAULT_VALUE UINT64_C(1048576)
 
 static void json_object_putp(json_object **j)
@@ -76,7 +85,7 @@ static json_object *strv_to_json(char *const *l)
         json_object *a = json_object_new_array();
         if (!a)
                 return NULL;
-        STRV_FOREACH(s, (char **)l)
+        STRV_FOREACH (s, (char **)l)
                 if (array_add_string(a, *s) < 0) {
                         json_object_put(a);
                         return NULL;
@@ -186,7 +195,8 @@ int spec_resolve_user(int rootfs_fd, const char *user, const char *group, uid_t 
                 uint32_t pgid;
                 r = lookup_db(rootfs_fd, "/etc/passwd", u, &uid, &pgid);
                 if (r < 0)
-                        return error_set_msg(reterr, -ESRCH, "user \"%s\": not found in the image's /etc/passwd", u);
+                        return error_set_msg(reterr, -ESRCH,
+                                             "user \"%s\": not found in the image's /etc/passwd", u);
                 gid = pgid;
                 have_gid = true;
         }
@@ -195,8 +205,8 @@ int spec_resolve_user(int rootfs_fd, const char *user, const char *group, uid_t 
                 if (safe_atou32(g, &gid) < 0) {
                         r = lookup_db(rootfs_fd, "/etc/group", g, &gid, NULL);
                         if (r < 0)
-                                return error_set_msg(reterr, -ESRCH, "group \"%s\": not found in the image's /etc/group",
-                                                     g);
+                                return error_set_msg(reterr, -ESRCH,
+                                                     "group \"%s\": not found in the image's /etc/group", g);
                 }
                 have_gid = true;
         }
@@ -232,7 +242,7 @@ static int env_set(char ***env, const char *kv)
 static bool env_has(char **env, const char *key)
 {
         size_t l = strlen(key);
-        STRV_FOREACH(e, env)
+        STRV_FOREACH (e, env)
                 if (strneq(*e, key, l) && (*e)[l] == '=')
                         return true;
         return false;
@@ -245,7 +255,7 @@ static int build_args(const SpecInput *in, char ***ret, Error *reterr)
 
         /* Docker semantics: an overridden entrypoint drops the image's Cmd too. */
         char **entry = !strv_isempty(in->entrypoint) ? in->entrypoint : in->image_entrypoint;
-        char **cmd = !strv_isempty(in->exec)          ? in->exec
+        char **cmd = !strv_isempty(in->exec)         ? in->exec
                      : !strv_isempty(in->entrypoint) ? NULL
                                                      : in->image_cmd;
 
@@ -256,8 +266,9 @@ static int build_args(const SpecInput *in, char ***ret, Error *reterr)
         if (r < 0)
                 return r;
         if (strv_isempty(args))
-                return error_set_msg(reterr, -EINVAL,
-                                     "no command: the image has neither Entrypoint nor Cmd and the unit sets no Exec=");
+                return error_set_msg(
+                        reterr, -EINVAL,
+                        "no command: the image has neither Entrypoint nor Cmd and the unit sets no Exec=");
         *ret = TAKE_PTR(args);
         return 0;
 }
@@ -273,7 +284,7 @@ static int add_capabilities(json_object *process, const SpecInput *in, Error *re
                         return r;
         }
 
-        STRV_FOREACH(c, in->add_capabilities) {
+        STRV_FOREACH (c, in->add_capabilities) {
                 if (strcasecmp(*c, "ALL") == 0) {
                         for (int i = 0; i <= capability_last_known(); i++) {
                                 const char *n = capability_to_name(i);
@@ -284,19 +295,21 @@ static int add_capabilities(json_object *process, const SpecInput *in, Error *re
                 }
                 int cap = capability_from_name(*c);
                 if (cap < 0)
-                        return error_set_msg(reterr, -EINVAL, "AddCapability: unknown capability \"%s\"", *c);
+                        return error_set_msg(reterr, -EINVAL, "AddCapability: unknown capability \"%s\"",
+                                             *c);
                 const char *n = capability_to_name(cap);
                 if (!strv_contains(caps, n) && (r = strv_extend(&caps, n)) < 0)
                         return r;
         }
-        STRV_FOREACH(c, in->drop_capabilities) {
+        STRV_FOREACH (c, in->drop_capabilities) {
                 if (strcasecmp(*c, "ALL") == 0) {
                         caps = strv_free(caps);
                         continue;
                 }
                 int cap = capability_from_name(*c);
                 if (cap < 0)
-                        return error_set_msg(reterr, -EINVAL, "DropCapability: unknown capability \"%s\"", *c);
+                        return error_set_msg(reterr, -EINVAL, "DropCapability: unknown capability \"%s\"",
+                                             *c);
                 strv_remove(caps, capability_to_name(cap));
         }
 
@@ -306,7 +319,7 @@ static int add_capabilities(json_object *process, const SpecInput *in, Error *re
         if ((r = add_object(process, "capabilities", cj)) < 0)
                 return r;
         /* bounding = permitted = effective; inheritable and ambient stay empty (CVE-2022-29162) */
-        const char *sets[] = { "bounding", "effective", "permitted" };
+        const char *sets[] = {"bounding", "effective", "permitted"};
         for (size_t i = 0; i < ELEMENTSOF(sets); i++)
                 if ((r = add_object(cj, sets[i], strv_to_json(caps))) < 0)
                         return r;
@@ -328,8 +341,8 @@ static int add_rlimits(json_object *process, const SpecInput *in)
                 const char *name;
                 int resource;
         } defaults[] = {
-                { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-                { "RLIMIT_NPROC", RLIMIT_NPROC },
+                {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+                {"RLIMIT_NPROC", RLIMIT_NPROC},
         };
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
                 bool set = false;
@@ -340,7 +353,8 @@ static int add_rlimits(json_object *process, const SpecInput *in)
                         continue;
                 struct rlimit rl;
                 uint64_t v = RLIMIT_DEFAULT_VALUE;
-                if (getrlimit(defaults[i].resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v)
+                if (getrlimit(defaults[i].resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+                    rl.rlim_max < v)
                         v = rl.rlim_max;
                 json_object *o = json_object_new_object();
                 if (!o || json_object_array_add(a, o) < 0) {
@@ -379,10 +393,10 @@ static int build_process(json_object *spec, const SpecInput *in, Error *reterr)
                 return r;
 
         /* Environment: image, then unit; PATH when neither gives one. */
-        STRV_FOREACH(e, in->image_env)
+        STRV_FOREACH (e, in->image_env)
                 if (strchr(*e, '=') && env_set(&env, *e) < 0)
                         return -ENOMEM;
-        STRV_FOREACH(e, in->environment) {
+        STRV_FOREACH (e, in->environment) {
                 if (!strchr(*e, '=') || **e == '=')
                         return error_set_msg(reterr, -EINVAL, "Environment: \"%s\" is not KEY=VALUE", *e);
                 if (env_set(&env, *e) < 0)
@@ -400,7 +414,9 @@ static int build_process(json_object *spec, const SpecInput *in, Error *reterr)
         if (r < 0)
                 return error_prefix(reterr, r, "User");
 
-        const char *cwd = !isempty(in->working_dir) ? in->working_dir : !isempty(in->image_working_dir) ? in->image_working_dir : "/";
+        const char *cwd = !isempty(in->working_dir)         ? in->working_dir
+                          : !isempty(in->image_working_dir) ? in->image_working_dir
+                                                            : "/";
         if (!path_is_absolute(cwd))
                 return error_set_msg(reterr, -EINVAL, "WorkingDir: \"%s\" is not an absolute path", cwd);
 
@@ -408,19 +424,22 @@ static int build_process(json_object *spec, const SpecInput *in, Error *reterr)
         if ((r = add_object(spec, "process", process)) < 0)
                 return r;
         if ((r = add_object(process, "terminal", json_object_new_boolean(false))) < 0 ||
-            (r = add_string(process, "cwd", cwd)) < 0 || (r = add_object(process, "args", strv_to_json(args))) < 0 ||
+            (r = add_string(process, "cwd", cwd)) < 0 ||
+            (r = add_object(process, "args", strv_to_json(args))) < 0 ||
             (r = add_object(process, "env", strv_to_json(env))) < 0)
                 return r;
 
         json_object *uj = json_object_new_object();
-        if ((r = add_object(process, "user", uj)) < 0 || (r = add_object(uj, "uid", json_object_new_int64(uid))) < 0 ||
+        if ((r = add_object(process, "user", uj)) < 0 ||
+            (r = add_object(uj, "uid", json_object_new_int64(uid))) < 0 ||
             (r = add_object(uj, "gid", json_object_new_int64(gid))) < 0)
                 return r;
 
         r = add_capabilities(process, in, reterr);
         if (r < 0)
                 return r;
-        if ((r = add_object(process, "noNewPrivileges", json_object_new_boolean(in->no_new_privileges != 0))) < 0)
+        if ((r = add_object(process, "noNewPrivileges",
+                            json_object_new_boolean(in->no_new_privileges != 0))) < 0)
                 return r;
         return add_rlimits(process, in);
 }
@@ -467,16 +486,17 @@ static int build_mounts(json_object *spec, const SpecInput *in, Error *reterr)
         else
                 snprintf(shm_opt, sizeof shm_opt, "size=65536k");
 
-        const char *const proc_o[] = { "nosuid", "noexec", "nodev", NULL };
-        const char *const dev_o[] = { "nosuid", "strictatime", "mode=755", "size=65536k", NULL };
-        const char *const pts_o[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL };
-        const char *const mq_o[] = { "nosuid", "noexec", "nodev", NULL };
-        const char *const sys_o[] = { "nosuid", "noexec", "nodev", "ro", NULL };
-        const char *const sys_host_o[] = { "rbind", "nosuid", "noexec", "nodev", "ro", NULL };
-        const char *const cg_o[] = { "nosuid", "noexec", "nodev", "relatime", "ro", NULL };
-        const char *const shm_o[] = { "nosuid", "noexec", "nodev", "mode=1777", shm_opt, NULL };
-        const char *const tmp_o[] = { "nosuid", "nodev", "mode=1777", NULL };
-        const char *const run_o[] = { "nosuid", "nodev", "mode=755", NULL };
+        const char *const proc_o[] = {"nosuid", "noexec", "nodev", NULL};
+        const char *const dev_o[] = {"nosuid", "strictatime", "mode=755", "size=65536k", NULL};
+        const char *const pts_o[] = {"nosuid",    "noexec", "newinstance", "ptmxmode=0666",
+                                     "mode=0620", "gid=5",  NULL};
+        const char *const mq_o[] = {"nosuid", "noexec", "nodev", NULL};
+        const char *const sys_o[] = {"nosuid", "noexec", "nodev", "ro", NULL};
+        const char *const sys_host_o[] = {"rbind", "nosuid", "noexec", "nodev", "ro", NULL};
+        const char *const cg_o[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
+        const char *const shm_o[] = {"nosuid", "noexec", "nodev", "mode=1777", shm_opt, NULL};
+        const char *const tmp_o[] = {"nosuid", "nodev", "mode=1777", NULL};
+        const char *const run_o[] = {"nosuid", "nodev", "mode=755", NULL};
 
         if ((r = mounts_add(mounts, "/proc", "proc", "proc", proc_o)) < 0 ||
             (r = mounts_add(mounts, "/dev", "tmpfs", "tmpfs", dev_o)) < 0 ||
@@ -492,19 +512,21 @@ static int build_mounts(json_object *spec, const SpecInput *in, Error *reterr)
                 return r;
         if ((r = mounts_add(mounts, "/sys/fs/cgroup", "cgroup", "cgroup", cg_o)) < 0)
                 return r;
-        if (!mount_overridden(in, "/dev/shm") && (r = mounts_add(mounts, "/dev/shm", "tmpfs", "shm", shm_o)) < 0)
+        if (!mount_overridden(in, "/dev/shm") &&
+            (r = mounts_add(mounts, "/dev/shm", "tmpfs", "shm", shm_o)) < 0)
                 return r;
 
         if (in->read_only && in->read_only_tmpfs) {
-                const char *const dirs[] = { "/tmp", "/var/tmp", "/run" };
+                const char *const dirs[] = {"/tmp", "/var/tmp", "/run"};
                 for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                         if (!mount_overridden(in, dirs[i]) &&
-                            (r = mounts_add(mounts, dirs[i], "tmpfs", "tmpfs", streq(dirs[i], "/run") ? run_o : tmp_o)) < 0)
+                            (r = mounts_add(mounts, dirs[i], "tmpfs", "tmpfs",
+                                            streq(dirs[i], "/run") ? run_o : tmp_o)) < 0)
                                 return r;
         }
 
         if (in->network == SPEC_NETWORK_HOST) {
-                const char *const ro_bind[] = { "rbind", "ro", NULL };
+                const char *const ro_bind[] = {"rbind", "ro", NULL};
                 if (!mount_overridden(in, "/etc/resolv.conf") && access("/etc/resolv.conf", F_OK) == 0 &&
                     (r = mounts_add(mounts, "/etc/resolv.conf", "bind", "/etc/resolv.conf", ro_bind)) < 0)
                         return r;
@@ -516,14 +538,15 @@ static int build_mounts(json_object *spec, const SpecInput *in, Error *reterr)
         for (size_t i = 0; i < in->n_mounts; i++) {
                 const SpecMount *m = &in->mounts[i];
                 if (!path_is_absolute(m->destination))
-                        return error_set_msg(reterr, -EINVAL, "mount destination \"%s\" is not an absolute path",
+                        return error_set_msg(reterr, -EINVAL,
+                                             "mount destination \"%s\" is not an absolute path",
                                              m->destination);
                 if (!path_is_safe(m->destination))
                         return error_set_msg(reterr, -EINVAL, "mount destination \"%s\" contains \"..\"",
                                              m->destination);
                 if (streq(m->type, "bind") && !path_is_absolute(m->source))
-                        return error_set_msg(reterr, -EINVAL, "bind mount source \"%s\" is not an absolute path",
-                                             m->source);
+                        return error_set_msg(reterr, -EINVAL,
+                                             "bind mount source \"%s\" is not an absolute path", m->source);
                 if ((r = mounts_add(mounts, m->destination, m->type, m->source ?: m->type,
                                     (const char *const *)m->options)) < 0)
                         return r;
@@ -545,7 +568,7 @@ static int add_namespace(json_object *a, const char *type)
 
 static bool unmasked(const SpecInput *in, const char *path)
 {
-        STRV_FOREACH(u, in->unmask)
+        STRV_FOREACH (u, in->unmask)
                 if (streq(*u, "ALL") || streq(*u, path))
                         return true;
         return false;
@@ -563,7 +586,8 @@ static int add_thermal_throttle(json_object *masked, const SpecInput *in)
         while ((de = readdir(d))) {
                 if (!startswith(de->d_name, "cpu"))
                         continue;
-                _cleanup_free_ char *p = path_join("/sys/devices/system/cpu", de->d_name, "thermal_throttle");
+                _cleanup_free_ char *p =
+                        path_join("/sys/devices/system/cpu", de->d_name, "thermal_throttle");
                 if (!p)
                         return -ENOMEM;
                 if (access(p, F_OK) < 0 || unmasked(in, p))
@@ -593,10 +617,10 @@ static int build_resources(json_object *linux_, const SpecInput *in)
                 int64_t major, minor;
                 const char *access;
         } rules[] = {
-                { false, "a", -1, -1, "rwm" }, { true, "c", 1, 3, "rwm" },  { true, "c", 1, 5, "rwm" },
-                { true, "c", 1, 7, "rwm" },    { true, "c", 1, 8, "rwm" },  { true, "c", 1, 9, "rwm" },
-                { true, "c", 5, 0, "rwm" },    { true, "c", 5, 1, "rwm" },  { true, "c", 5, 2, "rwm" },
-                { true, "c", 136, -1, "rwm" },
+                {false, "a", -1, -1, "rwm"}, {true, "c", 1, 3, "rwm"}, {true, "c", 1, 5, "rwm"},
+                {true, "c", 1, 7, "rwm"},    {true, "c", 1, 8, "rwm"}, {true, "c", 1, 9, "rwm"},
+                {true, "c", 5, 0, "rwm"},    {true, "c", 5, 1, "rwm"}, {true, "c", 5, 2, "rwm"},
+                {true, "c", 136, -1, "rwm"},
         };
         for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
                 json_object *o = json_object_new_object();
@@ -605,28 +629,38 @@ static int build_resources(json_object *linux_, const SpecInput *in)
                         return -ENOMEM;
                 }
                 if ((r = add_object(o, "allow", json_object_new_boolean(rules[i].allow))) < 0 ||
-                    (r = add_string(o, "type", rules[i].type)) < 0 || (r = add_string(o, "access", rules[i].access)) < 0)
+                    (r = add_string(o, "type", rules[i].type)) < 0 ||
+                    (r = add_string(o, "access", rules[i].access)) < 0)
                         return r;
-                if (rules[i].major >= 0 && (r = add_object(o, "major", json_object_new_int64(rules[i].major))) < 0)
+                if (rules[i].major >= 0 &&
+                    (r = add_object(o, "major", json_object_new_int64(rules[i].major))) < 0)
                         return r;
-                if (rules[i].minor >= 0 && (r = add_object(o, "minor", json_object_new_int64(rules[i].minor))) < 0)
+                if (rules[i].minor >= 0 &&
+                    (r = add_object(o, "minor", json_object_new_int64(rules[i].minor))) < 0)
                         return r;
         }
 
         if (in->memory_max != UINT64_MAX) {
                 json_object *mem = object_child(res, "memory");
-                if (!mem || (r = add_object(mem, "limit", json_object_new_int64((int64_t)MIN(in->memory_max, (uint64_t)INT64_MAX)))) < 0)
+                if (!mem || (r = add_object(mem, "limit",
+                                            json_object_new_int64(
+                                                    (int64_t)MIN(in->memory_max, (uint64_t)INT64_MAX)))) < 0)
                         return r < 0 ? r : -ENOMEM;
         }
         if (in->pids_max != UINT64_MAX) {
                 json_object *pids = object_child(res, "pids");
-                if (!pids || (r = add_object(pids, "limit", json_object_new_int64((int64_t)MIN(in->pids_max, (uint64_t)INT64_MAX)))) < 0)
+                if (!pids || (r = add_object(pids, "limit",
+                                             json_object_new_int64(
+                                                     (int64_t)MIN(in->pids_max, (uint64_t)INT64_MAX)))) < 0)
                         return r < 0 ? r : -ENOMEM;
         }
         if (in->cpu_quota_per_sec_usec != UINT64_MAX) {
                 /* CPUQuota=50% → 50000 usec per 100000 usec period. */
                 json_object *cpu = object_child(res, "cpu");
-                if (!cpu || (r = add_object(cpu, "quota", json_object_new_int64((int64_t)(in->cpu_quota_per_sec_usec / 10)))) < 0 ||
+                if (!cpu ||
+                    (r = add_object(cpu, "quota",
+                                    json_object_new_int64((int64_t)(in->cpu_quota_per_sec_usec / 10)))) <
+                            0 ||
                     (r = add_object(cpu, "period", json_object_new_uint64(100000))) < 0)
                         return r < 0 ? r : -ENOMEM;
         }
@@ -666,7 +700,7 @@ static int build_linux(json_object *spec, const SpecInput *in, Error *reterr)
         json_object *ns = json_object_new_array();
         if ((r = add_object(linux_, "namespaces", ns)) < 0)
                 return r;
-        const char *types[] = { "pid", "mount", "ipc", "uts", "cgroup" };
+        const char *types[] = {"pid", "mount", "ipc", "uts", "cgroup"};
         for (size_t i = 0; i < ELEMENTSOF(types); i++)
                 if ((r = add_namespace(ns, types[i])) < 0)
                         return r;
@@ -682,7 +716,8 @@ static int build_linux(json_object *spec, const SpecInput *in, Error *reterr)
 
         /* Masked and read-only paths as Podman. */
         json_object *masked = json_object_new_array(), *ro = json_object_new_array();
-        if ((r = add_object(linux_, "maskedPaths", masked)) < 0 || (r = add_object(linux_, "readonlyPaths", ro)) < 0)
+        if ((r = add_object(linux_, "maskedPaths", masked)) < 0 ||
+            (r = add_object(linux_, "readonlyPaths", ro)) < 0)
                 return r;
         for (const char *const *p = spec_masked_paths; *p; p++)
                 if (!unmasked(in, *p) && (r = array_add_string(masked, *p)) < 0)
@@ -690,7 +725,7 @@ static int build_linux(json_object *spec, const SpecInput *in, Error *reterr)
         r = add_thermal_throttle(masked, in);
         if (r < 0)
                 return r;
-        STRV_FOREACH(p, in->mask) {
+        STRV_FOREACH (p, in->mask) {
                 if (!path_is_absolute(*p) || !path_is_safe(*p))
                         return error_set_msg(reterr, -EINVAL, "Mask: \"%s\" is not an absolute path", *p);
                 if ((r = array_add_string(masked, *p)) < 0)
@@ -704,13 +739,14 @@ static int build_linux(json_object *spec, const SpecInput *in, Error *reterr)
                 json_object *sys = json_object_new_object();
                 if ((r = add_object(linux_, "sysctl", sys)) < 0)
                         return r;
-                STRV_FOREACH(s, in->sysctl) {
+                STRV_FOREACH (s, in->sysctl) {
                         _cleanup_free_ char *k = strdup(*s);
                         if (!k)
                                 return -ENOMEM;
                         char *eq = strchr(k, '=');
                         if (!eq || eq == k)
-                                return error_set_msg(reterr, -EINVAL, "Sysctl: \"%s\" is not NAME=VALUE", *s);
+                                return error_set_msg(reterr, -EINVAL, "Sysctl: \"%s\" is not NAME=VALUE",
+                                                     *s);
                         *eq = '\0';
                         if ((r = add_string(sys, k, eq + 1)) < 0)
                                 return r;
@@ -773,9 +809,10 @@ int spec_generate(const SpecInput *in, json_object **ret, Error *reterr)
                 return r;
 
         json_object *ann = json_object_new_object();
-        if ((r = add_object(spec, "annotations", ann)) < 0 || (r = add_string(ann, "org.ctrmgr.unit", in->name)) < 0)
+        if ((r = add_object(spec, "annotations", ann)) < 0 ||
+            (r = add_string(ann, "org.ctrmgr.unit", in->name)) < 0)
                 return r;
-        STRV_FOREACH(a, in->annotations) {
+        STRV_FOREACH (a, in->annotations) {
                 _cleanup_free_ char *k = strdup(*a);
                 if (!k)
                         return -ENOMEM;

@@ -34,10 +34,10 @@ typedef struct SpecRlimit {
 
 typedef struct SpecInput {
         /* identity */
-        const char *name;          /* unit name: default hostname, annotations */
-        const char *rootfs;        /* absolute path of the mounted rootfs */
-        int rootfs_fd;             /* optional (-EBADF): to resolve user names in /etc/passwd */
-        const char *cgroups_path;  /* "ctrmgr.slice:ctrmgr:web" (systemd) or "/ctrmgr.slice/…" */
+        const char *name;         /* unit name: default hostname, annotations */
+        const char *rootfs;       /* absolute path of the mounted rootfs */
+        int rootfs_fd;            /* optional (-EBADF): to resolve user names in /etc/passwd */
+        const char *cgroups_path; /* "ctrmgr.slice:ctrmgr:web" (systemd) or "/ctrmgr.slice/…" */
 
         /* the image's config (OCI image-spec config object), any field may be NULL */
         char **image_entrypoint;
@@ -52,8 +52,8 @@ typedef struct SpecInput {
         char **exec;        /* Exec= (replaces the image's Cmd) */
         char **environment; /* Environment= and EnvironmentFile= merged, "K=V" */
         const char *working_dir;
-        const char *user;   /* name or number */
-        const char *group;  /* name or number */
+        const char *user;  /* name or number */
+        const char *group; /* name or number */
         const char *hostname;
         SpecNetwork network;
         bool read_only;          /* ReadOnly= */
@@ -61,36 +61,36 @@ typedef struct SpecInput {
         int no_new_privileges;   /* NoNewPrivileges=: -1 unset (baseline: on), 0, 1 */
         char **add_capabilities; /* "CAP_NET_ADMIN" or "ALL" */
         char **drop_capabilities;
-        bool seccomp_unconfined;        /* SeccompProfile=unconfined */
-        json_object *seccomp;           /* OCI linux.seccomp object (borrowed), NULL = none */
-        char **mask;                    /* Mask= extra paths */
-        char **unmask;                  /* Unmask= paths (or "ALL") */
-        char **sysctl;                  /* "net.ipv4.ip_forward=1" */
-        SpecMount *mounts;              /* Volume=, Tmpfs=, Mount= */
+        bool seccomp_unconfined; /* SeccompProfile=unconfined */
+        json_object *seccomp;    /* OCI linux.seccomp object (borrowed), NULL = none */
+        char **mask;             /* Mask= extra paths */
+        char **unmask;           /* Unmask= paths (or "ALL") */
+        char **sysctl;           /* "net.ipv4.ip_forward=1" */
+        SpecMount *mounts;       /* Volume=, Tmpfs=, Mount= */
         size_t n_mounts;
         SpecRlimit *rlimits; /* Ulimit= */
         size_t n_rlimits;
-        uint64_t shm_size;    /* ShmSize= bytes */
-        uint64_t memory_max;  /* Memory= / MemoryMax= bytes */
-        uint64_t memory_high; /* MemoryHigh= */
-        uint64_t pids_max;    /* PidsLimit= / TasksMax= */
-        uint64_t cpu_weight;  /* CPUWeight= 1…10000 */
+        uint64_t shm_size;               /* ShmSize= bytes */
+        uint64_t memory_max;             /* Memory= / MemoryMax= bytes */
+        uint64_t memory_high;            /* MemoryHigh= */
+        uint64_t pids_max;               /* PidsLimit= / TasksMax= */
+        uint64_t cpu_weight;             /* CPUWeight= 1…10000 */
         uint64_t cpu_quota_per_sec_usec; /* CPUQuota= as usec per second */
-        uint64_t io_weight;   /* IOWeight= 1…10000 */
-        char **annotations;   /* "key=value" (Annotation=, Label= as org.ctrmgr.label.*) */
+        uint64_t io_weight;              /* IOWeight= 1…10000 */
+        char **annotations;              /* "key=value" (Annotation=, Label= as org.ctrmgr.label.*) */
 } SpecInput;
 
-#define SPEC_INPUT_INIT                                                                            \
-        ((SpecInput){                                                                              \
-                .rootfs_fd = -EBADF,                                                               \
-                .no_new_privileges = -1,                                                           \
-                .shm_size = UINT64_MAX,                                                            \
-                .memory_max = UINT64_MAX,                                                          \
-                .memory_high = UINT64_MAX,                                                         \
-                .pids_max = UINT64_MAX,                                                            \
-                .cpu_weight = UINT64_MAX,                                                          \
-                .cpu_quota_per_sec_usec = UINT64_MAX,                                              \
-                .io_weight = UINT64_MAX,                                                           \
+#define SPEC_INPUT_INIT                               \
+        ((SpecInput){                                 \
+                .rootfs_fd = -EBADF,                  \
+                .no_new_privileges = -1,              \
+                .shm_size = UINT64_MAX,               \
+                .memory_max = UINT64_MAX,             \
+                .memory_high = UINT64_MAX,            \
+                .pids_max = UINT64_MAX,               \
+                .cpu_weight = UINT64_MAX,             \
+                .cpu_quota_per_sec_usec = UINT64_MAX, \
+                .io_weight = UINT64_MAX,              \
         })
 
 /* Podman's default capability set (containers-common DefaultCapabilities). */
@@ -108,5 +108,5 @@ int spec_image_stop_signal(const SpecInput *in);
 
 /* Splits "user[:group]" and resolves names against the rootfs' /etc/passwd and /etc/group
  * (rootfs_fd may be -EBADF: then only numbers are accepted). */
-int spec_resolve_user(int rootfs_fd, const char *user, const char *group, uid_t *ret_uid,
-                      gid_t *ret_gid, Error *reterr);
+int spec_resolve_user(int rootfs_fd, const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gid,
+                      Error *reterr);

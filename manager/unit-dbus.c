@@ -40,7 +40,9 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
         else if (streq(property, "ControlGroup"))
                 v = s->main_pid > 0 ? s->cgroup_path : NULL;
         else if (streq(property, "UnitFileState"))
-                v = s->unit->load_state != UNIT_LOAD_LOADED ? "" : service_enabled(s) ? "enabled" : "disabled";
+                v = s->unit->load_state != UNIT_LOAD_LOADED ? ""
+                    : service_enabled(s)                    ? "enabled"
+                                                            : "disabled";
         return sd_bus_message_append(reply, "s", strempty(v));
 }
 
@@ -152,26 +154,26 @@ void service_send_changed(Service *s)
         Manager *m = s->manager;
         if (!m->bus)
                 return;
-        (void)sd_bus_emit_properties_changed(m->bus, s->object_path, CTRMGR_UNIT_IFACE, "ActiveState", "SubState",
-                                             "Result", "MainPID", "ImageDigest", "ExecMainCode", "ExecMainStatus",
-                                             "ActiveEnterTimestamp", "ActiveExitTimestamp", "InactiveEnterTimestamp",
-                                             "InactiveExitTimestamp", "NRestarts", "ControlGroup", "LoadState",
-                                             "LoadError", "Description", "FragmentPath", "DropInPaths",
-                                             "UnitFileState", "NeedDaemonReload", "Image", NULL);
+        (void)sd_bus_emit_properties_changed(
+                m->bus, s->object_path, CTRMGR_UNIT_IFACE, "ActiveState", "SubState", "Result", "MainPID",
+                "ImageDigest", "ExecMainCode", "ExecMainStatus", "ActiveEnterTimestamp",
+                "ActiveExitTimestamp", "InactiveEnterTimestamp", "InactiveExitTimestamp", "NRestarts",
+                "ControlGroup", "LoadState", "LoadError", "Description", "FragmentPath", "DropInPaths",
+                "UnitFileState", "NeedDaemonReload", "Image", NULL);
 }
 
 void service_send_new(Service *s)
 {
         if (s->manager->bus)
-                (void)sd_bus_emit_signal(s->manager->bus, CTRMGR_MANAGER_PATH, CTRMGR_MANAGER_IFACE, "UnitNew", "so",
-                                         s->name, s->object_path);
+                (void)sd_bus_emit_signal(s->manager->bus, CTRMGR_MANAGER_PATH, CTRMGR_MANAGER_IFACE,
+                                         "UnitNew", "so", s->name, s->object_path);
 }
 
 void service_send_removed(Service *s)
 {
         if (s->manager->bus)
-                (void)sd_bus_emit_signal(s->manager->bus, CTRMGR_MANAGER_PATH, CTRMGR_MANAGER_IFACE, "UnitRemoved",
-                                         "so", s->name, s->object_path);
+                (void)sd_bus_emit_signal(s->manager->bus, CTRMGR_MANAGER_PATH, CTRMGR_MANAGER_IFACE,
+                                         "UnitRemoved", "so", s->name, s->object_path);
 }
 
 void service_reply_waiters(Service *s, bool start_waiters, const Error *err)
@@ -184,7 +186,8 @@ void service_reply_waiters(Service *s, bool start_waiters, const Error *err)
         *n = 0;
         for (size_t i = 0; i < count; i++) {
                 if (err)
-                        (void)sd_bus_reply_method_errorf(list[i], "org.ctrmgr1.UnitFailed", "%s", error_message(err));
+                        (void)sd_bus_reply_method_errorf(list[i], "org.ctrmgr1.UnitFailed", "%s",
+                                                         error_message(err));
                 else if (start_waiters && s->active_state != ACTIVE_STATE_ACTIVE)
                         (void)sd_bus_reply_method_errorf(list[i], "org.ctrmgr1.UnitFailed",
                                                          "Unit %s did not become active (%s, %s).", s->name,

@@ -38,8 +38,10 @@ static const char *const sub_state_table[_SUB_STATE_MAX] = {
 };
 
 static const char *const service_result_table[_SERVICE_RESULT_MAX] = {
-        [SERVICE_SUCCESS] = "success",     [SERVICE_FAILURE_RESOURCES] = "resources",
-        [SERVICE_FAILURE_EXIT_CODE] = "exit-code", [SERVICE_FAILURE_SIGNAL] = "signal",
+        [SERVICE_SUCCESS] = "success",
+        [SERVICE_FAILURE_RESOURCES] = "resources",
+        [SERVICE_FAILURE_EXIT_CODE] = "exit-code",
+        [SERVICE_FAILURE_SIGNAL] = "signal",
         [SERVICE_FAILURE_TIMEOUT] = "timeout",
 };
 
@@ -205,8 +207,10 @@ void service_set_state(Service *s, ActiveState a, SubState sub)
         if (old == a && s->sub_state == sub)
                 return;
 
-        bool was_active = old == ACTIVE_STATE_ACTIVE || old == ACTIVE_STATE_ACTIVATING || old == ACTIVE_STATE_DEACTIVATING;
-        bool is_active = a == ACTIVE_STATE_ACTIVE || a == ACTIVE_STATE_ACTIVATING || a == ACTIVE_STATE_DEACTIVATING;
+        bool was_active = old == ACTIVE_STATE_ACTIVE || old == ACTIVE_STATE_ACTIVATING ||
+                          old == ACTIVE_STATE_DEACTIVATING;
+        bool is_active =
+                a == ACTIVE_STATE_ACTIVE || a == ACTIVE_STATE_ACTIVATING || a == ACTIVE_STATE_DEACTIVATING;
 
         if (old != ACTIVE_STATE_ACTIVE && a == ACTIVE_STATE_ACTIVE)
                 s->active_enter_ts = now;
@@ -381,14 +385,14 @@ static SpecNetwork spec_network(UnitNetwork n)
 static const char *rlimit_name(int resource)
 {
         static const char *const names[] = {
-                [RLIMIT_CPU] = "RLIMIT_CPU",         [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-                [RLIMIT_DATA] = "RLIMIT_DATA",       [RLIMIT_STACK] = "RLIMIT_STACK",
-                [RLIMIT_CORE] = "RLIMIT_CORE",       [RLIMIT_RSS] = "RLIMIT_RSS",
-                [RLIMIT_NPROC] = "RLIMIT_NPROC",     [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-                [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
-                [RLIMIT_LOCKS] = "RLIMIT_LOCKS",     [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+                [RLIMIT_CPU] = "RLIMIT_CPU",           [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+                [RLIMIT_DATA] = "RLIMIT_DATA",         [RLIMIT_STACK] = "RLIMIT_STACK",
+                [RLIMIT_CORE] = "RLIMIT_CORE",         [RLIMIT_RSS] = "RLIMIT_RSS",
+                [RLIMIT_NPROC] = "RLIMIT_NPROC",       [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+                [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",   [RLIMIT_AS] = "RLIMIT_AS",
+                [RLIMIT_LOCKS] = "RLIMIT_LOCKS",       [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
                 [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-                [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",   [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+                [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",     [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
         };
         return resource >= 0 && (size_t)resource < ELEMENTSOF(names) ? names[resource] : NULL;
 }
@@ -433,7 +437,8 @@ static int mounts_from_unit(Manager *m, const Unit *u, SpecMount **ret, size_t *
                         break;
                 case UNIT_MOUNT_VOLUME: {
                         /* Named volumes live under /var/lib/ctrmgr/volumes/NAME (made on demand). */
-                        _cleanup_free_ char *dir = path_join(CTRMGR_LOCALSTATEDIR, "lib/ctrmgr/volumes", um->source);
+                        _cleanup_free_ char *dir =
+                                path_join(CTRMGR_LOCALSTATEDIR, "lib/ctrmgr/volumes", um->source);
                         if (!dir)
                                 goto oom;
                         (void)mkdir_p(dir, 0755);
@@ -452,11 +457,14 @@ static int mounts_from_unit(Manager *m, const Unit *u, SpecMount **ret, size_t *
                                 strv_free(l[j].options);
                         }
                         free(l);
-                        return error_set_msg(reterr, -EOPNOTSUPP, "%s:%u: anonymous volumes are not supported yet",
+                        return error_set_msg(reterr, -EOPNOTSUPP,
+                                             "%s:%u: anonymous volumes are not supported yet",
                                              strna(um->file), um->line);
                 }
-                if ((um->read_only && strv_extend(&opts, "ro") < 0) || (um->nosuid && strv_extend(&opts, "nosuid") < 0) ||
-                    (um->nodev && strv_extend(&opts, "nodev") < 0) || (um->noexec && strv_extend(&opts, "noexec") < 0))
+                if ((um->read_only && strv_extend(&opts, "ro") < 0) ||
+                    (um->nosuid && strv_extend(&opts, "nosuid") < 0) ||
+                    (um->nodev && strv_extend(&opts, "nodev") < 0) ||
+                    (um->noexec && strv_extend(&opts, "noexec") < 0))
                         goto oom;
                 if (um->propagation != UNIT_PROPAGATION_DEFAULT &&
                     strv_extend(&opts, unit_propagation_to_string(um->propagation)) < 0)
@@ -562,13 +570,13 @@ int service_generate_spec(Manager *m, const Unit *u, const char *rootfs, int roo
         r = strv_extend_strv(&env, c->environment);
         if (r < 0)
                 return r;
-        STRV_FOREACH(f, c->environment_files) {
+        STRV_FOREACH (f, c->environment_files) {
                 r = unit_environment_file_read(*f, &env, reterr);
                 if (r < 0)
                         return error_prefix(reterr, r, "EnvironmentFile=%s", *f);
         }
         /* Environment= wins over EnvironmentFile= as in systemd: apply it again on top. */
-        STRV_FOREACH(e, c->environment)
+        STRV_FOREACH (e, c->environment)
                 if ((r = strv_extend(&env, *e)) < 0)
                         return r;
         in.environment = env;
@@ -645,10 +653,10 @@ int service_generate_spec(Manager *m, const Unit *u, const char *rootfs, int roo
         if (c->io_weight > 0)
                 in.io_weight = c->io_weight;
 
-        STRV_FOREACH(a, c->annotations)
+        STRV_FOREACH (a, c->annotations)
                 if ((r = strv_extend(&ann, *a)) < 0)
                         goto finish;
-        STRV_FOREACH(l, c->labels)
+        STRV_FOREACH (l, c->labels)
                 if ((r = strv_extendf(&ann, "org.ctrmgr.label.%s", *l)) < 0)
                         goto finish;
         if (digest && (r = strv_extendf(&ann, "org.ctrmgr.image.digest=%s", digest)) < 0)
@@ -790,7 +798,8 @@ static int service_spawn(Service *s, Error *reterr)
                 if (r < 0)
                         return error_prefix(reterr, r, "Image=%s", c->image);
                 (void)image_rootfs_umount(rootfs, NULL);
-                r = image_rootfs_mount(store, img, s->name, rootfs, c->read_only ? IMAGE_ROOTFS_READ_ONLY : 0, reterr);
+                r = image_rootfs_mount(store, img, s->name, rootfs,
+                                       c->read_only ? IMAGE_ROOTFS_READ_ONLY : 0, reterr);
                 if (r < 0)
                         return error_prefix(reterr, r, "mounting the root file system of %s", c->image);
                 s->rootfs_mounted = true;
@@ -809,7 +818,8 @@ static int service_spawn(Service *s, Error *reterr)
         if (r < 0)
                 return r;
 
-        text = strdup(json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        text = strdup(json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
         if (!text)
                 return -ENOMEM;
         _cleanup_close_ int bfd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -900,10 +910,11 @@ int service_start(Service *s, Error *reterr)
         }
         if (s->unit->load_state != UNIT_LOAD_LOADED)
                 return error_set_msg(reterr, -ENOEXEC, "Unit %s is not loaded properly (%s)%s%s", s->name,
-                                     unit_load_state_to_string(s->unit->load_state), s->unit->load_error ? ": " : ".",
-                                     strempty(s->unit->load_error));
+                                     unit_load_state_to_string(s->unit->load_state),
+                                     s->unit->load_error ? ": " : ".", strempty(s->unit->load_error));
         if (s->unit->is_template)
-                return error_set_msg(reterr, -EINVAL, "Unit %s is a template; start an instance such as %s%s", s->name,
+                return error_set_msg(reterr, -EINVAL,
+                                     "Unit %s is a template; start an instance such as %s%s", s->name,
                                      s->name, "NAME");
 
         s->exit_code = 0;
@@ -930,8 +941,8 @@ int service_start(Service *s, Error *reterr)
         s->result = SERVICE_SUCCESS;
         service_set_state(s, ACTIVE_STATE_ACTIVE, SUB_STATE_RUNNING);
         (void)state_save(s);
-        log_service_info(s, "Started %s (PID %d, image %s).", service_description(s) ?: s->name, (int)s->main_pid,
-                         strna(s->image_digest));
+        log_service_info(s, "Started %s (PID %d, image %s).", service_description(s) ?: s->name,
+                         (int)s->main_pid, strna(s->image_digest));
         return 0;
 }
 
@@ -959,9 +970,11 @@ static void service_on_exit(Service *s, int code, int status)
                 log_service_info(s, "Main process %d exited, code=exited, status=%d", (int)pid, status);
         else if (code == CLD_KILLED || code == CLD_DUMPED)
                 log_service_info(s, "Main process %d exited, code=%s, status=%d/%s", (int)pid,
-                                 code == CLD_DUMPED ? "dumped" : "killed", status, strna(signal_to_string(status)));
+                                 code == CLD_DUMPED ? "dumped" : "killed", status,
+                                 strna(signal_to_string(status)));
         else
-                log_service_info(s, "Main process %d exited while ctrmgrd was away; exit status unknown", (int)pid);
+                log_service_info(s, "Main process %d exited while ctrmgrd was away; exit status unknown",
+                                 (int)pid);
 
         service_cleanup_container(s);
 
@@ -971,14 +984,16 @@ static void service_on_exit(Service *s, int code, int status)
                 s->result = timed_out ? SERVICE_FAILURE_TIMEOUT : SERVICE_SUCCESS;
                 service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
                 log_service_info(s, "Stopped %s.", service_description(s) ?: s->name);
-        } else if ((code == CLD_EXITED && status == 0) || (code == CLD_KILLED && clean_signal(status)) || code == 0) {
+        } else if ((code == CLD_EXITED && status == 0) || (code == CLD_KILLED && clean_signal(status)) ||
+                   code == 0) {
                 s->result = SERVICE_SUCCESS;
                 service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
                 log_service_info(s, "%s: Deactivated successfully.", s->name);
         } else {
                 s->result = code == CLD_EXITED ? SERVICE_FAILURE_EXIT_CODE : SERVICE_FAILURE_SIGNAL;
                 service_set_state(s, ACTIVE_STATE_FAILED, SUB_STATE_FAILED);
-                log_service_warning(s, "%s: Failed with result '%s'.", s->name, service_result_to_string(s->result));
+                log_service_warning(s, "%s: Failed with result '%s'.", s->name,
+                                    service_result_to_string(s->result));
         }
 
         if (s->restart_after_stop) {
@@ -1024,7 +1039,8 @@ static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata)
                         (void)pidfd_send_signal_(s->pidfd, SIGKILL);
                 /* Should SIGKILL not end it either (D state), give up after the same time again. */
                 (void)sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC,
-                                                 MAX(s->stop_timeout_usec, 5 * USEC_PER_SEC), 0, on_stop_timeout, s);
+                                                 MAX(s->stop_timeout_usec, 5 * USEC_PER_SEC), 0,
+                                                 on_stop_timeout, s);
         } else if (s->sub_state == SUB_STATE_STOP_SIGKILL) {
                 log_service_warning(s, "Processes still around after SIGKILL. Ignoring.");
                 s->restart_after_stop = false;
@@ -1070,7 +1086,8 @@ int service_stop(Service *s, Error *reterr)
         service_set_state(s, ACTIVE_STATE_DEACTIVATING, SUB_STATE_STOP_SIGTERM);
         r = pidfd_send_signal_(s->pidfd, s->stop_signal);
         if (r < 0 && r != -ESRCH)
-                log_service_warning(s, "Sending %s failed: %s", strna(signal_to_string(s->stop_signal)), strerror(-r));
+                log_service_warning(s, "Sending %s failed: %s", strna(signal_to_string(s->stop_signal)),
+                                    strerror(-r));
         uint64_t t = s->stop_timeout_usec == USEC_INFINITY ? USEC_INFINITY : s->stop_timeout_usec;
         if (t != USEC_INFINITY) {
                 r = sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC, t, 0,
@@ -1088,8 +1105,10 @@ int service_kill(Service *s, int sig, Error *reterr)
                                      active_state_to_string(s->active_state));
         int r = pidfd_send_signal_(s->pidfd, sig);
         if (r < 0)
-                return error_set(reterr, r, "Sending %s to PID %d", strna(signal_to_string(sig)), (int)s->main_pid);
-        log_service_info(s, "Sent signal %s to main process %d.", strna(signal_to_string(sig)), (int)s->main_pid);
+                return error_set(reterr, r, "Sending %s to PID %d", strna(signal_to_string(sig)),
+                                 (int)s->main_pid);
+        log_service_info(s, "Sent signal %s to main process %d.", strna(signal_to_string(sig)),
+                         (int)s->main_pid);
         return 0;
 }
 
