@@ -126,7 +126,8 @@ int manager_open_store(Manager *m, ImageStore **ret, Error *reterr)
                         .store_dir = m->config.store_dir,
                         .layers_dir = m->config.layers_dir,
                         .containers_dir = m->config.containers_dir,
-                        .create = true,
+                        .create = !m->read_only_store,
+                        .read_only = m->read_only_store,
                 };
                 int r = image_store_open(&o, &m->store, reterr);
                 if (r < 0)

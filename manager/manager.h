@@ -145,6 +145,7 @@ struct Manager {
 
         struct UnitLoader *loader;
         struct ImageStore *store;     /* opened on first use */
+        bool read_only_store;         /* `ctrmgr spec`: never create or write the store */
         json_object *default_seccomp; /* OCI form for the default capability set, on first use */
 
         Service **services; /* sorted by name */

@@ -6,11 +6,13 @@
  */
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <systemd/sd-journal.h>
 
+#include "config.h"
 #include "image/image.h"
 #include "manager/manager.h"
 #include "runtime/runtime.h"
