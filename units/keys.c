@@ -26,12 +26,45 @@ typedef struct KeyDef {
         const char *section;
         const char *key;
         KeyParser parse;
-        size_t offset; /* into UnitConfig, for the generic parsers */
+        size_t offset;      /* into UnitConfig, for the generic parsers */
+        bool no_specifiers; /* as systemd: numbers and percentages take no specifiers ("50%") */
 } KeyDef;
 
 #define CFG(k, off, type) ((type *)((char *)(k)->c + (off)))
-#define err(k, ...)       loc_error(&(k)->loc, __VA_ARGS__)
-#define warn(k, ...)      loc_warn(&(k)->loc, __VA_ARGS__)
+/* Report a bad value at the key's FILE:LINE. err()/warn() return 0 ("handled, keep loading"),
+ * err_inval() returns -EINVAL for helpers whose callers must stop. */
+static int report(KeyCtx *k, UnitDiagLevel level, int r, const char *fmt, va_list ap)
+{
+        unit_diagv(k->unit, level, k->loc.file, k->loc.line, fmt, ap);
+        return r;
+}
+
+_printf_(2, 3) static int err(KeyCtx *k, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = report(k, UNIT_DIAG_ERROR, 0, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+_printf_(2, 3) static int warn(KeyCtx *k, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = report(k, UNIT_DIAG_WARNING, 0, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+_printf_(2, 3) static int err_inval(KeyCtx *k, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = report(k, UNIT_DIAG_ERROR, -EINVAL, fmt, ap);
+        va_end(ap);
+        return r;
+}
 
 /* ---------------------------------------------------------------- generic parsers */
 
@@ -39,7 +72,7 @@ static int parse_string(KeyCtx *k, const char *v, size_t off)
 {
         char **p = CFG(k, off, char *);
         if (string_has_cc(v))
-                return err(k, "Value contains control characters"), 0;
+                return err(k, "Value contains control characters");
         return free_and_strdup(p, isempty(v) ? NULL : v);
 }
 
@@ -47,7 +80,7 @@ static int parse_bool(KeyCtx *k, const char *v, size_t off)
 {
         int b = parse_boolean(v);
         if (b < 0)
-                return err(k, "Invalid boolean '%s' (expected yes/no, true/false, on/off, 1/0)", v), 0;
+                return err(k, "Invalid boolean '%s' (expected yes/no, true/false, on/off, 1/0)", v);
         *CFG(k, off, bool) = b;
         return 0;
 }
@@ -57,9 +90,9 @@ static int parse_sec(KeyCtx *k, const char *v, size_t off)
 {
         uint64_t t;
         if (parse_timespan(v, USEC_PER_SEC, &t) < 0)
-                return err(k, "Invalid time span '%s'", v), 0;
+                return err(k, "Invalid time span '%s'", v);
         if (t == USEC_INFINITY)
-                return err(k, "'infinity' is not allowed here"), 0;
+                return err(k, "'infinity' is not allowed here");
         *CFG(k, off, uint64_t) = t;
         return 0;
 }
@@ -69,7 +102,7 @@ static int parse_sec_infinity_zero(KeyCtx *k, const char *v, size_t off)
 {
         uint64_t t;
         if (parse_timespan(v, USEC_PER_SEC, &t) < 0)
-                return err(k, "Invalid time span '%s'", v), 0;
+                return err(k, "Invalid time span '%s'", v);
         *CFG(k, off, uint64_t) = t == 0 ? USEC_INFINITY : t;
         return 0;
 }
@@ -78,7 +111,7 @@ static int parse_sec_infinity(KeyCtx *k, const char *v, size_t off)
 {
         uint64_t t;
         if (parse_timespan(v, USEC_PER_SEC, &t) < 0)
-                return err(k, "Invalid time span '%s'", v), 0;
+                return err(k, "Invalid time span '%s'", v);
         *CFG(k, off, uint64_t) = t;
         return 0;
 }
@@ -87,9 +120,9 @@ static int parse_positive_sec(KeyCtx *k, const char *v, size_t off)
 {
         uint64_t t;
         if (parse_timespan(v, USEC_PER_SEC, &t) < 0)
-                return err(k, "Invalid time span '%s'", v), 0;
+                return err(k, "Invalid time span '%s'", v);
         if (t == 0 || t == USEC_INFINITY)
-                return err(k, "Time span must be greater than zero and finite: '%s'", v), 0;
+                return err(k, "Time span must be greater than zero and finite: '%s'", v);
         *CFG(k, off, uint64_t) = t;
         return 0;
 }
@@ -98,9 +131,9 @@ static int parse_unsigned_range(KeyCtx *k, const char *v, unsigned *ret, unsigne
 {
         unsigned u;
         if (safe_atou(v, &u) < 0)
-                return err(k, "Invalid number '%s'", v), -EINVAL;
+                return err_inval(k, "Invalid number '%s'", v);
         if (u < min || u > max)
-                return err(k, "Value %u out of range %u…%u", u, min, max), -EINVAL;
+                return err_inval(k, "Value %u out of range %u…%u", u, min, max);
         *ret = u;
         return 0;
 }
@@ -109,7 +142,7 @@ static int parse_signal(KeyCtx *k, const char *v, size_t off)
 {
         int s = signal_from_string(v);
         if (s <= 0 || s > 64)
-                return err(k, "Unknown signal '%s'", v), 0;
+                return err(k, "Unknown signal '%s'", v);
         *CFG(k, off, int) = s;
         return 0;
 }
@@ -132,10 +165,9 @@ static int parse_command(KeyCtx *k, const char *v, size_t off)
         STRV_FOREACH (s, w)
                 if (streq(*s, ";"))
                         return err(k, "Multiple commands separated by ';' are not supported (write '\\;' "
-                                      "for a literal ';')"),
-                               0;
+                                      "for a literal ';')");
         if (strv_isempty(w))
-                return err(k, "Empty command"), 0;
+                return err(k, "Empty command");
         strv_free(*l);
         *l = TAKE_PTR(w);
         return 0;
@@ -321,7 +353,7 @@ static int parse_image(KeyCtx *k, const char *v, size_t off)
         if (oci) {
                 /* oci:/path/to/layout[:ref] */
                 if (!path_is_absolute(oci))
-                        return err(k, "Image '%s': the OCI layout path must be absolute", v), 0;
+                        return err(k, "Image '%s': the OCI layout path must be absolute", v);
                 _cleanup_free_ char *p = strdup(oci);
                 if (!p)
                         return -ENOMEM;
@@ -330,19 +362,17 @@ static int parse_image(KeyCtx *k, const char *v, size_t off)
                         *colon = '\0';
                         if (isempty(colon + 1) || string_has_cc(colon + 1))
                                 return err(k, "Image '%s': empty or invalid reference after the layout path",
-                                           v),
-                                       0;
+                                           v);
                 }
                 if (!path_is_safe(p))
-                        return err(k, "Image '%s': the layout path must not contain '..'", v), 0;
+                        return err(k, "Image '%s': the layout path must not contain '..'", v);
         } else {
                 if (endswith(v, ".image") || endswith(v, ".build"))
                         return err(k, "Image '%s': Quadlet .image/.build units are not supported by ctrmgr",
-                                   v),
-                               0;
+                                   v);
                 const char *why = image_reference_check(v);
                 if (why)
-                        return err(k, "Invalid image reference '%s': %s", v, why), 0;
+                        return err(k, "Invalid image reference '%s': %s", v, why);
         }
         return free_and_strdup(&k->c->image, v);
 }
@@ -350,13 +380,13 @@ static int parse_image(KeyCtx *k, const char *v, size_t off)
 static int parse_abs_path(KeyCtx *k, const char *what, const char *v, char **ret)
 {
         if (!path_is_absolute(v))
-                return err(k, "%s '%s' is not an absolute path", what, v), -EINVAL;
+                return err_inval(k, "%s '%s' is not an absolute path", what, v);
         if (!path_is_safe(v))
-                return err(k, "%s '%s' must not contain '..'", what, v), -EINVAL;
+                return err_inval(k, "%s '%s' must not contain '..'", what, v);
         if (string_has_cc(v))
-                return err(k, "%s contains control characters", what), -EINVAL;
+                return err_inval(k, "%s contains control characters", what);
         if (strlen(v) >= 4096)
-                return err(k, "%s is too long", what), -EINVAL;
+                return err_inval(k, "%s is too long", what);
         char *p = strdup(v);
         if (!p)
                 return -ENOMEM;
@@ -373,7 +403,7 @@ static int parse_rootfs(KeyCtx *k, const char *v, size_t off)
                 return 0;
         }
         if (endswith(v, ":O"))
-                return err(k, "Rootfs overlay mode ':O' is not supported"), 0;
+                return err(k, "Rootfs overlay mode ':O' is not supported");
         int r = parse_abs_path(k, "Rootfs", v, &p);
         if (r == -ENOMEM)
                 return r;
@@ -510,7 +540,7 @@ static int parse_entrypoint(KeyCtx *k, const char *v, size_t off)
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return err(k, "Invalid JSON array in Entrypoint= '%s'", v), 0;
+                        return err(k, "Invalid JSON array in Entrypoint= '%s'", v);
         } else {
                 r = extract_all_words(v, EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE, &k->loc, &w);
                 if (r == -EINVAL)
@@ -574,9 +604,9 @@ static int parse_user_or_group(KeyCtx *k, const char *v, size_t off)
                 return 0;
         }
         if (strchr(v, ':'))
-                return err(k, "Invalid user or group '%s': write the group in Group=", v), 0;
+                return err(k, "Invalid user or group '%s': write the group in Group=", v);
         if (!user_name_is_valid(v))
-                return err(k, "Invalid user or group name '%s'", v), 0;
+                return err(k, "Invalid user or group name '%s'", v);
         return free_and_strdup(p, v);
 }
 
@@ -671,15 +701,15 @@ static int parse_environment_file(KeyCtx *k, const char *v, size_t off)
                 path_simplify(abs);
         } else {
                 if (isempty(path))
-                        return err(k, "Empty EnvironmentFile= path"), 0;
+                        return err(k, "Empty EnvironmentFile= path");
                 r = resolve_relative(k, path, &abs);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return err(k, "EnvironmentFile '%s' is not an absolute path", path), 0;
+                        return err(k, "EnvironmentFile '%s' is not an absolute path", path);
         }
         if (string_has_cc(abs))
-                return err(k, "EnvironmentFile= path contains control characters"), 0;
+                return err(k, "EnvironmentFile= path contains control characters");
         return strv_extendf(&k->c->environment_files, "%s%s", optional ? "-" : "", abs);
 }
 
@@ -715,7 +745,7 @@ static int parse_hostname(KeyCtx *k, const char *v, size_t off)
                 return 0;
         }
         if (!hostname_is_valid(v))
-                return err(k, "Invalid host name '%s'", v), 0;
+                return err(k, "Invalid host name '%s'", v);
         return free_and_strdup(&k->c->hostname, v);
 }
 
@@ -725,7 +755,7 @@ static int mounts_add(KeyCtx *k, UnitMount *m)
 {
         UnitConfig *c = k->c;
         if (c->n_mounts >= 1024)
-                return err(k, "Too many mounts"), -EINVAL;
+                return err_inval(k, "Too many mounts");
         UnitMount *n = realloc(c->mounts, (c->n_mounts + 1) * sizeof(UnitMount));
         if (!n)
                 return -ENOMEM;
@@ -785,17 +815,16 @@ static int mount_source(KeyCtx *k, UnitMount *m, const char *src)
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return err(k, "Relative mount source '%s' cannot be resolved here", src), -EINVAL;
+                        return err_inval(k, "Relative mount source '%s' cannot be resolved here", src);
                 m->type = UNIT_MOUNT_BIND;
                 return 0;
         }
         if (endswith(src, ".volume"))
-                return err(k, "Quadlet .volume units are not supported by ctrmgr: '%s'", src), -EINVAL;
+                return err_inval(k, "Quadlet .volume units are not supported by ctrmgr: '%s'", src);
         if (!volume_name_is_valid(src))
-                return err(k,
-                           "Invalid volume name '%s' (letters, digits, '_', '.', '-'; or an absolute path)",
-                           src),
-                       -EINVAL;
+                return err_inval(
+                        k, "Invalid volume name '%s' (letters, digits, '_', '.', '-'; or an absolute path)",
+                        src);
         m->source = strdup(src);
         if (!m->source)
                 return -ENOMEM;
@@ -806,7 +835,7 @@ static int mount_source(KeyCtx *k, UnitMount *m, const char *src)
 static int mount_destination(KeyCtx *k, UnitMount *m, const char *dst)
 {
         if (isempty(dst))
-                return err(k, "Missing mount destination"), -EINVAL;
+                return err_inval(k, "Missing mount destination");
         return parse_abs_path(k, "Mount destination", dst, &m->destination);
 }
 
@@ -842,7 +871,7 @@ static int parse_volume(KeyCtx *k, const char *v, size_t off)
 
         if (isempty(v)) {
                 /* reset the Volume= entries only */
-                return err(k, "Empty Volume= (reset) is not supported; remove the line instead"), 0;
+                return err(k, "Empty Volume= (reset) is not supported; remove the line instead");
         }
         /* split on ':' keeping empty fields */
         const char *p = v;
@@ -872,11 +901,11 @@ static int parse_volume(KeyCtx *k, const char *v, size_t off)
                 dst = parts[1];
                 opts = parts[2];
         } else
-                return err(k, "Invalid Volume= '%s' (expected [SOURCE:]DESTINATION[:OPTIONS])", v), 0;
+                return err(k, "Invalid Volume= '%s' (expected [SOURCE:]DESTINATION[:OPTIONS])", v);
 
         if (src) {
                 if (isempty(src))
-                        return err(k, "Empty volume source in '%s'", v), 0;
+                        return err(k, "Empty volume source in '%s'", v);
                 r = mount_source(k, &m, src);
                 if (r == -ENOMEM)
                         return r;
@@ -912,9 +941,9 @@ static int parse_volume(KeyCtx *k, const char *v, size_t off)
                                 m.propagation = prop;
                         else if (streq(*s, "U") || streq(*s, "O") || streq(*s, "idmap") ||
                                  startswith(*s, "idmap="))
-                                return err(k, "Volume option '%s' is not supported", *s), 0;
+                                return err(k, "Volume option '%s' is not supported", *s);
                         else
-                                return err(k, "Unknown volume option '%s'", *s), 0;
+                                return err(k, "Unknown volume option '%s'", *s);
                 }
         }
         r = mounts_add(k, &m);
@@ -930,14 +959,14 @@ static int tmpfs_option(KeyCtx *k, UnitMount *m, const char *o, char **data)
         if ((val = startswith(o, "size=")) || (val = startswith(o, "tmpfs-size="))) {
                 uint64_t sz;
                 if (parse_size(val, &sz) < 0 || sz == 0 || sz == SIZE_INFINITY)
-                        return err(k, "Invalid tmpfs size '%s'", val), -EINVAL;
+                        return err_inval(k, "Invalid tmpfs size '%s'", val);
                 m->tmpfs_size = sz;
                 return 1;
         }
         if ((val = startswith(o, "mode=")) || (val = startswith(o, "tmpfs-mode="))) {
                 mode_t mode;
                 if (parse_mode(val, &mode) < 0 || mode > 07777)
-                        return err(k, "Invalid tmpfs mode '%s'", val), -EINVAL;
+                        return err_inval(k, "Invalid tmpfs mode '%s'", val);
                 m->tmpfs_mode = mode;
                 m->tmpfs_mode_set = true;
                 return 1;
@@ -946,7 +975,7 @@ static int tmpfs_option(KeyCtx *k, UnitMount *m, const char *o, char **data)
             (val = startswith(o, "gid="))) {
                 uint64_t x;
                 if (parse_size(val, &x) < 0 || x == SIZE_INFINITY || x > UINT32_MAX)
-                        return err(k, "Invalid tmpfs option '%s'", o), -EINVAL;
+                        return err_inval(k, "Invalid tmpfs option '%s'", o);
                 r = strextend_with_separator(data, ",", o);
                 return r < 0 ? r : 1;
         }
@@ -995,7 +1024,7 @@ static int parse_tmpfs(KeyCtx *k, const char *v, size_t off)
         int r;
 
         if (isempty(v))
-                return err(k, "Empty Tmpfs= (reset) is not supported; remove the line instead"), 0;
+                return err(k, "Empty Tmpfs= (reset) is not supported; remove the line instead");
 
         const char *colon = strchr(v, ':');
         _cleanup_free_ char *dst = colon ? strndup(v, colon - v) : strdup(v);
@@ -1019,7 +1048,7 @@ static int parse_tmpfs(KeyCtx *k, const char *v, size_t off)
                         if (r < 0)
                                 return 0;
                         if (r == 0)
-                                return err(k, "Unknown tmpfs option '%s'", *s), 0;
+                                return err(k, "Unknown tmpfs option '%s'", *s);
                 }
         }
         r = tmpfs_finish(&m, TAKE_PTR(data));
@@ -1037,7 +1066,7 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
         int r;
 
         if (isempty(v))
-                return err(k, "Empty Mount= (reset) is not supported; remove the line instead"), 0;
+                return err(k, "Empty Mount= (reset) is not supported; remove the line instead");
         fields = strv_split(v, ",");
         if (!fields)
                 return -ENOMEM;
@@ -1052,7 +1081,7 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
                 }
         }
         if (!type)
-                return err(k, "Mount= '%s' needs type=bind, type=volume or type=tmpfs", v), 0;
+                return err(k, "Mount= '%s' needs type=bind, type=volume or type=tmpfs", v);
         if (streq(type, "bind"))
                 m.type = UNIT_MOUNT_BIND;
         else if (streq(type, "volume"))
@@ -1061,7 +1090,7 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
                 m.type = UNIT_MOUNT_TMPFS;
                 m.nosuid = m.nodev = m.noexec = true;
         } else
-                return err(k, "Unsupported mount type '%s' (bind, volume, tmpfs)", type), 0;
+                return err(k, "Unsupported mount type '%s' (bind, volume, tmpfs)", type);
 
         STRV_FOREACH (f, fields) {
                 const char *val;
@@ -1075,14 +1104,14 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
                         continue;
                 if (streq(key, "source") || streq(key, "src")) {
                         if (m.type == UNIT_MOUNT_TMPFS)
-                                return err(k, "A tmpfs mount takes no source"), 0;
+                                return err(k, "A tmpfs mount takes no source");
                         r = free_and_strdup(&src, val);
                 } else if (streq(key, "destination") || streq(key, "dst") || streq(key, "target")) {
                         r = free_and_strdup(&dst, val);
                 } else if (streq(key, "ro") || streq(key, "readonly")) {
                         int b = val ? parse_boolean(val) : 1;
                         if (b < 0)
-                                return err(k, "Invalid boolean in '%s'", *f), 0;
+                                return err(k, "Invalid boolean in '%s'", *f);
                         m.read_only = b;
                         r = 0;
                 } else if (streq(key, "rw") && !val) {
@@ -1091,19 +1120,19 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
                 } else if (streq(key, "bind-propagation") && m.type == UNIT_MOUNT_BIND) {
                         UnitPropagation p = val ? propagation_from_string(val) : _UNIT_PROPAGATION_MAX;
                         if (p == _UNIT_PROPAGATION_MAX)
-                                return err(k, "Invalid bind-propagation '%s'", strempty(val)), 0;
+                                return err(k, "Invalid bind-propagation '%s'", strempty(val));
                         m.propagation = p;
                         r = 0;
                 } else if (streq(key, "bind-nonrecursive") && m.type == UNIT_MOUNT_BIND) {
                         int b = val ? parse_boolean(val) : 1;
                         if (b < 0)
-                                return err(k, "Invalid boolean in '%s'", *f), 0;
+                                return err(k, "Invalid boolean in '%s'", *f);
                         m.recursive = !b;
                         r = 0;
                 } else if (streq(key, "volume-nocopy") && m.type == UNIT_MOUNT_VOLUME) {
                         int b = val ? parse_boolean(val) : 1;
                         if (b < 0)
-                                return err(k, "Invalid boolean in '%s'", *f), 0;
+                                return err(k, "Invalid boolean in '%s'", *f);
                         m.copy_up = !b;
                         r = 0;
                 } else if (streq(key, "relabel") || streq(key, "z") || streq(key, "Z")) {
@@ -1117,13 +1146,13 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
                         if (r > 0)
                                 r = 0;
                 } else
-                        return err(k, "Unknown or unsupported mount option '%s' for type=%s", *f, type), 0;
+                        return err(k, "Unknown or unsupported mount option '%s' for type=%s", *f, type);
                 if (r < 0)
                         return r;
         }
 
         if (!dst)
-                return err(k, "Mount= '%s' has no destination", v), 0;
+                return err(k, "Mount= '%s' has no destination", v);
         r = mount_destination(k, &m, dst);
         if (r == -ENOMEM)
                 return r;
@@ -1131,9 +1160,9 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (m.type == UNIT_MOUNT_BIND) {
                 if (isempty(src))
-                        return err(k, "A bind mount needs source="), 0;
+                        return err(k, "A bind mount needs source=");
                 if (!path_is_absolute(src) && !startswith(src, "./") && !startswith(src, "../"))
-                        return err(k, "Bind mount source '%s' must be an absolute path", src), 0;
+                        return err(k, "Bind mount source '%s' must be an absolute path", src);
                 r = mount_source(k, &m, src);
         } else if (m.type == UNIT_MOUNT_VOLUME) {
                 if (isempty(src)) {
@@ -1141,8 +1170,7 @@ static int parse_mount(KeyCtx *k, const char *v, size_t off)
                         r = 0;
                 } else if (path_is_absolute(src))
                         return err(k, "A volume mount takes a volume name, not a path ('%s'); use type=bind",
-                                   src),
-                               0;
+                                   src);
                 else
                         r = mount_source(k, &m, src);
         } else
@@ -1163,7 +1191,7 @@ static int parse_shm_size(KeyCtx *k, const char *v, size_t off)
                 return 0;
         }
         if (parse_size(v, &sz) < 0 || sz == 0 || sz == SIZE_INFINITY)
-                return err(k, "Invalid size '%s'", v), 0;
+                return err(k, "Invalid size '%s'", v);
         k->c->shm_size = sz;
         return 0;
 }
@@ -1181,9 +1209,9 @@ static int parse_network(KeyCtx *k, const char *v, size_t off)
         else if (streq(v, "bridge") || startswith(v, "bridge:") || endswith(v, ".network") ||
                  endswith(v, ".container") || startswith(v, "container:") || startswith(v, "ns:") ||
                  startswith(v, "pasta") || startswith(v, "slirp4netns"))
-                return err(k, "Network=%s is not supported yet (none, host, private)", v), 0;
+                return err(k, "Network=%s is not supported yet (none, host, private)", v);
         else
-                return err(k, "Invalid Network= '%s' (none, host, private)", v), 0;
+                return err(k, "Invalid Network= '%s' (none, host, private)", v);
         return 0;
 }
 
@@ -1368,13 +1396,13 @@ static int parse_device(KeyCtx *k, const char *v, size_t off)
                 ctr = parts[1];
                 perm = parts[2];
         } else if (n != 1)
-                return err(k, "Invalid AddDevice= '%s' ([-]HOST[:CONTAINER][:rwm])", v), 0;
+                return err(k, "Invalid AddDevice= '%s' ([-]HOST[:CONTAINER][:rwm])", v);
 
         if (perm) {
                 if (isempty(perm) || strlen(perm) > 3 || strspn(perm, "rwm") != strlen(perm) ||
                     (strchr(perm, 'r') != strrchr(perm, 'r')) || (strchr(perm, 'w') != strrchr(perm, 'w')) ||
                     (strchr(perm, 'm') != strrchr(perm, 'm')))
-                        return err(k, "Invalid device permissions '%s' (a combination of r, w, m)", perm), 0;
+                        return err(k, "Invalid device permissions '%s' (a combination of r, w, m)", perm);
                 memset(d.permissions, 0, sizeof(d.permissions));
                 memcpy(d.permissions, perm, strlen(perm));
         }
@@ -1385,7 +1413,7 @@ static int parse_device(KeyCtx *k, const char *v, size_t off)
                 return 0;
         if (!path_startswith_dir(d.host_path, "/dev")) {
                 free(d.host_path);
-                return err(k, "Device '%s' is not below /dev", host), 0;
+                return err(k, "Device '%s' is not below /dev", host);
         }
         r = parse_abs_path(k, "Device path in the container", ctr ?: host, &d.container_path);
         if (r < 0) {
@@ -1395,7 +1423,7 @@ static int parse_device(KeyCtx *k, const char *v, size_t off)
         if (c->n_devices >= 1024) {
                 free(d.host_path);
                 free(d.container_path);
-                return err(k, "Too many devices"), 0;
+                return err(k, "Too many devices");
         }
         UnitDevice *nd = realloc(c->devices, (c->n_devices + 1) * sizeof(UnitDevice));
         if (!nd) {
@@ -1421,16 +1449,16 @@ static int parse_userns(KeyCtx *k, const char *v, size_t off)
         }
         if ((o = startswith(v, "auto:"))) {
                 const char *sz = startswith(o, "size=");
-                unsigned n;
+                unsigned n = 0;
                 if (!sz)
-                        return err(k, "Unsupported UserNS=auto option '%s' (size=N)", o), 0;
+                        return err(k, "Unsupported UserNS=auto option '%s' (size=N)", o);
                 if (parse_unsigned_range(k, sz, &n, 1, UINT32_MAX - 1) < 0)
                         return 0;
                 k->c->userns = UNIT_USERNS_AUTO;
                 k->c->userns_auto_size = n;
                 return 0;
         }
-        return err(k, "Unsupported UserNS= '%s' (host, auto, auto:size=N)", v), 0;
+        return err(k, "Unsupported UserNS= '%s' (host, auto, auto:size=N)", v);
 }
 
 static int parse_idmap(KeyCtx *k, const char *v, size_t off)
@@ -1451,18 +1479,17 @@ static int parse_idmap(KeyCtx *k, const char *v, size_t off)
         if (strv_length(parts) != 3 || safe_atou32(parts[0], &a) < 0 || safe_atou32(parts[1], &b) < 0 ||
             safe_atou32(parts[2], &c) < 0)
                 return err(k, "Invalid %s '%s' (CONTAINER:HOST:SIZE, numbers)",
-                           gid ? "GIDMap=" : "UIDMap=", v),
-                       0;
+                           gid ? "GIDMap=" : "UIDMap=", v);
         if (c == 0 || (uint64_t)a + c > UINT32_MAX || (uint64_t)b + c > UINT32_MAX)
-                return err(k, "ID range in '%s' is empty or overflows", v), 0;
+                return err(k, "ID range in '%s' is empty or overflows", v);
         for (size_t i = 0; i < *n; i++) {
                 UnitIdMap *x = &(*m)[i];
                 if ((a < x->container_id + x->size && x->container_id < a + c) ||
                     (b < x->host_id + x->size && x->host_id < b + c))
-                        return err(k, "ID range in '%s' overlaps an earlier one", v), 0;
+                        return err(k, "ID range in '%s' overlaps an earlier one", v);
         }
         if (*n >= 340) /* the kernel's limit on map lines */
-                return err(k, "Too many ID map entries"), 0;
+                return err(k, "Too many ID map entries");
         UnitIdMap *nm = realloc(*m, (*n + 1) * sizeof(UnitIdMap));
         if (!nm)
                 return -ENOMEM;
@@ -1481,7 +1508,7 @@ static int parse_memory(KeyCtx *k, const char *v, size_t off)
                 return 0;
         }
         if (parse_size(v, &sz) < 0 || sz == 0 || sz == SIZE_INFINITY)
-                return err(k, "Invalid memory size '%s'", v), 0;
+                return err(k, "Invalid memory size '%s'", v);
         k->c->memory = sz;
         return 0;
 }
@@ -1494,7 +1521,7 @@ static int parse_pids_limit(KeyCtx *k, const char *v, size_t off)
                 return 0;
         }
         if (safe_atoi64(v, &n) < 0 || n < -1)
-                return err(k, "Invalid PidsLimit= '%s' (a number, -1 or 0 for no limit)", v), 0;
+                return err(k, "Invalid PidsLimit= '%s' (a number, -1 or 0 for no limit)", v);
         k->c->pids_limit = n <= 0 ? -1 : n;
         return 0;
 }
@@ -1534,14 +1561,14 @@ static int parse_ulimit(KeyCtx *k, const char *v, size_t off)
         }
         const char *eq = strchr(v, '=');
         if (!eq)
-                return err(k, "Invalid Ulimit= '%s' (NAME=SOFT[:HARD])", v), 0;
+                return err(k, "Invalid Ulimit= '%s' (NAME=SOFT[:HARD])", v);
         int res = -1;
         for (size_t i = 0; i < ELEMENTSOF(ulimit_names); i++)
                 if (strlen(ulimit_names[i].name) == (size_t)(eq - v) &&
                     strneq(v, ulimit_names[i].name, eq - v))
                         res = ulimit_names[i].resource;
         if (res < 0)
-                return err(k, "Unknown ulimit '%.*s'", (int)(eq - v), v), 0;
+                return err(k, "Unknown ulimit '%.*s'", (int)(eq - v), v);
         _cleanup_free_ char *vals = strdup(eq + 1);
         if (!vals)
                 return -ENOMEM;
@@ -1550,11 +1577,11 @@ static int parse_ulimit(KeyCtx *k, const char *v, size_t off)
                 *colon = '\0';
         uint64_t soft, hard;
         if (parse_rlimit_value(vals, &soft) < 0 || (colon && parse_rlimit_value(colon + 1, &hard) < 0))
-                return err(k, "Invalid ulimit value in '%s'", v), 0;
+                return err(k, "Invalid ulimit value in '%s'", v);
         if (!colon)
                 hard = soft;
         if (soft > hard)
-                return err(k, "Soft limit is above the hard limit in '%s'", v), 0;
+                return err(k, "Soft limit is above the hard limit in '%s'", v);
         for (size_t i = 0; i < c->n_ulimits; i++)
                 if (c->ulimits[i].resource == res) {
                         c->ulimits[i].soft = soft;
@@ -1615,7 +1642,7 @@ static int parse_resource(KeyCtx *k, const char *v, size_t off, bool is_count)
         if (endswith(v, "%")) {
                 uint32_t s;
                 if (parse_percent_scale(v, &s) < 0 || s == 0)
-                        return err(k, "Invalid percentage '%s' (above 0%%, at most 100%%)", v), 0;
+                        return err(k, "Invalid percentage '%s' (above 0%%, at most 100%%)", v);
                 *res = (UnitResource){.set = true, .scale = s};
                 return 0;
         }
@@ -1623,9 +1650,9 @@ static int parse_resource(KeyCtx *k, const char *v, size_t off, bool is_count)
         if (streq(v, "infinity"))
                 x = UINT64_MAX;
         else if (is_count ? safe_atou64(v, &x) < 0 : parse_size(v, &x) < 0)
-                return err(k, "Invalid value '%s'", v), 0;
+                return err(k, "Invalid value '%s'", v);
         if (x == 0 && is_count)
-                return err(k, "Value must be greater than zero"), 0;
+                return err(k, "Value must be greater than zero");
         *res = (UnitResource){.set = true, .value = x};
         return 0;
 }
@@ -1642,7 +1669,7 @@ static int parse_count_resource(KeyCtx *k, const char *v, size_t off)
 
 static int parse_weight(KeyCtx *k, const char *v, size_t off)
 {
-        unsigned w;
+        unsigned w = 0;
         if (isempty(v)) {
                 *CFG(k, off, uint64_t) = 0;
                 return 0;
@@ -1663,11 +1690,11 @@ static int parse_cpu_quota(KeyCtx *k, const char *v, size_t off)
         uint64_t whole = 0, frac = 0;
         size_t i = 0, fd = 0, n = pct ? (size_t)(pct - v) : 0;
         if (!pct || n == 0)
-                return err(k, "Invalid CPUQuota= '%s' (a percentage such as 20%% or 150%%)", v), 0;
+                return err(k, "Invalid CPUQuota= '%s' (a percentage such as 20%% or 150%%)", v);
         for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
                 whole = whole * 10 + (uint64_t)(v[i] - '0');
                 if (whole > 100000)
-                        return err(k, "CPUQuota= '%s' is too large", v), 0;
+                        return err(k, "CPUQuota= '%s' is too large", v);
         }
         if (i < n && v[i] == '.')
                 for (i++; i < n && v[i] >= '0' && v[i] <= '9'; i++, fd++)
@@ -1676,10 +1703,10 @@ static int parse_cpu_quota(KeyCtx *k, const char *v, size_t off)
         if (fd == 1)
                 frac *= 10;
         if (i != n || i == 0)
-                return err(k, "Invalid CPUQuota= '%s'", v), 0;
+                return err(k, "Invalid CPUQuota= '%s'", v);
         uint64_t usec = whole * 10000 + frac * 100; /* 1% = 10ms per second */
         if (usec == 0)
-                return err(k, "CPUQuota= must be above 0%%"), 0;
+                return err(k, "CPUQuota= must be above 0%%");
         k->c->cpu_quota_per_sec_usec = usec;
         return 0;
 }
@@ -1699,7 +1726,7 @@ static int parse_notify(KeyCtx *k, const char *v, size_t off)
         }
         int b = parse_boolean(v);
         if (b < 0)
-                return err(k, "Invalid Notify= '%s' (false, true, healthy)", v), 0;
+                return err(k, "Invalid Notify= '%s' (false, true, healthy)", v);
         k->c->notify = b ? UNIT_NOTIFY_TRUE : UNIT_NOTIFY_FALSE;
         return 0;
 }
@@ -1718,14 +1745,14 @@ static int parse_health_cmd(KeyCtx *k, const char *v, size_t off)
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0 || strv_isempty(argv))
-                        return err(k, "Invalid JSON array in HealthCmd= '%s'", v), 0;
+                        return err(k, "Invalid JSON array in HealthCmd= '%s'", v);
                 /* Docker's ["CMD", …] and ["CMD-SHELL", "…"] forms */
                 if (streq(argv[0], "CMD") || streq(argv[0], "CMD-SHELL")) {
                         bool shell = streq(argv[0], "CMD-SHELL");
                         free(argv[0]);
                         memmove(argv, argv + 1, strv_length(argv) * sizeof(char *));
                         if (strv_isempty(argv))
-                                return err(k, "Empty HealthCmd="), 0;
+                                return err(k, "Empty HealthCmd=");
                         if (shell) {
                                 _cleanup_free_ char *cmd = strv_join(argv, " ");
                                 if (!cmd)
@@ -1741,7 +1768,7 @@ static int parse_health_cmd(KeyCtx *k, const char *v, size_t off)
                 }
         } else {
                 if (string_has_cc(v))
-                        return err(k, "HealthCmd= contains control characters"), 0;
+                        return err(k, "HealthCmd= contains control characters");
                 argv = strv_new("/bin/sh", "-c", v, NULL);
                 if (!argv)
                         return -ENOMEM;
@@ -1762,7 +1789,7 @@ static int parse_health_interval(KeyCtx *k, const char *v, size_t off)
 
 static int parse_health_retries(KeyCtx *k, const char *v, size_t off)
 {
-        unsigned n;
+        unsigned n = 0;
         if (parse_unsigned_range(k, v, &n, 1, 1000000) < 0)
                 return 0;
         k->c->health_retries = n;
@@ -1776,7 +1803,7 @@ static int parse_health_on_failure(KeyCtx *k, const char *v, size_t off)
                         k->c->health_on_failure = i;
                         return 0;
                 }
-        return err(k, "Invalid HealthOnFailure= '%s' (none, kill, restart, stop)", v), 0;
+        return err(k, "Invalid HealthOnFailure= '%s' (none, kill, restart, stop)", v);
 }
 
 static int parse_reload_signal(KeyCtx *k, const char *v, size_t off)
@@ -1830,7 +1857,7 @@ static int parse_restart(KeyCtx *k, const char *v, size_t off)
                 return 0;
         }
         if ((n = startswith(v, "on-failure:"))) {
-                unsigned max;
+                unsigned max = 0;
                 if (parse_unsigned_range(k, n, &max, 0, 1000000) < 0)
                         return 0;
                 k->c->restart = UNIT_RESTART_ON_FAILURE;
@@ -1847,17 +1874,16 @@ static int parse_restart(KeyCtx *k, const char *v, size_t off)
                         return 0;
                 }
         if (streq(v, "on-watchdog"))
-                return err(k, "Restart=on-watchdog is not supported (no watchdog)"), 0;
+                return err(k, "Restart=on-watchdog is not supported (no watchdog)");
         return err(k,
                    "Invalid Restart= '%s' (no, on-success, on-failure, on-abnormal, on-abort, always, "
                    "unless-stopped, on-failure:N)",
-                   v),
-               0;
+                   v);
 }
 
 static int parse_restart_steps(KeyCtx *k, const char *v, size_t off)
 {
-        unsigned n;
+        unsigned n = 0;
         if (parse_unsigned_range(k, v, &n, 0, 2000) < 0)
                 return 0;
         k->c->restart_steps = n;
@@ -1866,7 +1892,7 @@ static int parse_restart_steps(KeyCtx *k, const char *v, size_t off)
 
 static int parse_start_limit_burst(KeyCtx *k, const char *v, size_t off)
 {
-        unsigned n;
+        unsigned n = 0;
         if (parse_unsigned_range(k, v, &n, 0, 1000000) < 0)
                 return 0;
         k->c->start_limit_burst = n;
@@ -1892,7 +1918,7 @@ static int parse_restart_prevent(KeyCtx *k, const char *v, size_t off)
         if (r < 0)
                 return r;
         STRV_FOREACH (s, w) {
-                unsigned st;
+                unsigned st = 0;
                 if (safe_atou(*s, &st) == 0) {
                         if (st > 255) {
                                 err(k, "Exit status %u out of range 0…255", st);
@@ -1978,12 +2004,12 @@ static int parse_default_instance(KeyCtx *k, const char *v, size_t off)
                 return 0;
         }
         if (!k->unit->is_template && !k->unit->instance)
-                return warn(k, "DefaultInstance= only applies to templates, ignoring"), 0;
+                return warn(k, "DefaultInstance= only applies to templates, ignoring");
         _cleanup_free_ char *n = strjoin("x@", v);
         if (!n)
                 return -ENOMEM;
         if (strchr(v, '@') || !unit_name_is_valid(n))
-                return err(k, "Invalid instance name '%s'", v), 0;
+                return err(k, "Invalid instance name '%s'", v);
         return free_and_strdup(&k->c->default_instance, v);
 }
 
@@ -2035,12 +2061,12 @@ static const KeyDef key_table[] = {
         {"Container", "Memory", parse_memory, 0},
         {"Container", "PidsLimit", parse_pids_limit, 0},
         {"Container", "Ulimit", parse_ulimit, 0},
-        {"Container", "MemoryMax", parse_memory_resource, O(memory_max)},
-        {"Container", "MemoryHigh", parse_memory_resource, O(memory_high)},
-        {"Container", "TasksMax", parse_count_resource, O(tasks_max)},
-        {"Container", "CPUWeight", parse_weight, O(cpu_weight)},
-        {"Container", "CPUQuota", parse_cpu_quota, 0},
-        {"Container", "IOWeight", parse_weight, O(io_weight)},
+        {"Container", "MemoryMax", parse_memory_resource, O(memory_max), true},
+        {"Container", "MemoryHigh", parse_memory_resource, O(memory_high), true},
+        {"Container", "TasksMax", parse_count_resource, O(tasks_max), true},
+        {"Container", "CPUWeight", parse_weight, O(cpu_weight), true},
+        {"Container", "CPUQuota", parse_cpu_quota, 0, true},
+        {"Container", "IOWeight", parse_weight, O(io_weight), true},
         {"Container", "StopSignal", parse_signal, O(stop_signal)},
         {"Container", "StopTimeout", parse_stop_timeout, O(stop_timeout_usec)},
         {"Container", "Notify", parse_notify, 0},
@@ -2065,12 +2091,12 @@ static const KeyDef key_table[] = {
         {"Service", "StartLimitIntervalSec", parse_start_limit_interval, O(start_limit_interval_usec)},
         {"Service", "RestartPreventExitStatus", parse_restart_prevent, 0},
         /* resource keys are systemd's [Service] keys too */
-        {"Service", "MemoryMax", parse_memory_resource, O(memory_max)},
-        {"Service", "MemoryHigh", parse_memory_resource, O(memory_high)},
-        {"Service", "TasksMax", parse_count_resource, O(tasks_max)},
-        {"Service", "CPUWeight", parse_weight, O(cpu_weight)},
-        {"Service", "CPUQuota", parse_cpu_quota, 0},
-        {"Service", "IOWeight", parse_weight, O(io_weight)},
+        {"Service", "MemoryMax", parse_memory_resource, O(memory_max), true},
+        {"Service", "MemoryHigh", parse_memory_resource, O(memory_high), true},
+        {"Service", "TasksMax", parse_count_resource, O(tasks_max), true},
+        {"Service", "CPUWeight", parse_weight, O(cpu_weight), true},
+        {"Service", "CPUQuota", parse_cpu_quota, 0, true},
+        {"Service", "IOWeight", parse_weight, O(io_weight), true},
 
         {"Install", "WantedBy", parse_wanted_by, 0},
         {"Install", "Alias", parse_alias, 0},
@@ -2171,7 +2197,7 @@ static void check_cross_keys(Unit *u, const Seen *seen)
 {
         UnitConfig *c = &u->config;
 
-        if (!c->image && !c->rootfs)
+        if (!c->image && !c->rootfs && !seen_key(seen, "Image") && !seen_key(seen, "Rootfs"))
                 unit_diag(u, UNIT_DIAG_ERROR, u->fragment_path, 0,
                           "Neither Image= nor Rootfs= is set in [Container] (exactly one is required)");
         if (c->image && c->rootfs) {
@@ -2208,8 +2234,10 @@ static void check_cross_keys(Unit *u, const Seen *seen)
             c->restart_max_delay_usec < c->restart_usec)
                 CROSS_ERROR(u, seen_key(seen, "RestartMaxDelaySec"),
                             "RestartMaxDelaySec= is below RestartSec=");
-        if (c->health_cmd && c->health_interval_usec > 0 && c->health_timeout_usec > c->health_interval_usec)
-                unit_diag(u, UNIT_DIAG_WARNING, u->fragment_path, 0,
+        if (c->health_cmd && c->health_interval_usec > 0 &&
+            c->health_timeout_usec > c->health_interval_usec && seen_key(seen, "HealthTimeout"))
+                unit_diag(u, UNIT_DIAG_WARNING, seen_key(seen, "HealthTimeout")->file,
+                          seen_key(seen, "HealthTimeout")->line,
                           "HealthTimeout= is longer than HealthInterval=");
         if (c->stop_timeout_usec != USEC_INFINITY && c->timeout_stop_usec != USEC_INFINITY &&
             c->stop_timeout_usec > c->timeout_stop_usec)
@@ -2260,15 +2288,18 @@ int unit_apply_assignments(Unit *u, const AssignmentList *l, const SpecifierCont
                 }
 
                 _cleanup_free_ char *v = NULL;
-                int r = specifier_expand(sc, a->value, &k.loc, &v);
+                int r = d->no_specifiers ? ((v = strdup(a->value)) ? 0 : -ENOMEM)
+                                         : specifier_expand(sc, a->value, &k.loc, &v);
                 if (r == -EINVAL)
                         continue;
                 if (r < 0)
                         return r;
+                /* recorded even when the value is bad, so cross-key rules do not pile up
+                 * consequential errors ("no Image=" after a bad Image=) */
+                seen[idx] = (Seen){a->file, a->line, true};
                 r = d->parse(&k, v, d->offset);
                 if (r < 0)
                         return r;
-                seen[idx] = (Seen){a->file, a->line, true};
         }
 
         if (!has_container) {

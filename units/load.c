@@ -364,7 +364,7 @@ static int unit_load_files(UnitLoader *l, Unit *u, char **dropin_dirs)
         SpecifierContext sc = {
                 .name = u->name,
                 .prefix = u->prefix,
-                .instance = strempty(u->instance),
+                .instance = u->is_template ? UNIT_TEMPLATE_CHECK_INSTANCE : strempty(u->instance),
                 .fragment_path = u->fragment_path,
                 .host = &l->host,
         };
@@ -534,7 +534,7 @@ int unit_parse_string(const char *name, const char *filename, const char *data, 
                 SpecifierContext sc = {
                         .name = u->name,
                         .prefix = u->prefix,
-                        .instance = strempty(u->instance),
+                        .instance = u->is_template ? UNIT_TEMPLATE_CHECK_INSTANCE : strempty(u->instance),
                         .fragment_path = u->fragment_path,
                         .host = &host,
                 };

@@ -46,6 +46,8 @@ int host_info_load(HostInfo *h);
 Unit *unit_new(const char *name);
 void unit_diag(Unit *u, UnitDiagLevel level, const char *file, unsigned line, const char *fmt, ...)
         _printf_(5, 6);
+void unit_diagv(Unit *u, UnitDiagLevel level, const char *file, unsigned line, const char *fmt, va_list ap)
+        _printf_(5, 0);
 #define loc_warn(loc, ...)  unit_diag((loc)->unit, UNIT_DIAG_WARNING, (loc)->file, (loc)->line, __VA_ARGS__)
 #define loc_error(loc, ...) unit_diag((loc)->unit, UNIT_DIAG_ERROR, (loc)->file, (loc)->line, __VA_ARGS__)
 void unit_config_init(UnitConfig *c);

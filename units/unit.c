@@ -313,6 +313,14 @@ Unit *unit_free(Unit *u)
 
 void unit_diag(Unit *u, UnitDiagLevel level, const char *file, unsigned line, const char *fmt, ...)
 {
+        va_list ap;
+        va_start(ap, fmt);
+        unit_diagv(u, level, file, line, fmt, ap);
+        va_end(ap);
+}
+
+void unit_diagv(Unit *u, UnitDiagLevel level, const char *file, unsigned line, const char *fmt, va_list ap)
+{
         if (level == UNIT_DIAG_ERROR)
                 u->n_errors++;
         else
@@ -325,12 +333,9 @@ void unit_diag(Unit *u, UnitDiagLevel level, const char *file, unsigned line, co
                 return; /* counted above, so an error still fails the unit */
         u->diags = n;
 
-        va_list ap;
-        va_start(ap, fmt);
         char *msg = NULL;
         if (vasprintf(&msg, fmt, ap) < 0)
                 msg = NULL;
-        va_end(ap);
         if (!msg)
                 return;
 
@@ -356,8 +361,44 @@ void unit_diag(Unit *u, UnitDiagLevel level, const char *file, unsigned line, co
         };
 }
 
+/* Rank of a diagnostic's file: the fragment, then the drop-ins in merge order, then the rest. */
+static size_t diag_rank(const Unit *u, const UnitDiag *d)
+{
+        if (!d->file)
+                return SIZE_MAX;
+        if (streq_ptr(d->file, u->fragment_path))
+                return 0;
+        size_t i = 1;
+        STRV_FOREACH (p, u->dropin_paths) {
+                if (streq(*p, d->file))
+                        return i;
+                i++;
+        }
+        return SIZE_MAX - 1;
+}
+
+/* Stable sort into file order and line order: syntax and value problems were found in separate
+ * passes, the reader wants them as they appear in the files. */
+static void unit_sort_diags(Unit *u)
+{
+        for (size_t i = 1; i < u->n_diags; i++) {
+                UnitDiag d = u->diags[i];
+                size_t rd = diag_rank(u, &d), j = i;
+                while (j > 0) {
+                        const UnitDiag *p = &u->diags[j - 1];
+                        size_t rp = diag_rank(u, p);
+                        if (rp < rd || (rp == rd && p->line <= d.line))
+                                break;
+                        u->diags[j] = *p;
+                        j--;
+                }
+                u->diags[j] = d;
+        }
+}
+
 int unit_finalize(Unit *u)
 {
+        unit_sort_diags(u);
         if (u->load_state == UNIT_LOAD_MASKED || u->load_state == UNIT_LOAD_NOT_FOUND) {
                 if (u->load_state == UNIT_LOAD_NOT_FOUND && !u->load_error) {
                         u->load_error = strprintf("Unit %s not found.", u->name);

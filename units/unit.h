@@ -45,7 +45,9 @@
 #define UNIT_FILE_SIZE_MAX  (4096 * 1024) /* a fragment or drop-in larger than this is refused */
 #define UNIT_LINE_MAX       (1024 * 1024) /* a logical line (after joining continuations) */
 #define UNIT_DROPINS_MAX    256           /* drop-ins per unit */
-#define UNIT_DIAGS_MAX      512           /* diagnostics kept per unit; further ones are counted */
+/* Templates ("web@") are checked as if instantiated with this instance name. */
+#define UNIT_TEMPLATE_CHECK_INSTANCE "instance"
+#define UNIT_DIAGS_MAX               512 /* diagnostics kept per unit; further ones are counted */
 
 /* The default search path, highest precedence first. */
 #define UNIT_PATH_ETC     "/etc/ctrmgr"
@@ -293,7 +295,7 @@ typedef struct Unit {
         char *name;       /* "web", "web@blue", or the template "web@" */
         char *prefix;     /* "web" */
         char *instance;   /* "blue"; NULL unless an instance */
-        bool is_template; /* "web@": not startable, checked with an empty instance */
+        bool is_template; /* "web@": not startable, checked with instance UNIT_TEMPLATE_CHECK_INSTANCE */
 
         UnitLoadState load_state;
         char *load_error;    /* the error diagnostics joined by "\n", or NULL */
