@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The systemd driver (--systemd-cgroup): the container's cgroup is a transient scope started
+ * over D-Bus with the container's init as its only PID and Delegate=yes, so the container owns
+ * everything below it. Limits systemd knows become unit properties (SetUnitProperties), so a
+ * daemon-reload does not undo them; what it has no property for is written in the scope's dir.
+ *
+ * org.freedesktop.systemd1(5): Manager.StartTransientUnit(in s name, in s mode, in a(sv)
+ * properties, in a(sa(sv)) aux, out o job), Manager.StopUnit(in s name, in s mode, out o job),
+ * Manager.SetUnitProperties(in s name, in b runtime, in a(sv) properties), the signal
+ * Manager.JobRemoved(u id, o job, s unit, s result), and Scope.ControlGroup (s).
+ */
+
+#include <sys/stat.h>
+
+#include "runtime/cgroup-internal.h"
+
+#define SD_DEST          "org.freedesktop.systemd1"
+#define SD_PATH          "/org/freedesktop/systemd1"
+#define SD_MANAGER       "org.freedesktop.systemd1.Manager"
+#define JOB_TIMEOUT_USEC (30 * USEC_PER_SEC)
+
+static void sd_bus_error_freep(sd_bus_error *e)
+{
+        sd_bus_error_free(e);
+}
+#define _cleanup_bus_error_ _cleanup_(sd_bus_error_freep)
+
+/* sd-bus ships the *_unrefp cleanup helpers itself. */
+#define _cleanup_bus_message_ _cleanup_(sd_bus_message_unrefp)
+
+/* ------------------------------------------------------------------ names */
+
+static bool unit_name_is_valid(const char *s)
+{
+        if (isempty(s) || strlen(s) > 255)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!(((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ||
+                      strchr(":-_.\\@", *p)))
+                        return false;
+        return true;
+}
+
+/* "a-b-c.slice" → "/a.slice/a-b.slice/a-b-c.slice"; "-.slice" → "" (the root). */
+static int slice_to_path(const char *slice, char **ret)
+{
+        _cleanup_free_ char *out = strdup(""), *prefix = NULL;
+        const char *end = endswith(slice, ".slice");
+
+        if (!out || !end)
+                return -ENOMEM;
+        if (streq(slice, "-.slice")) {
+                *ret = TAKE_PTR(out);
+                return 0;
+        }
+        size_t n = (size_t)(end - slice);
+        prefix = strndup(slice, n);
+        if (!prefix)
+                return -ENOMEM;
+        for (size_t i = 0; i <= n; i++) {
+                if (i < n && prefix[i] != '-')
+                        continue;
+                _cleanup_free_ char *part = strndup(prefix, i);
+                if (!part || isempty(part))
+                        return -EINVAL;
+                if (strextend_with_separator(&out, "", "/") < 0 ||
+                    strextend_with_separator(&out, "", part) < 0 ||
+                    strextend_with_separator(&out, "", ".slice") < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int cgroup_systemd_resolve(Cgroup *cg, const char *cgroups_path, Error *reterr)
+{
+        _cleanup_free_ char *slice = NULL, *prefix = NULL, *name = NULL, *slice_path = NULL;
+        int r;
+
+        if (isempty(cgroups_path)) {
+                slice = strdup("system.slice");
+                prefix = strdup("ctrmgr-oci");
+                name = strdup(cg->id);
+        } else {
+                /* "slice:prefix:name", each part may be empty except name */
+                const char *a = cgroups_path, *b = strchr(a, ':'), *c = b ? strchr(b + 1, ':') : NULL;
+                if (!b || !c || strchr(c + 1, ':'))
+                        return error_set_msg(reterr, -EINVAL,
+                                             "linux.cgroupsPath: \"%s\" is not \"slice:prefix:name\" "
+                                             "(systemd cgroup driver)",
+                                             cgroups_path);
+                slice = b == a ? strdup("system.slice") : strndup(a, (size_t)(b - a));
+                prefix = strndup(b + 1, (size_t)(c - b - 1));
+                name = strdup(c + 1);
+        }
+        if (!slice || !prefix || !name)
+                return error_set(reterr, -ENOMEM, "cgroup");
+        if (!endswith(slice, ".slice") || !unit_name_is_valid(slice))
+                return error_set_msg(reterr, -EINVAL, "linux.cgroupsPath: invalid slice \"%s\"", slice);
+        if (isempty(name))
+                return error_set_msg(reterr, -EINVAL, "linux.cgroupsPath: the name part is empty");
+        if (endswith(name, ".slice"))
+                return error_set_msg(
+                        reterr, -EOPNOTSUPP,
+                        "linux.cgroupsPath: a container in its own slice (\"%s\") is not supported", name);
+
+        cg->unit = isempty(prefix) ? strjoin(name, ".scope") : strjoin(prefix, "-", name, ".scope");
+        if (!cg->unit)
+                return error_set(reterr, -ENOMEM, "cgroup");
+        if (!unit_name_is_valid(cg->unit))
+                return error_set_msg(reterr, -EINVAL, "linux.cgroupsPath: invalid unit name \"%s\"",
+                                     cg->unit);
+
+        /* Where systemd will put it; replaced by the scope's ControlGroup once it exists. */
+        r = slice_to_path(slice, &slice_path);
+        if (r < 0)
+                return error_set_msg(reterr, -EINVAL, "linux.cgroupsPath: invalid slice \"%s\"", slice);
+        cg->path = strjoin(slice_path, "/", cg->unit);
+        if (!cg->path)
+                return error_set(reterr, -ENOMEM, "cgroup");
+        cg->slice = TAKE_PTR(slice);
+        return 0;
+}
+
+/* ------------------------------------------------------------------ bus and jobs */
+
+static int bus_open(Cgroup *cg, Error *reterr)
+{
+        sd_bus *bus = NULL;
+        int r;
+
+        if (cg->bus)
+                return 0;
+
+        /* As root, systemd's private socket: no dbus-daemon in between (systemctl does the same). */
+        if (geteuid() == 0 && access("/run/systemd/private", F_OK) >= 0) {
+                r = sd_bus_new(&bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+                if (r >= 0) {
+                        cg->bus = bus;
+                        return 0;
+                }
+                bus = sd_bus_flush_close_unref(bus);
+        }
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return error_set(reterr, r,
+                                 "connecting to systemd (system bus) for the systemd cgroup driver");
+        cg->bus = bus;
+        return 0;
+}
+
+typedef struct JobWait {
+        char *job;      /* the object path we wait for (NULL until the call returned) */
+        char **removed; /* pairs: job path, result, seen before we knew ours */
+        char *result;
+} JobWait;
+
+static int job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        JobWait *w = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        if (w->job && streq(w->job, path)) {
+                free(w->result);
+                w->result = strdup(result);
+        } else if (!w->job) {
+                (void)strv_extend(&w->removed, path);
+                (void)strv_extend(&w->removed, result);
+        }
+        return 0;
+}
+
+/* Calls Manager.method (with a message prepared by fill) and waits for its job to finish. */
+static int call_and_wait(Cgroup *cg, sd_bus_message *m, const char *what, Error *reterr)
+{
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        JobWait w = {};
+        const char *job;
+        uint64_t deadline;
+        int r;
+
+        r = sd_bus_match_signal(cg->bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", job_removed, &w);
+        if (r < 0)
+                return error_set(reterr, r, "%s: subscribing to JobRemoved", what);
+        /* Signals go only to subscribed clients on older systemd versions. */
+        (void)sd_bus_call_method(cg->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, NULL);
+
+        r = sd_bus_call(cg->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"))
+                        r = -ENOENT;
+                else if (sd_bus_error_has_name(&error, "org.freedesktop.systemd1.UnitExists"))
+                        r = -EEXIST;
+                error_set_msg(reterr, r, "%s: %s", what, error.message ?: strerror(-r));
+                goto out;
+        }
+        r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0) {
+                error_set(reterr, r, "%s: reading the job", what);
+                goto out;
+        }
+        w.job = strdup(job);
+        if (!w.job) {
+                r = error_set(reterr, -ENOMEM, "%s", what);
+                goto out;
+        }
+        STRV_FOREACH_PAIR(path, result, w.removed)
+        if (streq(path, w.job) && !w.result)
+                w.result = strdup(result);
+
+        deadline = now_usec(CLOCK_MONOTONIC) + JOB_TIMEOUT_USEC;
+        while (!w.result) {
+                r = sd_bus_process(cg->bus, NULL);
+                if (r < 0) {
+                        error_set(reterr, r, "%s: waiting for job %s", what, w.job);
+                        goto out;
+                }
+                if (r > 0)
+                        continue;
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                if (now >= deadline) {
+                        r = error_set_msg(reterr, -ETIMEDOUT, "%s: job %s did not finish", what, w.job);
+                        goto out;
+                }
+                r = sd_bus_wait(cg->bus, deadline - now);
+                if (r < 0) {
+                        error_set(reterr, r, "%s: waiting for job %s", what, w.job);
+                        goto out;
+                }
+        }
+        if (!streq(w.result, "done"))
+                r = error_set_msg(reterr, -EIO, "%s: job %s finished with result \"%s\"", what, w.job,
+                                  w.result);
+        else
+                r = 0;
+out:
+        free(w.job);
+        free(w.result);
+        strv_free(w.removed);
+        return r;
+}
+
+int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr)
+{
+        _cleanup_bus_message_ sd_bus_message *m = NULL;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *object = NULL, *control_group = NULL, *description = NULL, *what = NULL;
+        int r;
+
+        r = bus_open(cg, reterr);
+        if (r < 0)
+                return r;
+        what = strjoin("starting ", cg->unit);
+        description = strjoin("ctrmgr container ", cg->id ?: cg->unit);
+        if (!what || !description)
+                return error_set(reterr, -ENOMEM, "cgroup");
+
+        r = sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StartTransientUnit");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", cg->unit, "fail");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description,
+                                          "Slice", "s", cg->slice, "Delegate", "b", 1, "DefaultDependencies",
+                                          "b", 0, "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1,
+                                          (uint32_t)pid);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a(sa(sv))", 0);
+        if (r < 0)
+                return error_set(reterr, r, "%s: building the request", what);
+
+        r = call_and_wait(cg, m, what, reterr);
+        if (r < 0)
+                return r;
+
+        /* Where systemd put it (the slice may be nested or moved by drop-ins). */
+        r = sd_bus_path_encode(SD_PATH "/unit", cg->unit, &object);
+        if (r < 0)
+                return error_set(reterr, r, "%s", what);
+        r = sd_bus_get_property_string(cg->bus, SD_DEST, object, "org.freedesktop.systemd1.Scope",
+                                       "ControlGroup", &error, &control_group);
+        if (r < 0)
+                return error_set_msg(reterr, r, "%s: reading ControlGroup: %s", what,
+                                     error.message ?: strerror(-r));
+        if (!path_is_absolute(control_group) || !path_is_safe(control_group))
+                return error_set_msg(reterr, -EIO, "%s: systemd reports an odd ControlGroup \"%s\"", what,
+                                     control_group);
+        free_and_strdup(&cg->path, control_group);
+        if (!cg->path)
+                return error_set(reterr, -ENOMEM, "cgroup");
+        cg->started = true;
+        return cgroup_open_dir(cg, reterr);
+}
+
+int cgroup_systemd_stop(Cgroup *cg, Error *reterr)
+{
+        _cleanup_bus_message_ sd_bus_message *m = NULL;
+        _cleanup_free_ char *what = NULL;
+        int r;
+
+        r = bus_open(cg, reterr);
+        if (r < 0)
+                return r;
+        what = strjoin("stopping ", cg->unit);
+        if (!what)
+                return error_set(reterr, -ENOMEM, "cgroup");
+        r = sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", cg->unit, "fail");
+        if (r < 0)
+                return error_set(reterr, r, "%s", what);
+        r = call_and_wait(cg, m, what, reterr);
+        if (r == -ENOENT) { /* gone already: its processes exited and systemd collected it */
+                error_done(reterr);
+                return 0;
+        }
+        return r;
+}
+
+/* ------------------------------------------------------------------ properties */
+
+/* "0-3,7" → little-endian bit mask bytes, as AllowedCPUs= takes it. */
+static int cpuset_to_mask(const char *s, uint8_t **ret, size_t *ret_n)
+{
+        _cleanup_free_ uint8_t *mask = NULL;
+        size_t n = 0;
+        const char *p = s;
+
+        while (*p) {
+                unsigned long a, b;
+                char *end;
+
+                errno = 0;
+                a = strtoul(p, &end, 10);
+                if (end == p || errno)
+                        return -EINVAL;
+                b = a;
+                if (*end == '-') {
+                        p = end + 1;
+                        b = strtoul(p, &end, 10);
+                        if (end == p || errno || b < a)
+                                return -EINVAL;
+                }
+                if (b >= 8192)
+                        return -ERANGE;
+                if (b / 8 + 1 > n) {
+                        uint8_t *m = realloc(mask, b / 8 + 1);
+                        if (!m)
+                                return -ENOMEM;
+                        memset(m + n, 0, b / 8 + 1 - n);
+                        mask = m;
+                        n = b / 8 + 1;
+                }
+                for (unsigned long i = a; i <= b; i++)
+                        mask[i / 8] |= (uint8_t)(1U << (i % 8));
+                p = end;
+                if (*p == ',')
+                        p++;
+                else if (*p)
+                        return -EINVAL;
+        }
+        *ret = TAKE_PTR(mask);
+        *ret_n = n;
+        return 0;
+}
+
+typedef struct PropCtx {
+        sd_bus_message *m;
+        int fd;
+        const char *dir;
+        char ***warnings;
+        int n;
+} PropCtx;
+
+/* True when the controller is there; otherwise one warning. */
+static int want(PropCtx *c, const char *controller, const char *what, const char *property)
+{
+        if (cgroup_controller_available(c->fd, controller))
+                return 1;
+        if (c->warnings &&
+            strv_extendf(c->warnings, "%s: the %s controller is not available in %s, %s= not applied", what,
+                         controller, c->dir, property) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int prop_u64(PropCtx *c, const char *controller, const char *what, const char *name, uint64_t v)
+{
+        int r = want(c, controller, what, name);
+        if (r <= 0)
+                return r;
+        c->n++;
+        return sd_bus_message_append(c->m, "(sv)", name, "t", v);
+}
+
+static int prop_mask(PropCtx *c, const char *what, const char *name, const char *list)
+{
+        _cleanup_free_ uint8_t *mask = NULL;
+        size_t n = 0;
+        int r = want(c, "cpuset", what, name);
+        if (r <= 0)
+                return r;
+        r = cpuset_to_mask(list, &mask, &n);
+        if (r < 0)
+                return r;
+        c->n++;
+        r = sd_bus_message_open_container(c->m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(c->m, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_open_container(c->m, 'v', "ay");
+        if (r >= 0)
+                r = sd_bus_message_append_array(c->m, 'y', mask, n);
+        if (r >= 0)
+                r = sd_bus_message_close_container(c->m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(c->m);
+        return r;
+}
+
+static int prop_devices(PropCtx *c, const char *what, const char *name, const CgroupDeviceValue *d, size_t n,
+                        bool weight)
+{
+        int r;
+
+        if (n == 0)
+                return 0;
+        r = want(c, "io", what, name);
+        if (r <= 0)
+                return r;
+        c->n++;
+        r = sd_bus_message_open_container(c->m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(c->m, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_open_container(c->m, 'v', "a(st)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(c->m, 'a', "(st)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                char dev[64];
+                snprintf(dev, sizeof(dev), "/dev/block/%u:%u", d[i].major, d[i].minor);
+                uint64_t v = weight ? cgroup_blkio_weight_to_io_weight(d[i].value)
+                                    : (d[i].value == 0 ? UINT64_MAX : d[i].value);
+                r = sd_bus_message_append(c->m, "(st)", dev, v);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(c->m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(c->m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(c->m);
+        return r;
+}
+
+int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, char ***warnings, Error *reterr)
+{
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *dir = cgroup_dir(cg);
+        PropCtx c = {.fd = cg->fd, .dir = dir, .warnings = warnings};
+        int r;
+
+        if (!dir)
+                return error_set(reterr, -ENOMEM, "cgroup");
+        r = bus_open(cg, reterr);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "SetUnitProperties");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sb", cg->unit, 1);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r < 0)
+                return error_set(reterr, r, "building properties for %s", cg->unit);
+        c.m = m;
+
+#define CHECK(x)                                                                             \
+        do {                                                                                 \
+                if ((r = (x)) < 0)                                                           \
+                        return error_set(reterr, r, "building properties for %s", cg->unit); \
+        } while (0)
+
+        if (res->cpus)
+                CHECK(prop_mask(&c, "linux.resources.cpu.cpus", "AllowedCPUs", res->cpus));
+        if (res->mems)
+                CHECK(prop_mask(&c, "linux.resources.cpu.mems", "AllowedMemoryNodes", res->mems));
+        if (res->has_memory_limit)
+                CHECK(prop_u64(&c, "memory", "linux.resources.memory.limit", "MemoryMax",
+                               res->memory_limit < 0 ? UINT64_MAX : (uint64_t)res->memory_limit));
+        if (res->has_memory_reservation)
+                CHECK(prop_u64(&c, "memory", "linux.resources.memory.reservation", "MemoryLow",
+                               res->memory_reservation < 0 ? UINT64_MAX
+                                                           : (uint64_t)res->memory_reservation));
+        if (res->has_memory_swap && res->memory_swap != 0)
+                CHECK(prop_u64(&c, "memory", "linux.resources.memory.swap", "MemorySwapMax",
+                               res->memory_swap < 0 ? UINT64_MAX
+                                                    : (uint64_t)(res->memory_swap - res->memory_limit)));
+        if (res->has_cpu_shares)
+                CHECK(prop_u64(&c, "cpu", "linux.resources.cpu.shares", "CPUWeight",
+                               cgroup_cpu_shares_to_weight(res->cpu_shares)));
+        if (res->has_cpu_quota || res->has_cpu_period) {
+                uint64_t period = res->has_cpu_period ? res->cpu_period : 100000;
+                uint64_t per_sec = UINT64_MAX;
+                if (res->has_cpu_quota && res->cpu_quota > 0) {
+                        per_sec = (uint64_t)res->cpu_quota * USEC_PER_SEC / period;
+                        /* systemd keeps CPUQuota= in 1% (10 ms per second) steps: round up like runc */
+                        if (per_sec % 10000 != 0)
+                                per_sec = (per_sec / 10000 + 1) * 10000;
+                }
+                CHECK(prop_u64(&c, "cpu", "linux.resources.cpu.quota", "CPUQuotaPerSecUSec", per_sec));
+                if (res->has_cpu_period)
+                        CHECK(prop_u64(&c, "cpu", "linux.resources.cpu.period", "CPUQuotaPeriodUSec",
+                                       period));
+        }
+        if (res->has_pids_limit)
+                CHECK(prop_u64(&c, "pids", "linux.resources.pids.limit", "TasksMax",
+                               res->pids_limit <= 0 ? UINT64_MAX : (uint64_t)res->pids_limit));
+        if (res->has_blkio_weight)
+                CHECK(prop_u64(&c, "io", "linux.resources.blockIO.weight", "IOWeight",
+                               cgroup_blkio_weight_to_io_weight(res->blkio_weight)));
+        CHECK(prop_devices(&c, "linux.resources.blockIO.weightDevice", "IODeviceWeight", res->weight_devices,
+                           res->n_weight_devices, true));
+        static const char *const names[_CGROUP_THROTTLE_MAX] = {"IOReadBandwidthMax", "IOWriteBandwidthMax",
+                                                                "IOReadIOPSMax", "IOWriteIOPSMax"};
+        for (size_t t = 0; t < _CGROUP_THROTTLE_MAX; t++)
+                CHECK(prop_devices(&c, "linux.resources.blockIO.throttle", names[t], res->throttle[t],
+                                   res->n_throttle[t], false));
+#undef CHECK
+
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return error_set(reterr, r, "building properties for %s", cg->unit);
+        if (c.n == 0)
+                return 0;
+        r = sd_bus_call(cg->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
+        if (r < 0)
+                return error_set_msg(reterr, r, "setting resource properties of %s: %s", cg->unit,
+                                     error.message ?: strerror(-r));
+        return 0;
+}

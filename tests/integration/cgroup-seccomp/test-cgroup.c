@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cgroup v2 against the real kernel (root): everything happens below one test directory
+ * /<cgroup2 root>/ctrmgr-test-cgsec-<pid> (plus two siblings for the default and relative
+ * paths), removed at the end even on failure. The host's existing cgroups are only read; the
+ * test checks that the root's cgroup.subtree_control did not change. TAP output.
+ */
+
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "runtime/cgroup-internal.h"
+
+static unsigned n_test, n_fail;
+static char *root, *test_dir, *rel_dir, *default_id;
+static bool made_ctrmgr_oci;
+static pid_t children[16];
+static size_t n_children;
+
+static void ok(bool cond, const char *fmt, ...) _printf_(2, 3);
+static void ok(bool cond, const char *fmt, ...)
+{
+        va_list ap;
+
+        printf("%s %u - ", cond ? "ok" : "not ok", ++n_test);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n");
+        fflush(stdout);
+        if (!cond)
+                n_fail++;
+}
+
+static json_object *parse_json(const char *s)
+{
+        json_object *o = json_tokener_parse(s);
+        if (!o) {
+                fprintf(stderr, "bad test JSON: %s\n", s);
+                exit(EXIT_FAILURE);
+        }
+        return o;
+}
+
+static char *read_file(const char *dir, const char *file)
+{
+        _cleanup_free_ char *p = path_join(dir, file);
+        char *s = NULL;
+        if (!p || read_full_file_at(AT_FDCWD, p, 1 << 20, &s, NULL) < 0)
+                return NULL;
+        return strstrip(s);
+}
+
+/* ------------------------------------------------------------------ children and cleanup */
+
+static volatile uint64_t *counter; /* shared with the children: proves they run or not */
+
+static void child_loop(void)
+{
+        signal(SIGTERM, SIG_DFL);
+        for (;;) {
+                (*counter)++;
+                usleep(1000);
+        }
+}
+
+static pid_t spawn(void)
+{
+        pid_t pid = fork();
+        if (pid == 0)
+                child_loop();
+        if (pid > 0 && n_children < ELEMENTSOF(children))
+                children[n_children++] = pid;
+        return pid;
+}
+
+/* clone3(CLONE_INTO_CGROUP): the child starts life in the cgroup. */
+static pid_t spawn_into(int cgroup_fd)
+{
+        struct clone_args args = {
+                .exit_signal = SIGCHLD,
+                .flags = CLONE_INTO_CGROUP,
+                .cgroup = (uint64_t)cgroup_fd,
+        };
+        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+        if (pid == 0)
+                child_loop();
+        if (pid > 0 && n_children < ELEMENTSOF(children))
+                children[n_children++] = pid;
+        return pid;
+}
+
+static bool reaped(pid_t pid, int *ret_status)
+{
+        for (int i = 0; i < 200; i++) {
+                int status;
+                pid_t r = waitpid(pid, &status, WNOHANG);
+                if (r == pid) {
+                        for (size_t k = 0; k < n_children; k++)
+                                if (children[k] == pid)
+                                        children[k] = 0;
+                        if (ret_status)
+                                *ret_status = status;
+                        return true;
+                }
+                usleep(10 * 1000);
+        }
+        return false;
+}
+
+static void rmdir_tree(const char *path)
+{
+        _cleanup_closedir_ DIR *d = opendir(path);
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                _cleanup_free_ char *sub = path_join(path, de->d_name);
+                if (sub)
+                        rmdir_tree(sub);
+        }
+        for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
+                usleep(10 * 1000);
+}
+
+static void cleanup(void)
+{
+        for (size_t i = 0; i < n_children; i++)
+                if (children[i] > 0) {
+                        kill(children[i], SIGKILL);
+                        (void)waitpid(children[i], NULL, 0);
+                        children[i] = 0;
+                }
+        if (test_dir)
+                rmdir_tree(test_dir);
+        if (rel_dir)
+                rmdir_tree(rel_dir);
+        if (root && default_id) {
+                _cleanup_free_ char *d = strjoin(root, "/ctrmgr-oci/", default_id);
+                if (d)
+                        rmdir_tree(d);
+                if (made_ctrmgr_oci) {
+                        _cleanup_free_ char *p = path_join(root, "ctrmgr-oci");
+                        if (p)
+                                (void)rmdir(p);
+                }
+        }
+}
+
+static void on_signal(int sig)
+{
+        cleanup();
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_parse_errors(void)
+{
+        static const struct {
+                const char *json;
+                const char *message;
+        } cases[] = {
+                {"{ \"cpu\": { \"shares\": \"1024\" } }",
+                 "linux.resources.cpu.shares: expected an integer, got string"},
+                {"{ \"memory\": { \"limit\": -5 } }",
+                 "linux.resources.memory: limits must be -1 (unlimited) or positive, got -5"},
+                {"{ \"memory\": { \"limit\": 1000, \"swap\": 500 } }",
+                 "linux.resources.memory.swap: 500 is memory+swap and must not be below limit 1000"},
+                {"{ \"blockIO\": { \"weight\": 5 } }",
+                 "linux.resources.blockIO.weight: 5 out of range (10..1000)"},
+                {"{ \"blockIO\": { \"throttleReadBpsDevice\": [ { \"major\": 8, \"minor\": 0 } ] } }",
+                 "linux.resources.blockIO.throttleReadBpsDevice[0].rate: missing"},
+                {"{ \"hugepageLimits\": [ { \"pageSize\": \"2M\", \"limit\": 1 } ] }",
+                 "linux.resources.hugepageLimits[0].pageSize: invalid size \"2M\" (e.g. \"2MB\")"},
+                {"{ \"unified\": { \"../memory.max\": \"1\" } }",
+                 "linux.resources.unified: invalid key \"../memory.max\" (a cgroup file name such as "
+                 "memory.high)"},
+                {"{ \"unified\": { \"cgroup.procs\": \"1\" } }",
+                 "linux.resources.unified.cgroup.procs: not a resource setting"},
+                {"{ \"unified\": { \"memory.high\": 5 } }",
+                 "linux.resources.unified.memory.high: expected a string, got int"},
+                {"{ \"cpu\": { \"cpus\": \"0-1;rm\" } }", "linux.resources.cpu.cpus: invalid CPU list"},
+                {"{ \"devices\": [ { \"allow\": false, \"type\": \"x\" } ] }",
+                 "linux.resources.devices[0].type: must be \"a\", \"c\" or \"b\", got \"x\""},
+                {"[]", "linux.resources: expected an object, got array"},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(cgroup_resources_freep) CgroupResources *res = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                json_object *o = parse_json(cases[i].json);
+                int r = cgroup_resources_parse(o, "linux.resources", &res, &err);
+                json_object_put(o);
+                bool good = r < 0 && streq(error_message(&err), cases[i].message);
+                ok(good, "bad resources %zu: \"%s\"", i, error_message(&err));
+                if (!good)
+                        printf("#   want: \"%s\"\n", cases[i].message);
+        }
+}
+
+static bool strv_has_substr(char **l, const char *a, const char *b)
+{
+        STRV_FOREACH (s, l)
+                if (strstr(*s, a) && (!b || strstr(*s, b)))
+                        return true;
+        return false;
+}
+
+static void test_cgroupfs(void)
+{
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL, *loaded = NULL;
+        _cleanup_(cgroup_resources_freep) CgroupResources *res = NULL;
+        _cleanup_error_ Error err = ERROR_INIT;
+        _cleanup_free_ char *cgpath = strjoin(test_dir + strlen(root), "/pod/c1");
+        _cleanup_free_ char *dir = strjoin(test_dir, "/pod/c1");
+        _cleanup_free_ char *root_subtree_before = read_file(root, "cgroup.subtree_control");
+        _cleanup_strv_free_ char **warnings = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n_pids = 0;
+        int r;
+
+        CgroupOptions opts = {.driver = CGROUP_DRIVER_CGROUPFS, .cgroups_path = cgpath, .id = "c1"};
+        r = cgroup_create(&opts, &cg, &err);
+        ok(r == 0, "create %s: %s", cgpath, r < 0 ? error_message(&err) : "ok");
+        if (r < 0)
+                return;
+        struct stat st;
+        ok(stat(dir, &st) == 0 && S_ISDIR(st.st_mode), "the directory exists");
+        ok(streq(cgroup_path(cg), cgpath) && cgroup_unit(cg) == NULL && cgroup_fd(cg) >= 0,
+           "path %s, no unit, an fd", cgroup_path(cg));
+
+        /* creating it again is fine (podman reuses paths) */
+        {
+                _cleanup_(cgroup_freep) Cgroup *again = NULL;
+                r = cgroup_create(&opts, &again, &err);
+                ok(r == 0, "create of an existing cgroup reuses it");
+        }
+
+        /* enter by PID and by CLONE_INTO_CGROUP */
+        pid_t a = spawn();
+        r = cgroup_enter(cg, a, &err);
+        ok(r == 0, "enter pid %d: %s", (int)a, r < 0 ? error_message(&err) : "ok");
+        _cleanup_free_ char *proc = NULL, *want = strjoin("0::", cgpath);
+        {
+                char p[64];
+                snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)a);
+                (void)read_full_file_at(AT_FDCWD, p, 4096, &proc, NULL);
+        }
+        ok(proc && strstr(proc, want), "/proc/PID/cgroup shows %s", want);
+
+        pid_t b = spawn_into(cgroup_fd(cg));
+        if (b < 0 && (errno == ENOSYS || errno == EINVAL))
+                printf("ok %u - # SKIP clone3(CLONE_INTO_CGROUP) not available: %m\n", ++n_test);
+        else
+                ok(b > 0, "clone3(CLONE_INTO_CGROUP, cgroup_fd()) starts a child in the cgroup");
+
+        /* a sub-cgroup, as a container with cgroupns might make */
+        _cleanup_free_ char *sub = path_join(dir, "inner");
+        ok(sub && mkdir(sub, 0755) == 0, "make a sub-cgroup inside");
+
+        r = cgroup_get_pids(cg, &pids, &n_pids, &err);
+        bool has_a = false, has_b = b <= 0;
+        for (size_t i = 0; r >= 0 && i < n_pids; i++) {
+                has_a = has_a || pids[i] == a;
+                has_b = has_b || pids[i] == b;
+        }
+        ok(r == 0 && has_a && has_b && n_pids == (b > 0 ? 2U : 1U), "get_pids lists the %zu children",
+           n_pids);
+
+        /* freezer: the children's shared counter stops, then moves again */
+        r = cgroup_freeze(cg, true, &err);
+        ok(r == 0, "freeze: %s", r < 0 ? error_message(&err) : "ok");
+        _cleanup_free_ char *events = read_file(dir, "cgroup.events");
+        ok(events && strstr(events, "frozen 1"), "cgroup.events says frozen 1");
+        ok(cgroup_is_frozen(cg, NULL) == 1, "cgroup_is_frozen says yes");
+        uint64_t c0 = *counter;
+        usleep(50 * 1000);
+        ok(*counter == c0, "frozen children make no progress (%" PRIu64 ")", c0);
+        r = cgroup_freeze(cg, false, &err);
+        ok(r == 0 && cgroup_is_frozen(cg, NULL) == 0, "thaw");
+        usleep(50 * 1000);
+        ok(*counter != c0, "thawed children run again");
+
+        /* stats: cpu.stat exists without the cpu controller; memory.current does not here */
+        CgroupStats s;
+        r = cgroup_get_stats(cg, &s, &err);
+        ok(r == 0 && s.cpu_usage_usec != CGROUP_STAT_UNSET && s.cpu_usage_usec > 0,
+           "stats: cpu usage %" PRIu64 " us", s.cpu_usage_usec);
+        _cleanup_free_ char *controllers = read_file(dir, "cgroup.controllers");
+        printf("# controllers in the test cgroup: \"%s\"\n", strempty(controllers));
+        if (controllers && !strstr(controllers, "memory"))
+                ok(s.memory_current == CGROUP_STAT_UNSET,
+                   "stats: no memory.current without the memory controller");
+
+        /* resources: what this hybrid host can apply and the rest as warnings */
+        json_object *o = parse_json(
+                "{ \"memory\": { \"limit\": 67108864, \"reservation\": 1048576, \"swappiness\": 10 },"
+                "  \"cpu\": { \"shares\": 512, \"quota\": 50000, \"period\": 100000 },"
+                "  \"pids\": { \"limit\": 100 },"
+                "  \"hugepageLimits\": [ { \"pageSize\": \"2MB\", \"limit\": 4194304 } ],"
+                "  \"devices\": [ { \"allow\": false, \"access\": \"rwm\" }, { \"allow\": true, \"type\": "
+                "\"c\","
+                "                 \"major\": 1, \"minor\": 3, \"access\": \"rwm\" } ],"
+                "  \"unified\": { \"cgroup.max.descendants\": \"5\", \"cgroup.max.depth\": \"3\" } }");
+        r = cgroup_resources_parse(o, "linux.resources", &res, &err);
+        json_object_put(o);
+        ok(r == 0, "parse resources: %s", r < 0 ? error_message(&err) : "ok");
+        if (r < 0)
+                return;
+        r = cgroup_apply(cg, res, &warnings, &err);
+        ok(r == 0, "apply on the hybrid host does not refuse: %s", r < 0 ? error_message(&err) : "ok");
+        STRV_FOREACH (w, warnings)
+                printf("#   warning: %s\n", *w);
+        _cleanup_free_ char *desc = read_file(dir, "cgroup.max.descendants");
+        _cleanup_free_ char *depth = read_file(dir, "cgroup.max.depth");
+        ok(desc && depth && streq(desc, "5") && streq(depth, "3"),
+           "unified writes applied (max.descendants %s, max.depth %s)", strna(desc), strna(depth));
+        if (controllers && !strstr(controllers, "memory"))
+                ok(strv_has_substr(warnings, "memory.limit", "memory controller"),
+                   "warning for memory.limit");
+        if (controllers && !strstr(controllers, "pids"))
+                ok(strv_has_substr(warnings, "pids.limit", "pids.max"), "warning for pids.limit");
+        if (controllers && !strstr(controllers, "cpu"))
+                ok(strv_has_substr(warnings, "cpu.shares", "cpu.weight=59"),
+                   "warning for cpu.shares (as weight 59)");
+        if (controllers && !strstr(controllers, "hugetlb"))
+                ok(strv_has_substr(warnings, "hugepageLimits", "hugetlb.2MB.max"),
+                   "warning for hugepageLimits");
+        ok(strv_has_substr(warnings, "swappiness", "v1 only"), "warning for swappiness (v1 only)");
+        ok(strv_has_substr(warnings, "devices", "eBPF"), "warning for device rules");
+
+        /* the cgroups that were there before were not changed */
+        _cleanup_free_ char *root_subtree_after = read_file(root, "cgroup.subtree_control");
+        ok(streq_ptr(root_subtree_before, root_subtree_after),
+           "root cgroup.subtree_control untouched (\"%s\")", strna(root_subtree_after));
+
+        /* errors that are the caller's: a bad value and an unknown core file */
+        {
+                _cleanup_(cgroup_resources_freep) CgroupResources *bad = NULL;
+                _cleanup_error_ Error e2 = ERROR_INIT;
+                o = parse_json("{ \"unified\": { \"cgroup.max.depth\": \"lots\" } }");
+                r = cgroup_resources_parse(o, NULL, &bad, &e2);
+                json_object_put(o);
+                if (r >= 0)
+                        r = cgroup_apply(cg, bad, NULL, &e2);
+                ok(r < 0 && strstr(error_message(&e2), "cgroup.max.depth") &&
+                           strstr(error_message(&e2), "lots"),
+                   "a value the kernel refuses is an error: \"%s\"", error_message(&e2));
+        }
+        {
+                _cleanup_(cgroup_resources_freep) CgroupResources *bad = NULL;
+                _cleanup_error_ Error e2 = ERROR_INIT;
+                o = parse_json("{ \"unified\": { \"cgroup.max.nonsense\": \"1\" } }");
+                r = cgroup_resources_parse(o, NULL, &bad, &e2);
+                json_object_put(o);
+                if (r >= 0)
+                        r = cgroup_apply(cg, bad, NULL, &e2);
+                ok(r == -ENOENT, "an unknown unified file is an error: \"%s\"", error_message(&e2));
+        }
+
+        /* cgroup_load, as `ctrmgr-oci kill/ps/pause` would */
+        r = cgroup_load(CGROUP_DRIVER_CGROUPFS, cgpath, NULL, &loaded, &err);
+        ok(r == 0, "load from the saved path: %s", r < 0 ? error_message(&err) : "ok");
+        if (r < 0)
+                return;
+
+        /* kill_all with SIGTERM walks cgroup.procs (frozen meanwhile); SIGKILL uses cgroup.kill */
+        r = cgroup_kill_all(loaded, SIGTERM, &err);
+        ok(r == (b > 0 ? 2 : 1), "kill_all(SIGTERM) signalled %d processes", r);
+        int status = 0;
+        ok(reaped(a, &status) && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
+           "first child died of SIGTERM");
+        if (b > 0)
+                ok(reaped(b, NULL), "second child died");
+        ok(cgroup_is_frozen(loaded, NULL) == 0, "not left frozen after kill_all");
+
+        pid_t c = spawn();
+        r = cgroup_enter(loaded, c, &err);
+        ok(r == 0, "enter another child");
+        r = cgroup_kill_all(loaded, SIGKILL, &err);
+        ok(r >= 0 && reaped(c, &status) && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+           "kill_all(SIGKILL) kills it");
+
+        /* destroy: the leaf and the sub-cgroup go, the parent made for it stays */
+        r = cgroup_destroy(loaded, &err);
+        ok(r == 0, "destroy: %s", r < 0 ? error_message(&err) : "ok");
+        ok(access(dir, F_OK) < 0 && errno == ENOENT, "the cgroup directory is gone");
+        _cleanup_free_ char *parent = strjoin(test_dir, "/pod");
+        ok(access(parent, F_OK) == 0, "its parent stays");
+        r = cgroup_destroy(cg, &err);
+        ok(r == 0, "destroying again is fine");
+
+        /* busy: destroy refuses while a process is inside */
+        _cleanup_(cgroup_freep) Cgroup *busy = NULL;
+        opts.cgroups_path = cgpath;
+        r = cgroup_create(&opts, &busy, &err);
+        pid_t d = spawn();
+        if (r >= 0)
+                r = cgroup_enter(busy, d, &err);
+        if (r >= 0) {
+                _cleanup_error_ Error e2 = ERROR_INIT;
+                r = cgroup_destroy(busy, &e2);
+                ok(r == -EBUSY, "destroy with a live process is -EBUSY: \"%s\"", error_message(&e2));
+        }
+        kill(d, SIGKILL);
+        reaped(d, NULL);
+        r = cgroup_destroy(busy, &err);
+        ok(r == 0, "destroy after the process is gone");
+}
+
+static void test_paths(void)
+{
+        _cleanup_error_ Error err = ERROR_INIT;
+        int r;
+
+        /* default: /ctrmgr-oci/<id> */
+        {
+                _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+                _cleanup_free_ char *oci = path_join(root, "ctrmgr-oci");
+                made_ctrmgr_oci = access(oci, F_OK) < 0;
+                CgroupOptions opts = {.driver = CGROUP_DRIVER_CGROUPFS, .id = default_id};
+                r = cgroup_create(&opts, &cg, &err);
+                _cleanup_free_ char *want = strjoin("/ctrmgr-oci/", default_id);
+                ok(r == 0 && streq(cgroup_path(cg), want), "default path %s",
+                   r < 0 ? error_message(&err) : cgroup_path(cg));
+                if (r >= 0)
+                        ok(cgroup_destroy(cg, NULL) == 0, "destroy default-path cgroup");
+        }
+        /* relative: below our own cgroup */
+        {
+                _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+                _cleanup_free_ char *own = NULL;
+                (void)read_full_file_at(AT_FDCWD, "/proc/self/cgroup", 4096, &own, NULL);
+                const char *own_path = own ? strstr(own, "0::") : NULL;
+                _cleanup_free_ char *self =
+                        own_path ? strndup(own_path + 3, strcspn(own_path + 3, "\n")) : NULL;
+                CgroupOptions opts = {
+                        .driver = CGROUP_DRIVER_CGROUPFS, .cgroups_path = path_basename(rel_dir), .id = "x"};
+                r = cgroup_create(&opts, &cg, &err);
+                _cleanup_free_ char *want = self ? path_join(self, path_basename(rel_dir)) : NULL;
+                if (want)
+                        path_simplify(want);
+                ok(r == 0 && want && streq(cgroup_path(cg), want), "relative path below our own cgroup: %s",
+                   r < 0 ? error_message(&err) : cgroup_path(cg));
+                if (r >= 0)
+                        ok(cgroup_destroy(cg, NULL) == 0, "destroy relative-path cgroup");
+        }
+        /* bad paths */
+        FOREACH_ARRAY (p, ((const char *[]){"/a/../../etc", "/"}), 2) {
+                _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+                _cleanup_error_ Error e2 = ERROR_INIT;
+                CgroupOptions opts = {.driver = CGROUP_DRIVER_CGROUPFS, .cgroups_path = *p, .id = "x"};
+                r = cgroup_create(&opts, &cg, &e2);
+                ok(r == -EINVAL, "cgroupsPath \"%s\" refused: \"%s\"", *p, error_message(&e2));
+        }
+}
+
+static void test_systemd_names(void)
+{
+        static const struct {
+                const char *path;
+                const char *unit;
+                const char *cgroup;
+        } cases[] = {
+                {"machine.slice:libpod:abc", "libpod-abc.scope", "/machine.slice/libpod-abc.scope"},
+                {"a-b.slice:x:y", "x-y.scope", "/a.slice/a-b.slice/x-y.scope"},
+                {":ctrmgr:web", "ctrmgr-web.scope", "/system.slice/ctrmgr-web.scope"},
+                {"-.slice::solo", "solo.scope", "/solo.scope"},
+                {NULL, "ctrmgr-oci-id1.scope", "/system.slice/ctrmgr-oci-id1.scope"},
+        };
+        static const char *const bad[] = {"machine.slice:x",          "notaslice:x:y",
+                                          "machine.slice:x:",         "a:b:c:d",
+                                          "system.slice:x:sub.slice", "system.slice:x:we/ird"};
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                CgroupOptions opts = {
+                        .driver = CGROUP_DRIVER_SYSTEMD, .cgroups_path = cases[i].path, .id = "id1"};
+                int r = cgroup_create(&opts, &cg, &err);
+                ok(r == 0 && streq(cgroup_unit(cg), cases[i].unit) &&
+                           streq(cgroup_path(cg), cases[i].cgroup) && cgroup_fd(cg) < 0,
+                   "systemd cgroupsPath \"%s\" → %s at %s (nothing made yet)", strna(cases[i].path),
+                   r < 0 ? error_message(&err) : cgroup_unit(cg), r < 0 ? "" : cgroup_path(cg));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                CgroupOptions opts = {.driver = CGROUP_DRIVER_SYSTEMD, .cgroups_path = bad[i], .id = "id1"};
+                int r = cgroup_create(&opts, &cg, &err);
+                ok(r < 0 && strstr(error_message(&err), "linux.cgroupsPath"),
+                   "systemd cgroupsPath \"%s\" refused: \"%s\"", bad[i], error_message(&err));
+        }
+        /* apply before enter is a clear error */
+        {
+                _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+                _cleanup_(cgroup_resources_freep) CgroupResources *res = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                CgroupOptions opts = {.driver = CGROUP_DRIVER_SYSTEMD, .id = "id1"};
+                int r = cgroup_create(&opts, &cg, &err);
+                if (r >= 0)
+                        r = cgroup_resources_parse(NULL, NULL, &res, &err);
+                if (r >= 0)
+                        r = cgroup_apply(cg, res, NULL, &err);
+                ok(r == -EBADF && strstr(error_message(&err), "cgroup_enter"),
+                   "systemd: apply before enter: \"%s\"", error_message(&err));
+        }
+}
+
+static void test_conversions(void)
+{
+        /* expected values from ceil(10^((l^2 + 125 l) / 612 - 7/34)), l = log2(shares), with libm */
+        static const uint64_t shares[][2] = {{2, 1},         {3, 2},         {10, 4},     {100, 17},
+                                             {512, 59},      {1024, 100},    {2048, 174}, {4096, 303},
+                                             {100000, 4340}, {262144, 10000}};
+        for (size_t i = 0; i < ELEMENTSOF(shares); i++) {
+                uint64_t w = cgroup_cpu_shares_to_weight(shares[i][0]);
+                ok(w == shares[i][1], "cpu shares %" PRIu64 " -> weight %" PRIu64 " (want %" PRIu64 ")",
+                   shares[i][0], w, shares[i][1]);
+        }
+        ok(cgroup_blkio_weight_to_io_weight(10) == 1 && cgroup_blkio_weight_to_io_weight(1000) == 10000 &&
+                   cgroup_blkio_weight_to_io_weight(500) == 4950,
+           "blkio weight 10/500/1000 -> io.weight 1/4950/10000");
+}
+
+int main(void)
+{
+        _cleanup_error_ Error err = ERROR_INIT;
+        int r;
+
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        if (geteuid() != 0) {
+                printf("1..0 # SKIP needs root\n");
+                return 77;
+        }
+        if (unshare(CLONE_NEWNS) == 0)
+                (void)mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+
+        r = cgroup_find_root(&root, &err);
+        if (r < 0) {
+                printf("1..0 # SKIP no cgroup2 hierarchy: %s\n", error_message(&err));
+                return 77;
+        }
+        printf("# cgroup2 root: %s\n", root);
+        ok(streq(root, "/sys/fs/cgroup") || streq(root, "/sys/fs/cgroup/unified"), "cgroup2 root found: %s",
+           root);
+
+        counter = mmap(NULL, sizeof(*counter), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (counter == MAP_FAILED) {
+                printf("Bail out! mmap: %m\n");
+                return EXIT_FAILURE;
+        }
+        test_dir = strprintf("%s/ctrmgr-test-cgsec-%d", root, (int)getpid());
+        rel_dir = strprintf("%s/ctrmgr-test-cgsec-rel-%d", root, (int)getpid());
+        default_id = strprintf("ctrmgr-test-cgsec-%d", (int)getpid());
+        atexit(cleanup);
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+
+        test_parse_errors();
+        test_conversions();
+        test_cgroupfs();
+        test_paths();
+        test_systemd_names();
+
+        cleanup();
+        ok(access(test_dir, F_OK) < 0, "the test cgroup %s is removed", test_dir);
+        printf("1..%u\n", n_test);
+        return n_fail > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
