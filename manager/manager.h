@@ -124,6 +124,8 @@ struct Service {
         uint64_t active_enter_ts, active_exit_ts, inactive_enter_ts,
                 inactive_exit_ts; /* CLOCK_REALTIME usec */
         unsigned n_restarts;
+        uint64_t start_limit_begin; /* CLOCK_MONOTONIC usec of the current rate-limit window */
+        unsigned start_limit_count;
 
         int stop_signal;
         uint64_t stop_timeout_usec;

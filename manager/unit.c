@@ -955,6 +955,67 @@ static bool clean_signal(int sig)
         return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGPIPE;
 }
 
+/* Restart= as systemd defines it, with StartLimitBurst= in StartLimitIntervalSec=. The full
+ * policy engine (backoff steps, dependencies) is issue 6; this is the cheap part. */
+static bool service_should_restart(Service *s, int code, int status, bool clean)
+{
+        const UnitConfig *c = &s->unit->config;
+        bool sig = code == CLD_KILLED || code == CLD_DUMPED;
+        bool want;
+
+        switch (c->restart) {
+        case UNIT_RESTART_ALWAYS:
+                want = true;
+                break;
+        case UNIT_RESTART_ON_SUCCESS:
+                want = clean;
+                break;
+        case UNIT_RESTART_ON_FAILURE:
+                want = !clean;
+                break;
+        case UNIT_RESTART_ON_ABNORMAL:
+                want = sig && !clean;
+                break;
+        case UNIT_RESTART_ON_ABORT:
+                want = sig && !clean_signal(status);
+                break;
+        default:
+                want = false;
+        }
+        if (!want || code == 0)
+                return false;
+        if (unit_restart_prevented(c, code == CLD_EXITED ? status : -1, sig ? status : 0))
+                return false;
+
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        if (c->start_limit_interval_usec > 0 && c->start_limit_burst > 0) {
+                if (s->start_limit_begin == 0 ||
+                    (c->start_limit_interval_usec != USEC_INFINITY &&
+                     now - s->start_limit_begin > c->start_limit_interval_usec)) {
+                        s->start_limit_begin = now;
+                        s->start_limit_count = 0;
+                }
+                if (++s->start_limit_count > c->start_limit_burst) {
+                        log_service_warning(s, "%s: Start request repeated too quickly.", s->name);
+                        return false;
+                }
+        }
+        return true;
+}
+
+static int on_restart_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        Service *s = userdata;
+        _cleanup_error_ Error e = ERROR_INIT;
+
+        s->timer_source = sd_event_source_disable_unref(s->timer_source);
+        s->n_restarts++;
+        /* service_start() leaves AUTO_RESTART through its own state change. */
+        service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
+        (void)service_start(s, &e);
+        return 0;
+}
+
 static void service_on_exit(Service *s, int code, int status)
 {
         bool stopping = s->active_state == ACTIVE_STATE_DEACTIVATING;
@@ -980,30 +1041,47 @@ static void service_on_exit(Service *s, int code, int status)
 
         service_cleanup_container(s);
 
+        bool clean = (code == CLD_EXITED && status == 0) || (code == CLD_KILLED && clean_signal(status)) ||
+                     code == 0;
+
         if (stopping) {
                 /* A requested stop ends inactive whatever the container did with the signal;
                  * needing SIGKILL is recorded as the result, as systemd's "timeout". */
                 s->result = timed_out ? SERVICE_FAILURE_TIMEOUT : SERVICE_SUCCESS;
-                service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
-                log_service_info(s, "Stopped %s.", service_description(s) ?: s->name);
-        } else if ((code == CLD_EXITED && status == 0) || (code == CLD_KILLED && clean_signal(status)) ||
-                   code == 0) {
-                s->result = SERVICE_SUCCESS;
-                service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
-                log_service_info(s, "%s: Deactivated successfully.", s->name);
-        } else {
-                s->result = code == CLD_EXITED ? SERVICE_FAILURE_EXIT_CODE : SERVICE_FAILURE_SIGNAL;
-                service_set_state(s, ACTIVE_STATE_FAILED, SUB_STATE_FAILED);
-                log_service_warning(s, "%s: Failed with result '%s'.", s->name,
-                                    service_result_to_string(s->result));
-        }
+        } else
+                s->result = clean                ? SERVICE_SUCCESS
+                            : code == CLD_EXITED ? SERVICE_FAILURE_EXIT_CODE
+                                                 : SERVICE_FAILURE_SIGNAL;
 
         if (s->restart_after_stop) {
                 _cleanup_error_ Error e = ERROR_INIT;
+                service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
                 s->restart_after_stop = false;
-                s->n_restarts++;
                 (void)service_start(s, &e);
                 return;
+        }
+
+        if (!stopping && !s->removed && service_should_restart(s, code, status, clean)) {
+                service_set_state(s, ACTIVE_STATE_ACTIVATING, SUB_STATE_AUTO_RESTART);
+                uint64_t delay = s->unit->config.restart_usec;
+                if (sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC, delay,
+                                               0, on_restart_timer, s) >= 0) {
+                        log_service_info(s, "%s: Scheduled restart job, restart counter is at %u.", s->name,
+                                         s->n_restarts + 1);
+                        return;
+                }
+        }
+
+        if (stopping) {
+                service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
+                log_service_info(s, "Stopped %s.", service_description(s) ?: s->name);
+        } else if (clean) {
+                service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
+                log_service_info(s, "%s: Deactivated successfully.", s->name);
+        } else {
+                service_set_state(s, ACTIVE_STATE_FAILED, SUB_STATE_FAILED);
+                log_service_warning(s, "%s: Failed with result '%s'.", s->name,
+                                    service_result_to_string(s->result));
         }
 
         if (s->removed)

@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Integration test of ctrmgrd without systemd: cgroupfs below the machine's cgroup2 hierarchy,
+# a private D-Bus "system" bus with the real policy file, no journald (file logs), driven with
+# the ctrmgr CLI. Runs as root in a private mount namespace; removes every process, mount and
+# cgroup it made.
+#
+#   test-daemon.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+
+build=$(realpath "$1")
+src=$(realpath "$2")
+
+if [ "$(id -u)" -ne 0 ]; then
+        echo "SKIP: needs root"
+        exit 77
+fi
+if [ -z "${CTRMGR_TEST_IN_NS:-}" ]; then
+        export CTRMGR_TEST_IN_NS=1
+        exec unshare --mount --propagation private -- "$0" "$@"
+fi
+for tool in dbus-daemon setpriv; do
+        command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
+done
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || { echo "SKIP: busybox-static missing"; exit 77; }
+
+cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+[ -n "$cg2" ] || { echo "SKIP: no cgroup2 hierarchy"; exit 77; }
+
+ctrmgr=$build/tools/ctrmgr
+ctrmgrd=$build/manager/ctrmgrd
+T=$(mktemp -d /tmp/ctrmgr-manager-test.XXXXXX)
+mount -t tmpfs -o mode=0755 tmpfs "$T"
+chmod 0755 "$T"
+parent=/ctrmgr-test-$$
+bus_pid=
+daemon_pid=
+failures=0
+
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus
+export CTRMGR_PAGER=cat NO_COLOR=1
+
+log() { echo "# $*"; }
+fail() { echo "not ok - $*"; failures=$((failures + 1)); }
+pass() { echo "ok - $*"; }
+check() { # check DESCRIPTION COMMAND…
+        local d=$1; shift
+        if "$@" >"$T/out" 2>&1; then pass "$d"; else fail "$d"; sed 's/^/#   /' "$T/out"; fi
+}
+check_output() { # check_output DESCRIPTION REGEX COMMAND…
+        local d=$1 re=$2; shift 2
+        "$@" >"$T/out" 2>&1 || true
+        if grep -Eq -- "$re" "$T/out"; then pass "$d"; else fail "$d (no /$re/)"; sed 's/^/#   /' "$T/out"; fi
+}
+wait_for() { # wait_for SECONDS COMMAND…
+        local n=$(($1 * 10)); shift
+        while [ $n -gt 0 ]; do
+                if "$@" >/dev/null 2>&1; then return 0; fi
+                sleep 0.1
+                n=$((n - 1))
+        done
+        return 1
+}
+prop() { # prop UNIT PROPERTY → value (busctl's "TYPE VALUE" without the type)
+        local path
+        path=$(busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" call org.ctrmgr1 /org/ctrmgr1 org.ctrmgr1.Manager GetUnit s "$1" | awk '{ print $2 }' | tr -d '"')
+        busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" get-property org.ctrmgr1 "$path" org.ctrmgr1.Unit "$2" | cut -d' ' -f2- | tr -d '"'
+}
+export -f prop
+
+cleanup() {
+        set +e
+        if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+                for u in sleeper trapper added; do "$ctrmgr" stop $u >/dev/null 2>&1; done
+                kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null
+        fi
+        # Anything still running in our cgroups (a failed test) goes by PID.
+        for f in $(find "$cg2$parent" -name cgroup.procs 2>/dev/null); do
+                for p in $(cat "$f"); do kill -9 "$p" 2>/dev/null; done
+        done
+        sleep 0.2
+        find "$cg2$parent" -depth -type d -exec rmdir {} \; 2>/dev/null
+        [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null && wait "$bus_pid" 2>/dev/null
+        grep " $T/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r | while read -r m; do umount -l "$m"; done
+        umount -l "$T" 2>/dev/null
+        rmdir "$T" 2>/dev/null
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------- image: busybox:latest
+mkdir -p "$T/units" "$T/run" "$T/log" "$T/lib"
+if [ -x "$src/examples/images/build-busybox.sh" ] && "$ctrmgr" image --help >/dev/null 2>&1; then
+        "$src/examples/images/build-busybox.sh" --ctrmgr "$ctrmgr" --store "$T/lib/images" >/dev/null
+else
+        command -v umoci >/dev/null || { echo "SKIP: neither examples/images nor umoci"; exit 77; }
+        umoci init --layout "$T/lib/images"
+        umoci new --image "$T/lib/images:latest"
+        umoci unpack --image "$T/lib/images:latest" "$T/bundle" >/dev/null
+        mkdir -p "$T/bundle/rootfs/bin" "$T/bundle/rootfs/etc"
+        cp /bin/busybox "$T/bundle/rootfs/bin/busybox"
+        for a in sh sleep echo cat ls httpd; do ln -s busybox "$T/bundle/rootfs/bin/$a"; done
+        echo 'root:x:0:0:root:/root:/bin/sh' >"$T/bundle/rootfs/etc/passwd"
+        umoci repack --image "$T/lib/images:latest" "$T/bundle" >/dev/null
+        umoci config --image "$T/lib/images:latest" --config.cmd sh --config.env PATH=/bin
+        umoci tag --image "$T/lib/images:latest" busybox:latest
+        rm -rf "$T/bundle"
+fi
+
+# ---------------------------------------------------------------- units
+cat >"$T/units/sleeper.ctr" <<'EOF'
+[Unit]
+Description=Sleeps, ignoring SIGTERM as PID 1 does
+
+[Container]
+Image=busybox:latest
+Exec=/bin/sh -c 'echo "hello from $HOSTNAME"; echo "to stderr" >&2; exec sleep 1000'
+StopTimeout=1
+
+[Install]
+WantedBy=multi-user.target
+EOF
+cat >"$T/units/trapper.ctr" <<'EOF'
+[Unit]
+Description=Exits cleanly on SIGTERM
+
+[Container]
+Image=busybox:latest
+Exec=/bin/sh -c 'trap "echo bye; exit 0" TERM; echo started; while :; do sleep 0.2; done'
+EOF
+cat >"$T/units/broken.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Memory=lots
+EOF
+
+# ---------------------------------------------------------------- bus and daemon
+sed -e "s|@ADDRESS@|$T/bus|" -e "s|@POLICY@|<include>$src/manager/data/org.ctrmgr1.conf</include>|" \
+        "$src/tests/integration/manager/bus.conf.in" >"$T/bus.conf"
+dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile --nosyslog &
+bus_pid=$!
+wait_for 5 test -S "$T/bus" || { echo "Bail out! dbus-daemon did not start"; exit 1; }
+
+start_daemon() {
+        "$ctrmgrd" --unit-path "$T/units" --state-dir "$T/run" --image-store "$T/lib/images" \
+                --layers-dir "$T/lib/layers" --containers-dir "$T/lib/containers" --log-dir "$T/log" \
+                --log-target file --cgroup-driver cgroupfs --cgroup-parent "$parent" "$@" 2>>"$T/daemon.log" &
+        daemon_pid=$!
+        wait_for 10 "$ctrmgr" list || { echo "Bail out! ctrmgrd did not come up"; cat "$T/daemon.log"; exit 1; }
+}
+
+t0=$(date +%s%N)
+start_daemon
+t1=$(date +%s%N)
+log "ctrmgrd up with boot units started in $(((t1 - t0) / 1000000)) ms"
+
+# ---------------------------------------------------------------- boot units, list, status
+check_output "boot unit sleeper is active" '^. sleeper +loaded +active +running' "$ctrmgr" list
+check_output "trapper (no WantedBy) stays inactive" '^. trapper +loaded +inactive +dead' "$ctrmgr" list
+check_output "broken unit shows load error" '^. broken +error' "$ctrmgr" list
+check_output "broken unit's status names file and line" "broken.ctr:3" "$ctrmgr" status broken
+check_output "status: Active line" 'Active: active \(running\) since' "$ctrmgr" status sleeper
+check_output "status: boot start shown" 'Loaded: loaded \(.*sleeper.ctr; enabled\)' "$ctrmgr" status sleeper
+check_output "status: image digest" 'Image: busybox:latest \(sha256:[0-9a-f]{64}\)' "$ctrmgr" status sleeper
+check_output "status: cgroup is the scope" "CGroup: $parent/ctrmgr-sleeper.scope" "$ctrmgr" status sleeper
+check_output "status: process tree" 'sleep 1000' "$ctrmgr" status sleeper
+check_output "status --output json" '"activeState":"active"' "$ctrmgr" --output json status sleeper
+
+pid=$(prop sleeper MainPID)
+check "sleeper has a main PID" test "${pid:-0}" -gt 0
+check "MainPID is a running process" kill -0 "$pid"
+check_output "MainPID is in ctrmgr-sleeper.scope" "^0::$parent/ctrmgr-sleeper.scope\$" cat /proc/$pid/cgroup
+check_output "ImageDigest on the bus" '^sha256:' prop sleeper ImageDigest
+check_output "ScopeUnit on the bus" '^ctrmgr-sleeper.scope$' prop sleeper ScopeUnit
+check_output "TasksCurrent counts the container's tasks" '^[1-9]' prop sleeper TasksCurrent
+check_output "introspection lists the unit interface" 'org.ctrmgr1.Unit' \
+        busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" introspect org.ctrmgr1 /org/ctrmgr1/unit/sleeper
+check_output "container output in the unit's log file" 'hello from sleeper' cat "$T/log/sleeper.log"
+check_output "stderr in the unit's log file" 'to stderr' cat "$T/log/sleeper.log"
+check_output "daemon messages in the unit's log file" 'ctrmgrd: Started' cat "$T/log/sleeper.log"
+check_output "ctrmgr logs reads it back" 'hello from sleeper' "$ctrmgr" logs sleeper
+check_output "ctrmgr spec prints the baseline" 'CAP_NET_BIND_SERVICE' "$ctrmgr" spec --unit-path "$T/units" \
+        --image-store "$T/lib/images" --state-dir "$T/run" --cgroup-driver cgroupfs sleeper
+
+# ---------------------------------------------------------------- access control
+check_output "unprivileged user reads status" 'Active: active' \
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$ctrmgr" status sleeper
+check_output "unprivileged user cannot StopUnit" 'Access denied|AccessDenied|not allowed' \
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$ctrmgr" stop sleeper
+check "sleeper still running after the denied stop" kill -0 "$pid"
+
+# ---------------------------------------------------------------- start, stop, restart, kill
+t0=$(date +%s%N)
+check "start trapper" "$ctrmgr" start trapper
+t1=$(date +%s%N)
+log "start latency (StartUnit round trip): $(((t1 - t0) / 1000000)) ms"
+check_output "trapper active" '^active$' prop trapper ActiveState
+tpid=$(prop trapper MainPID)
+check "trapper has a main PID" test "${tpid:-0}" -gt 0
+wait_for 3 grep -q started "$T/log/trapper.log" || true
+check "stop trapper (clean exit on SIGTERM)" "$ctrmgr" stop trapper
+check_output "trapper inactive after stop" '^inactive$' prop trapper ActiveState
+check "trapper's process is gone" bash -c "! kill -0 $tpid 2>/dev/null"
+check "trapper's scope cgroup removed" test ! -e "$cg2$parent/ctrmgr-trapper.scope"
+check "trapper's rootfs unmounted" bash -c "! grep -q ' $T/run/trapper/rootfs ' /proc/self/mountinfo"
+check_output "trapper exited with status 0" '^0$' prop trapper ExecMainStatus
+
+check "restart sleeper (needs SIGKILL after StopTimeout=1)" "$ctrmgr" restart sleeper
+npid=$(prop sleeper MainPID)
+check "restart gave a new main PID" test "$npid" != "$pid" -a "$npid" != 0
+check_output "sleeper active after restart" '^active$' prop sleeper ActiveState
+check "old sleeper process is gone" bash -c "! kill -0 $pid 2>/dev/null"
+
+check "kill --signal KILL sleeper" "$ctrmgr" kill --signal KILL sleeper
+wait_for 5 bash -c "[ \"\$(prop sleeper ActiveState)\" = failed ]" || true
+check_output "sleeper failed after SIGKILL" '^failed$' prop sleeper ActiveState
+check_output "status shows the signal" 'code=killed, signal=SIGKILL' "$ctrmgr" status sleeper
+check "start sleeper again" "$ctrmgr" start sleeper
+check_output "start of a broken unit fails with its error" 'broken.ctr:3' "$ctrmgr" start broken
+
+# ---------------------------------------------------------------- Restart=
+cat >"$T/units/crasher.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=/bin/sh -c 'exit 3'
+[Service]
+Restart=on-failure
+RestartSec=100ms
+StartLimitBurst=3
+StartLimitIntervalSec=1min
+EOF
+check "daemon-reload picks up crasher" "$ctrmgr" daemon-reload
+"$ctrmgr" start crasher >/dev/null 2>&1 || true
+wait_for 10 bash -c "[ \"\$(prop crasher ActiveState)\" = failed ]" || true
+check_output "crasher ends failed after its start limit" '^failed$' prop crasher ActiveState
+check_output "crasher was restarted 3 times" '^3$' prop crasher NRestarts
+check_output "crasher's exit status" '^3$' prop crasher ExecMainStatus
+rm "$T/units/crasher.ctr"
+
+# ---------------------------------------------------------------- daemon-reload
+cat >"$T/units/added.ctr" <<'EOF'
+[Unit]
+Description=Added later
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+EOF
+check "start trapper for the reload test" "$ctrmgr" start trapper
+sed -i 's/^Description=.*/Description=Changed on disk/' "$T/units/trapper.ctr"
+printf '[Container]\nImage=busybox:latest\nExec=sleep 1\n' >"$T/units/broken.ctr"
+check "daemon-reload" "$ctrmgr" daemon-reload
+check_output "new unit appears" '^. added +loaded +inactive' "$ctrmgr" list
+check_output "fixed unit loads" '^. broken +loaded' "$ctrmgr" list
+check_output "changed running unit says so" 'changed on disk' "$ctrmgr" status trapper
+check "restart applies the change" "$ctrmgr" restart trapper
+check_output "new description after restart" '^Changed on disk$' prop trapper Description
+rm "$T/units/added.ctr"
+check "start added, then remove its file" "$ctrmgr" start added
+apid=$(prop added MainPID)
+check "added has a main PID" test "${apid:-0}" -gt 0
+check "daemon-reload after removal" "$ctrmgr" daemon-reload
+wait_for 5 bash -c "! kill -0 $apid 2>/dev/null" || true
+check "removed unit's container stopped" bash -c "! kill -0 $apid 2>/dev/null"
+wait_for 3 bash -c "! \"$ctrmgr\" list | grep -q ' added '" || true
+check "removed unit is gone" bash -c "! \"$ctrmgr\" list | grep -q ' added '"
+
+# ---------------------------------------------------------------- daemon restart keeps containers
+spid=$(prop sleeper MainPID)
+check "sleeper has a main PID before the daemon restart" test "${spid:-0}" -gt 0
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null || true
+daemon_pid=
+check "container survives the daemon's exit" kill -0 "$spid"
+start_daemon --no-boot-units
+check_output "restarted daemon reports sleeper active" '^active$' prop sleeper ActiveState
+check_output "with the same main PID" "^$spid\$" prop sleeper MainPID
+check "stop works after the daemon restart" "$ctrmgr" stop sleeper
+check "sleeper's process gone" bash -c "! kill -0 $spid 2>/dev/null"
+
+rss=$(awk '/^VmRSS/ { print $2 }' /proc/$daemon_pid/status)
+log "ctrmgrd RSS: ${rss} kB"
+
+[ $failures -eq 0 ] || { echo "# $failures failures"; cat "$T/daemon.log" | sed 's/^/# daemon: /' | tail -40; exit 1; }
+exit 0
