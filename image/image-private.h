@@ -189,6 +189,11 @@ typedef struct UnpackOptions {
         const char *image_name; /* for messages */
         ImageProgressFn progress;
         void *progress_userdata;
+        /* The layers below this one, topmost first: directories this layer creates only
+         * implicitly (as parents of its entries) copy their owner and mode from there, as an
+         * overlayfs copy-up would; otherwise the upper layer's directory would mask them. */
+        const int *lower_fds;
+        size_t n_lower;
 } UnpackOptions;
 
 /*

@@ -51,8 +51,11 @@ static bool layer_cached(int layers_fd, const char *diff_id)
         return fstatat(layers_fd, rel, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode);
 }
 
-static int unpack_one(ImageStore *s, const Image *img, const ImageLayer *l, int layers_fd, Error *e)
+static int unpack_one(ImageStore *s, const Image *img, size_t idx, int layers_fd, Error *e)
 {
+        const ImageLayer *l = &img->layers[idx];
+        _cleanup_free_ int *lower_fds = calloc(MAX(idx, 1u), sizeof(int));
+        size_t n_lower = 0;
         _cleanup_close_ int staging_fd = -EBADF, blob_fd = -EBADF;
         char staging[NAME_MAX + 1], final[8 + SHA256_HEX_LEN];
         int r;
@@ -82,13 +85,31 @@ static int unpack_one(ImageStore *s, const Image *img, const ImageLayer *l, int 
                 goto fail;
         }
 
+        if (!lower_fds) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t i = idx; i > 0; i--) {
+                char rel[8 + SHA256_HEX_LEN];
+                snprintf(rel, sizeof(rel), "sha256/%s", digest_hex(img->layers[i - 1].diff_id));
+                int fd = openat(layers_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        break;
+                lower_fds[n_lower++] = fd;
+        }
+
         UnpackOptions o = {
+                .lower_fds = lower_fds,
+                .n_lower = n_lower,
                 .limits = s->limits,
                 .image_name = img->reference,
                 .progress = s->progress,
                 .progress_userdata = s->progress_userdata,
         };
         r = layer_unpack_fd(blob_fd, c, l->digest, l->size, l->diff_id, staging_fd, &o, e);
+        for (size_t i = 0; i < n_lower; i++)
+                safe_close(lower_fds[i]);
+        n_lower = 0;
         if (r < 0)
                 goto fail;
         if (syncfs(staging_fd) < 0) {
@@ -107,6 +128,8 @@ static int unpack_one(ImageStore *s, const Image *img, const ImageLayer *l, int 
         }
         return 1;
 fail:
+        for (size_t i = 0; i < n_lower; i++)
+                safe_close(lower_fds[i]);
         (void)rm_rf_at(layers_fd, staging);
         return r;
 }
@@ -118,7 +141,7 @@ static int unpack_locked(ImageStore *s, const Image *img, int layers_fd, Error *
                 const ImageLayer *l = &img->layers[i];
                 if (layer_cached(layers_fd, l->diff_id))
                         continue;
-                int r = unpack_one(s, img, l, layers_fd, e);
+                int r = unpack_one(s, img, i, layers_fd, e);
                 if (r < 0)
                         return error_prefix(e, r, "image %s", img->reference);
                 n += r;

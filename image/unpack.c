@@ -167,10 +167,82 @@ static void split_path(char *path, const char **ret_parent, const char **ret_bas
 
 /* ---------------------------------------------------------------- directories */
 
+/* Forgets which path the cached fd belongs to; the fd itself stays open until the next
+ * open_parent(), since the entry being written may still be using it. */
 static void cache_invalidate(Unpack *u)
 {
         u->cached_parent = mfree(u->cached_parent);
-        u->cached_fd = safe_close(u->cached_fd);
+}
+
+/* Owner and mode of an implicitly created directory: from the topmost lower layer that has
+ * it, unless a whiteout or non-directory hides it there. */
+static void copy_lower_attrs(Unpack *u, const char *path, int fd)
+{
+        for (size_t i = 0; i < u->opts->n_lower; i++) {
+                _cleanup_close_ int lfd = -EBADF;
+                struct stat st;
+                _cleanup_free_ char *copy = strdup(path);
+                const char *parent, *base;
+
+                if (!copy)
+                        return;
+                split_path(copy, &parent, &base);
+                lfd = isempty(parent) ? fcntl(u->opts->lower_fds[i], F_DUPFD_CLOEXEC, 3)
+                                      : openat_resolve(u->opts->lower_fds[i], parent, O_PATH | O_DIRECTORY,
+                                                       0, RESOLVE_FLAGS);
+                if (lfd < 0) {
+                        if (lfd == -ENOENT)
+                                continue;
+                        return;
+                }
+                if (fstatat(lfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (!S_ISDIR(st.st_mode))
+                        return; /* a whiteout or another type hides whatever is below */
+                (void)fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH);
+                char p[64];
+                (void)chmod(fd_proc_path(p, sizeof(p), fd), st.st_mode & 07777);
+                return;
+        }
+}
+
+/* Creates the missing directories of parent one by one (0755 root unless a lower layer says
+ * otherwise) and returns an O_PATH fd of the last. */
+static int make_parents(Unpack *u, const char *parent, int *ret_fd)
+{
+        _cleanup_free_ char *copy = strdup(parent);
+        _cleanup_close_ int cur = fcntl(u->root_fd, F_DUPFD_CLOEXEC, 3);
+
+        if (!copy)
+                return -ENOMEM;
+        if (cur < 0)
+                return -errno;
+        for (char *p = copy;;) {
+                char *slash = strchr(p, '/');
+                if (slash)
+                        *slash = '\0';
+                /* copy now holds the path up to this component: resolve it from the layer root. */
+                int fd = openat_resolve(u->root_fd, copy, O_PATH | O_DIRECTORY, 0, RESOLVE_FLAGS);
+                if (fd == -ENOENT) {
+                        if (mkdirat(cur, p, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        fd = openat(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (fd < 0)
+                                return -errno;
+                        /* The full path of this directory inside the layer: */
+                        copy_lower_attrs(u, copy, fd);
+                }
+                if (fd < 0)
+                        return fd;
+                safe_close(cur);
+                cur = fd;
+                if (!slash)
+                        break;
+                *slash = '/';
+                p = slash + 1;
+        }
+        *ret_fd = TAKE_FD(cur);
+        return 0;
 }
 
 /* Returns a borrowed O_PATH fd of the parent directory (inside the layer), creating missing
@@ -182,6 +254,7 @@ static int open_parent(Unpack *u, const char *parent)
         if (u->cached_parent && streq(u->cached_parent, parent))
                 return u->cached_fd;
         cache_invalidate(u);
+        u->cached_fd = safe_close(u->cached_fd);
         if (isempty(parent))
                 fd = fcntl(u->root_fd, F_DUPFD_CLOEXEC, 3);
         else {
@@ -193,7 +266,7 @@ static int open_parent(Unpack *u, const char *parent)
                                 break;
                 }
                 if (fd == -ENOENT) {
-                        r = mkdirat_p_in_root(u->root_fd, parent, 0755, &fd);
+                        r = make_parents(u, parent, &fd);
                         if (r < 0)
                                 return entry_error(u, r, "creating parent directory \"%s\"", parent);
                 }
@@ -683,6 +756,7 @@ static int apply_dir_times(Unpack *u)
 static void unpack_done(Unpack *u)
 {
         cache_invalidate(u);
+        u->cached_fd = safe_close(u->cached_fd);
         for (size_t i = 0; i < u->n_dir_times; i++)
                 free(u->dir_times[i].path);
         free(u->dir_times);

@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Test helper for the image integration tests: crafts tar layers (ordinary and hostile), writes OCI
+layouts with correct digests by hand (so tests can also write wrong ones on purpose), builds
+multi-platform indexes, and compares two root filesystems file by file.
+
+  imgtool.py tar CASE OUT.tar [--outside DIR]
+  imgtool.py layout DIR --tag TAG [--platform linux/amd64] [--bad-diffid N] [--corrupt-blob N]
+                        [--truncate-blob N] [--no-tag] LAYER.tar[:gzip|:zstd|:none]...
+  imgtool.py index DIR --tag TAG MANIFEST_DIGEST...     (platforms from the manifests' configs)
+  imgtool.py compare ROOT_A ROOT_B
+"""
+import hashlib, io, json, os, stat, subprocess, sys, tarfile, time
+
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+
+# ----------------------------------------------------------------------------- tar crafting
+
+def ti(name, type=tarfile.REGTYPE, mode=0o644, uid=0, gid=0, size=0, linkname="", mtime=1_600_000_000,
+       devmajor=0, devminor=0, pax=None):
+    t = tarfile.TarInfo(name)
+    t.type, t.mode, t.uid, t.gid, t.size, t.linkname, t.mtime = type, mode, uid, gid, size, linkname, mtime
+    t.devmajor, t.devminor = devmajor, devminor
+    if pax:
+        t.pax_headers = pax
+    return t
+
+def add(tf, t, data=b""):
+    t.size = len(data) if t.type == tarfile.REGTYPE else 0
+    tf.addfile(t, io.BytesIO(data) if data else None)
+
+def tar_case(case, out, outside):
+    tf = tarfile.open(out, "w", format=tarfile.PAX_FORMAT)
+    o = outside.rstrip("/")
+    D, S, L, F = tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.REGTYPE
+    if case == "base":
+        # Layer 1 of the layered test image: modes, owners, setuid, links, xattrs, fifo, devices.
+        add(tf, ti("etc", D, 0o755))
+        add(tf, ti("etc/hostname"), b"base\n")
+        add(tf, ti("etc/shadow", mode=0o640, gid=42), b"root:*:1::::::\n")
+        add(tf, ti("bin", D, 0o755))
+        add(tf, ti("bin/su", mode=0o4755), b"#!/bin/sh\necho su\n")
+        add(tf, ti("bin/sg", mode=0o2755, gid=50), b"#!/bin/sh\necho sg\n")
+        add(tf, ti("bin/sh-link", S, 0o777, linkname="su"))
+        add(tf, ti("bin/hard", L, linkname="bin/su"))
+        add(tf, ti("home", D, 0o755))
+        add(tf, ti("home/user", D, 0o700, uid=1000, gid=1000))
+        add(tf, ti("home/user/notes", uid=1000, gid=1000, pax={"SCHILY.xattr.user.comment": "hello"}), b"notes\n")
+        add(tf, ti("tmp", D, 0o1777))
+        add(tf, ti("tmp/fifo", tarfile.FIFOTYPE, 0o600))
+        add(tf, ti("dev", D, 0o755))
+        add(tf, ti("dev/null", tarfile.CHRTYPE, 0o666, devmajor=1, devminor=3))
+        add(tf, ti("opaque", D, 0o755))
+        add(tf, ti("opaque/old1"), b"old1\n")
+        add(tf, ti("opaque/old2"), b"old2\n")
+        add(tf, ti("gone", D, 0o755))
+        add(tf, ti("gone/file"), b"bye\n")
+        add(tf, ti("replaced"), b"a file that becomes a directory\n")
+        add(tf, ti("big"), os.urandom(3 << 20))
+    elif case == "upper":
+        # Layer 2: whiteouts, an opaque directory, a type change, a modified file.
+        add(tf, ti("etc/hostname"), b"upper\n")
+        add(tf, ti("etc/.wh.shadow"))
+        add(tf, ti("opaque", D, 0o755))
+        add(tf, ti("opaque/.wh..wh..opq"))
+        add(tf, ti("opaque/new"), b"new\n")
+        add(tf, ti(".wh.gone"))
+        add(tf, ti(".wh.replaced"))
+        add(tf, ti("replaced", D, 0o755))
+        add(tf, ti("replaced/inside"), b"inside\n")
+        add(tf, ti("bin/sh-link", S, 0o777, linkname="sg"))
+    elif case == "top":
+        # Layer 3: whiteout inside the opaque dir, an entry from layer 2 removed again.
+        add(tf, ti("opaque/.wh.new"))
+        add(tf, ti("opaque/newer"), b"newer\n")
+        add(tf, ti("home/user/.wh.notes"))
+    # ---- hostile layers: each must be rejected or stay inside the layer
+    elif case == "dotdot":
+        add(tf, ti("../escape"), b"x")
+    elif case == "dotdot-deep":
+        add(tf, ti("a", D))
+        add(tf, ti("a/../../escape"), b"x")
+    elif case == "absolute":
+        add(tf, ti(o + "/abs-escape"), b"x")
+    elif case == "symlink-write":
+        add(tf, ti("evil", S, linkname=o))
+        add(tf, ti("evil/pwned"), b"x")
+    elif case == "symlink-up-write":
+        add(tf, ti("up", S, linkname="../../../../../../../../../.." + o))
+        add(tf, ti("up/pwned"), b"x")
+    elif case == "symlink-parent-dir":
+        add(tf, ti("d", S, linkname=o))
+        add(tf, ti("d/sub", D))
+        add(tf, ti("d/sub/f"), b"x")
+    elif case == "hardlink-outside":
+        add(tf, ti("hl", L, linkname="../../../../../../.." + o + "/secret"))
+    elif case == "hardlink-absolute":
+        add(tf, ti("hl", L, linkname=o + "/secret"))
+    elif case == "hardlink-via-symlink":
+        add(tf, ti("s", S, linkname=o))
+        add(tf, ti("hl", L, linkname="s/secret"))
+    elif case == "hardlink-symlink-chmod":
+        add(tf, ti("link", S, linkname=o + "/secret"))
+        add(tf, ti("hl", L, linkname="link"))
+        add(tf, ti("hl", F, mode=0o4777), b"overwrite")
+    elif case == "chmod-through-symlink":
+        add(tf, ti("link", S, linkname=o + "/secret"))
+        add(tf, ti("link", F, mode=0o4777), b"overwrite")
+    elif case == "dir-over-symlink":
+        add(tf, ti("d", S, linkname=o))
+        add(tf, ti("d", D, 0o777))
+        add(tf, ti("d/f"), b"x")
+    elif case == "whiteout-outside":
+        add(tf, ti("../.wh.secret"))
+    elif case == "whiteout-dotdot":
+        add(tf, ti("sub", D))
+        add(tf, ti("sub/.wh..."))
+    elif case == "whiteout-symlink":
+        add(tf, ti("evil", S, linkname=o))
+        add(tf, ti("evil/.wh.secret"))
+    elif case == "device-block":
+        add(tf, ti("sda", tarfile.BLKTYPE, 0o660, devmajor=8, devminor=0))
+    elif case == "device-char":
+        add(tf, ti("mem", tarfile.CHRTYPE, 0o660, devmajor=1, devminor=1))
+    elif case == "xattr-overlay":
+        add(tf, ti("d", D, pax={"SCHILY.xattr.trusted.overlay.opaque": "y"}))
+    elif case == "xattr-unknown":
+        add(tf, ti("f", pax={"SCHILY.xattr.weird.ns": "y"}), b"x")
+    elif case == "many-entries":
+        for i in range(2000):
+            add(tf, ti("f%d" % i))
+    elif case == "zeros":
+        # 80 MiB of zeros: a compression ratio of about 1000:1 once gzipped.
+        t = ti("zeros")
+        t.size = 80 << 20
+        class Zero(io.RawIOBase):
+            def __init__(self): self.left = t.size
+            def readinto(self, b):
+                n = min(len(b), self.left); b[:n] = bytes(n); self.left -= n; return n
+        tf.addfile(t, io.BufferedReader(Zero(), 1 << 20))
+    else:
+        sys.exit("unknown case " + case)
+    tf.close()
+
+# ----------------------------------------------------------------------------- layouts
+
+def compress(data, how):
+    if how == "gzip":
+        return subprocess.run(["gzip", "-n", "-c", "-6"], input=data, capture_output=True, check=True).stdout
+    if how == "zstd":
+        return subprocess.run(["zstd", "-q", "-c", "-3"], input=data, capture_output=True, check=True).stdout
+    return data
+
+MT = {"gzip": "application/vnd.oci.image.layer.v1.tar+gzip", "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
+      "none": "application/vnd.oci.image.layer.v1.tar"}
+
+def write_blob(layout, data):
+    d = sha(data)
+    os.makedirs(os.path.join(layout, "blobs", "sha256"), exist_ok=True)
+    with open(os.path.join(layout, "blobs", "sha256", d[7:]), "wb") as f:
+        f.write(data)
+    return d
+
+def load_index(layout):
+    os.makedirs(layout, exist_ok=True)
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    p = os.path.join(layout, "index.json")
+    if os.path.exists(p):
+        return json.load(open(p))
+    return {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []}
+
+def save_index(layout, idx, tag, desc):
+    if tag:
+        idx["manifests"] = [m for m in idx["manifests"]
+                            if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != tag]
+        desc = dict(desc, annotations={"org.opencontainers.image.ref.name": tag})
+    idx["manifests"].append(desc)
+    json.dump(idx, open(os.path.join(layout, "index.json"), "w"))
+
+def cmd_layout(args):
+    layout, tag, plat, bad_diffid, corrupt, truncate = args[0], None, "linux/amd64", -1, -1, -1
+    layers, i, no_tag = [], 1, False
+    while i < len(args):
+        a = args[i]
+        if a == "--tag": tag = args[i + 1]; i += 2
+        elif a == "--platform": plat = args[i + 1]; i += 2
+        elif a == "--bad-diffid": bad_diffid = int(args[i + 1]); i += 2
+        elif a == "--corrupt-blob": corrupt = int(args[i + 1]); i += 2
+        elif a == "--truncate-blob": truncate = int(args[i + 1]); i += 2
+        elif a == "--no-tag": no_tag = True; i += 1
+        else: layers.append(a); i += 1
+    idx = load_index(layout)
+    descs, diff_ids = [], []
+    for n, spec in enumerate(layers):
+        path, _, how = spec.partition(":")
+        how = how or "gzip"
+        raw = open(path, "rb").read()
+        blob = compress(raw, how)
+        if n == truncate:
+            blob = blob[:-200]  # the digest below is of the truncated blob: only decompression can tell
+        d = write_blob(layout, blob)
+        if n == corrupt:
+            p = os.path.join(layout, "blobs", "sha256", d[7:])
+            b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0xff; open(p, "wb").write(bytes(b))
+        descs.append({"mediaType": MT[how], "digest": d, "size": len(blob)})
+        did = sha(raw)
+        if n == bad_diffid:
+            did = "sha256:" + "0" * 64
+        diff_ids.append(did)
+    parts = plat.split("/")
+    config = {"architecture": parts[1], "os": parts[0], "created": "2024-01-01T00:00:00Z",
+              "config": {"Entrypoint": ["/bin/sh"], "Cmd": ["-c", "echo hi"], "Env": ["PATH=/bin", "A=b"],
+                         "WorkingDir": "/home", "User": "1000:1000", "StopSignal": "SIGINT",
+                         "Labels": {"x": "y"}, "ExposedPorts": {"80/tcp": {}}},
+              "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+    if len(parts) > 2:
+        config["variant"] = parts[2]
+    cj = json.dumps(config).encode()
+    cd = write_blob(layout, cj)
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(cj)},
+                "layers": descs}
+    mj = json.dumps(manifest).encode()
+    md = write_blob(layout, mj)
+    desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(mj)}
+    if not no_tag:
+        save_index(layout, idx, tag, desc)
+    print(md)
+
+def cmd_index(args):
+    layout, tag, digests, i = args[0], None, [], 1
+    while i < len(args):
+        if args[i] == "--tag": tag = args[i + 1]; i += 2
+        else: digests.append(args[i]); i += 1
+    idx = load_index(layout)
+    entries = []
+    for d in digests:
+        mj = open(os.path.join(layout, "blobs", "sha256", d[7:]), "rb").read()
+        m = json.loads(mj)
+        c = json.load(open(os.path.join(layout, "blobs", "sha256", m["config"]["digest"][7:])))
+        p = {"os": c["os"], "architecture": c["architecture"]}
+        if "variant" in c: p["variant"] = c["variant"]
+        entries.append({"mediaType": m["mediaType"], "digest": d, "size": len(mj), "platform": p})
+    ij = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                     "manifests": entries}).encode()
+    d = write_blob(layout, ij)
+    save_index(layout, idx, tag, {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": d, "size": len(ij)})
+    print(d)
+
+# ----------------------------------------------------------------------------- comparing trees
+
+def describe(root):
+    out, inodes = {}, {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            rel = os.path.relpath(p, root)
+            st = os.lstat(p)
+            m = st.st_mode
+            e = {"type": stat.S_IFMT(m), "mode": oct(stat.S_IMODE(m)), "uid": st.st_uid, "gid": st.st_gid}
+            if stat.S_ISREG(m):
+                e["sha"] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+                e["mtime"] = int(st.st_mtime)
+                if st.st_nlink > 1:
+                    inodes.setdefault(st.st_ino, []).append(rel)
+            elif stat.S_ISLNK(m):
+                e["target"] = os.readlink(p)
+            elif stat.S_ISCHR(m) or stat.S_ISBLK(m):
+                e["rdev"] = (os.major(st.st_rdev), os.minor(st.st_rdev))
+            if not stat.S_ISLNK(m):
+                try:
+                    e["xattrs"] = {k: os.getxattr(p, k, follow_symlinks=False).hex()
+                                   for k in sorted(os.listxattr(p, follow_symlinks=False)) if k.startswith("user.")}
+                except OSError:
+                    pass
+            out[rel] = e
+    links = sorted(sorted(v) for v in inodes.values())
+    return out, links
+
+def cmd_compare(args):
+    a, la = describe(args[0])
+    b, lb = describe(args[1])
+    diffs = []
+    for k in sorted(set(a) | set(b)):
+        if k not in a: diffs.append("only in %s: %s" % (args[1], k))
+        elif k not in b: diffs.append("only in %s: %s" % (args[0], k))
+        elif a[k] != b[k]: diffs.append("%s: %s != %s" % (k, a[k], b[k]))
+    if la != lb:
+        diffs.append("hardlink groups differ: %s != %s" % (la, lb))
+    for d in diffs:
+        print(d)
+    print("%d entries compared, %d differences" % (len(a), len(diffs)))
+    sys.exit(1 if diffs else 0)
+
+if __name__ == "__main__":
+    cmd, rest = sys.argv[1], sys.argv[2:]
+    if cmd == "tar":
+        outside = rest[rest.index("--outside") + 1] if "--outside" in rest else "/nonexistent"
+        tar_case(rest[0], rest[1], outside)
+    elif cmd == "layout": cmd_layout(rest)
+    elif cmd == "index": cmd_index(rest)
+    elif cmd == "compare": cmd_compare(rest)
+    else: sys.exit(__doc__)

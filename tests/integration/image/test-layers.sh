@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Layered images with whiteouts and opaque directories, in gzip, zstd and uncompressed layers,
+# through every way in (layout dir, skopeo's docker-archive and oci-archive, skopeo writing into
+# the store, oci:/other references, a multi-platform index); each rootfs compared file by file
+# with what `umoci unpack` makes of the same image.
+. "$(dirname "$0")/lib.sh"
+
+for c in base upper top; do $imgtool tar $c "$T/$c.tar"; done
+src=$T/src
+for comp in gzip zstd none; do
+        $imgtool layout "$src" --tag "layered-$comp" "$T/base.tar:$comp" "$T/upper.tar:$comp" "$T/top.tar:$comp" >/dev/null
+done
+$imgtool layout "$src" --tag layered-mixed "$T/base.tar:zstd" "$T/upper.tar:none" "$T/top.tar:gzip" >/dev/null
+
+# The reference: umoci's idea of the same image.
+check "umoci unpacks the reference image" umoci unpack --image "$src:layered-gzip" "$T/umoci"
+ref=$T/umoci/rootfs
+
+check "import an OCI layout directory" img import "$src"
+check "skopeo writes a docker-archive" skopeo copy -q "oci:$src:layered-gzip" "docker-archive:$T/docker.tar:layered:docker"
+check "import a docker-archive" img import "$T/docker.tar"
+check "skopeo writes an oci-archive" skopeo copy -q "oci:$src:layered-zstd" "oci-archive:$T/oci.tar"
+check "import an oci-archive with --name" img import "$T/oci.tar" --name ociarchive:1
+check "skopeo copies straight into the store" skopeo copy -q "oci:$src:layered-mixed" "oci:$T/store:direct:1"
+
+compare_ref() { # name ref
+        local m=$T/mnt/$1
+        mkdir -p "$m"
+        if ! img mount "$2" "$m" --name "$1" --read-only >"$T/out" 2>&1; then
+                not_ok "mount $2"; sed 's/^/# /' "$T/out"; return
+        fi
+        check "rootfs of $2 equals umoci's" python3 "$here/imgtool.py" compare "$ref" "$m"
+        umount "$m"
+}
+compare_ref gz layered-gzip
+compare_ref zs layered-zstd
+compare_ref no layered-none
+compare_ref mx layered-mixed
+compare_ref da layered:docker
+compare_ref oa ociarchive:1
+compare_ref dc direct:1
+compare_ref other "oci:$src:layered-gzip"
+
+# What the overlay sees must come from real overlay metadata in the cache.
+base_id=$(img inspect layered-gzip | jq -r '.Layers[0].DiffID' | cut -d: -f2)
+upper_id=$(img inspect layered-gzip | jq -r '.Layers[1].DiffID' | cut -d: -f2)
+is_opaque() { [ "$(getfattr -n trusted.overlay.opaque --only-values "$1")" = y ]; }
+check "opaque directory marked for overlayfs" is_opaque "$T/layers/sha256/$upper_id/opaque"
+is_whiteout() { [ "$(stat -c '%F %t:%T' "$1")" = "character special file 0:0" ]; }
+check "whiteout is a 0:0 character device" is_whiteout "$T/layers/sha256/$upper_id/gone"
+mode_is() { [ "$(stat -c %a "$2")" = "$1" ]; }
+check "setuid bit kept" mode_is 4755 "$T/layers/sha256/$base_id/bin/su"
+check "setgid bit kept" mode_is 2755 "$T/layers/sha256/$base_id/bin/sg"
+unpacks_nothing() { img unpack "$1" | grep -q '^0 layers unpacked'; }
+check "second container of an image unpacks nothing" unpacks_nothing layered-gzip
+
+# Image config.
+config_ok() {
+        img inspect layered-gzip | jq -e '.Config.Entrypoint == ["/bin/sh"] and .Config.Cmd == ["-c","echo hi"]
+                and .Config.User == "1000:1000" and .Config.WorkingDir == "/home" and .Config.StopSignal == "SIGINT"
+                and .Config.ExposedPorts == ["80/tcp"] and .Config.Labels.x == "y" and .Config.Env == ["PATH=/bin","A=b"]'
+}
+check "config parsed" config_ok
+
+# A multi-platform index: an arm64 manifest next to the amd64 one.
+arm=$($imgtool layout "$src" --no-tag --platform linux/arm64/v8 "$T/top.tar:gzip")
+amd=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="layered-gzip") | .digest' "$src/index.json")
+$imgtool index "$src" --tag multi "$arm" "$amd" >/dev/null
+$imgtool index "$src" --tag armonly "$arm" >/dev/null
+check "import the multi-platform layout" img import "$src"
+if [ "$(uname -m)" = x86_64 ]; then
+        picks_amd64() { img inspect multi | jq -e --arg d "$amd" '.Digest == $d and (.IndexDigest | startswith("sha256:"))'; }
+        check "index resolves to this platform's manifest" picks_amd64
+        check_fails "an index without this platform is refused" img inspect armonly
+        check "the refusal names the platform" grep -q "no manifest for platform linux/amd64" "$T/failed.out"
+fi
+check "resolve by digest" img inspect "$amd"
+check "resolve by short digest" img inspect "${amd:7:12}"
+check "resolve by name@digest" img inspect "layered-gzip@$amd"
+list_ok() { img -o json list | jq -e 'length >= 8 and all(.[]; .Error == null or .Name == "armonly")'; }
+check "list shows every image" list_ok
+
+finish
