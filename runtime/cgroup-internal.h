@@ -101,5 +101,8 @@ int cgroup_fs_create(Cgroup *cg, const char *cgroups_path, Error *reterr);
 /* cgroup-systemd.c */
 int cgroup_systemd_resolve(Cgroup *cg, const char *cgroups_path, Error *reterr);
 int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr);
-int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, char ***warnings, Error *reterr);
+/* Sets the limits systemd has properties for; a controller missing in the scope skips the property
+ * with a warning unless all_properties (tests: shows the encoding reaches systemd intact). */
+int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_properties, char ***warnings,
+                         Error *reterr);
 int cgroup_systemd_stop(Cgroup *cg, Error *reterr);

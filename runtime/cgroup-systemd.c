@@ -382,13 +382,14 @@ typedef struct PropCtx {
         int fd;
         const char *dir;
         char ***warnings;
+        bool all;
         int n;
 } PropCtx;
 
 /* True when the controller is there; otherwise one warning. */
 static int want(PropCtx *c, const char *controller, const char *what, const char *property)
 {
-        if (cgroup_controller_available(c->fd, controller))
+        if (c->all || cgroup_controller_available(c->fd, controller))
                 return 1;
         if (c->warnings &&
             strv_extendf(c->warnings, "%s: the %s controller is not available in %s, %s= not applied", what,
@@ -465,12 +466,13 @@ static int prop_devices(PropCtx *c, const char *what, const char *name, const Cg
         return r;
 }
 
-int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, char ***warnings, Error *reterr)
+int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_properties, char ***warnings,
+                         Error *reterr)
 {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *dir = cgroup_dir(cg);
-        PropCtx c = {.fd = cg->fd, .dir = dir, .warnings = warnings};
+        PropCtx c = {.fd = cg->fd, .dir = dir, .warnings = warnings, .all = all_properties};
         int r;
 
         if (!dir)

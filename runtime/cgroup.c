@@ -1142,7 +1142,7 @@ int cgroup_apply(Cgroup *cg, const CgroupResources *res, char ***ret_warnings, E
         }
 
         if (cg->driver == CGROUP_DRIVER_SYSTEMD) {
-                r = cgroup_systemd_apply(cg, res, &warnings, reterr);
+                r = cgroup_systemd_apply(cg, res, false, &warnings, reterr);
                 if (r < 0)
                         return r;
         }
