@@ -26,6 +26,17 @@ enum {
         _CGROUP_THROTTLE_MAX,
 };
 
+typedef struct CgroupDeviceRule {
+        bool allow;
+        char type;            /* 'a', 'c', 'b' */
+        int64_t major, minor; /* -1 = any */
+        unsigned access;      /* CGROUP_DEVICE_ACC_* */
+} CgroupDeviceRule;
+
+#define CGROUP_DEVICE_ACC_MKNOD 1U /* = BPF_DEVCG_ACC_* */
+#define CGROUP_DEVICE_ACC_READ  2U
+#define CGROUP_DEVICE_ACC_WRITE 4U
+
 /* int64 "present" flags: every limit is written only when the spec has it. */
 struct CgroupResources {
         bool has_memory_limit, has_memory_reservation, has_memory_swap, memory_check_before_update;
@@ -51,7 +62,9 @@ struct CgroupResources {
         char **unified; /* pairs: file, value */
 
         char **unsupported; /* warnings known at parse time (v1-only settings) */
-        bool devices_restricted;
+        bool has_devices;
+        CgroupDeviceRule *devices;
+        size_t n_devices;
 };
 
 struct Cgroup {
@@ -94,6 +107,11 @@ uint64_t cgroup_blkio_weight_to_io_weight(uint64_t weight);
 
 int cgroup_open_dir(Cgroup *cg, Error *reterr);
 char *cgroup_dir(const Cgroup *cg);
+
+/* cgroup-devices.c: compiles the rules to a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it
+ * to fd, replacing the one attached before by us. Hosts that cannot (no bpf(2) for us) warn. */
+int cgroup_devices_apply(int fd, const char *dir, const CgroupDeviceRule *rules, size_t n, char ***warnings,
+                         Error *reterr);
 
 /* cgroup-fs.c */
 int cgroup_fs_create(Cgroup *cg, const char *cgroups_path, Error *reterr);

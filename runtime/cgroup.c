@@ -170,6 +170,7 @@ CgroupResources *cgroup_resources_free(CgroupResources *r)
         free(r->cpus);
         free(r->mems);
         free(r->weight_devices);
+        free(r->devices);
         for (size_t i = 0; i < _CGROUP_THROTTLE_MAX; i++)
                 free(r->throttle[i]);
         strv_free(r->hugetlb);
@@ -521,16 +522,24 @@ static int parse_unified(CgroupResources *r, json_object *o, const char *path, E
         return 0;
 }
 
-/* Rules deny something unless they end up allowing everything (the last "a" rule allows). */
+/* linux.resources.devices: kept in order; cgroup-devices.c turns them into an eBPF program. */
 static int parse_devices(CgroupResources *r, json_object *arr, const char *path, Error *reterr)
 {
-        bool allow_all = true; /* no rules: no restriction */
+        size_t n = json_object_array_length(arr);
 
-        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        if (n > 4096)
+                return error_set_msg(reterr, -E2BIG, "%s: too many rules", path);
+        r->has_devices = true;
+        if (n == 0)
+                return 0;
+        r->devices = calloc(n, sizeof(CgroupDeviceRule));
+        if (!r->devices)
+                return error_set(reterr, -ENOMEM, "%s", path);
+        for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(arr, i), *allow;
+                CgroupDeviceRule *rule = r->devices + i;
                 const char *type = "a", *access = "rwm";
                 char p[256];
-                int64_t num;
                 int k;
 
                 snprintf(p, sizeof(p), "%s[%zu]", path, i);
@@ -539,29 +548,30 @@ static int parse_devices(CgroupResources *r, json_object *arr, const char *path,
                 allow = jget(e, "allow");
                 if (!allow || !json_object_is_type(allow, json_type_boolean))
                         return error_set_msg(reterr, -EINVAL, "%s.allow: missing or not a boolean", p);
+                rule->allow = json_object_get_boolean(allow);
                 if ((k = jstring(e, p, "type", &type, reterr)) < 0)
                         return k;
                 if (!streq(type, "a") && !streq(type, "c") && !streq(type, "b"))
                         return error_set_msg(reterr, -EINVAL,
                                              "%s.type: must be \"a\", \"c\" or \"b\", got \"%s\"", p, type);
+                rule->type = type[0];
                 if ((k = jstring(e, p, "access", &access, reterr)) < 0)
                         return k;
                 if (isempty(access) || strspn(access, "rwm") != strlen(access))
                         return error_set_msg(reterr, -EINVAL, "%s.access: must be made of r, w, m", p);
-                FOREACH_ARRAY (key, ((const char *[]){"major", "minor"}), 2) {
-                        if ((k = jint(e, p, *key, &num, reterr)) < 0)
-                                return k;
-                        if (k > 0 && (num < -1 || num > UINT32_MAX))
-                                return error_set_msg(reterr, -ERANGE, "%s.%s: out of range", p, *key);
-                }
-                bool everything =
-                        streq(type, "a") && strlen(access) == 3 && !jget(e, "major") && !jget(e, "minor");
-                if (everything)
-                        allow_all = json_object_get_boolean(allow);
-                else if (!json_object_get_boolean(allow))
-                        allow_all = false;
+                rule->access = (strchr(access, 'm') ? CGROUP_DEVICE_ACC_MKNOD : 0) |
+                               (strchr(access, 'r') ? CGROUP_DEVICE_ACC_READ : 0) |
+                               (strchr(access, 'w') ? CGROUP_DEVICE_ACC_WRITE : 0);
+                rule->major = rule->minor = -1;
+                if ((k = jint(e, p, "major", &rule->major, reterr)) < 0)
+                        return k;
+                if ((k = jint(e, p, "minor", &rule->minor, reterr)) < 0)
+                        return k;
+                if (rule->major < -1 || rule->major > UINT32_MAX || rule->minor < -1 ||
+                    rule->minor > UINT32_MAX)
+                        return error_set_msg(reterr, -ERANGE, "%s: device number out of range", p);
+                r->n_devices++;
         }
-        r->devices_restricted = !allow_all;
         return 0;
 }
 
@@ -1118,13 +1128,6 @@ int cgroup_apply(Cgroup *cg, const CgroupResources *res, char ***ret_warnings, E
         r = strv_extend_strv(&warnings, res->unsupported);
         if (r < 0)
                 return error_set(reterr, r, "warnings");
-        if (res->devices_restricted)
-                r = strv_extend(
-                        &warnings,
-                        "linux.resources.devices: cgroup v2 device rules need an eBPF program, which "
-                        "is not implemented: only the device nodes created in /dev are reachable");
-        if (r < 0)
-                return error_set(reterr, r, "warnings");
 
         dir = cgroup_dir(cg);
         if (!dir)
@@ -1143,6 +1146,12 @@ int cgroup_apply(Cgroup *cg, const CgroupResources *res, char ***ret_warnings, E
 
         if (cg->driver == CGROUP_DRIVER_SYSTEMD) {
                 r = cgroup_systemd_apply(cg, res, false, &warnings, reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        if (res->has_devices) {
+                r = cgroup_devices_apply(cg->fd, dir, res->devices, res->n_devices, &warnings, reterr);
                 if (r < 0)
                         return r;
         }

@@ -88,10 +88,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupResources *, cgroup_resources_free);
  *   network    v1 only (net_cls/net_prio): warning.
  *   unified    raw "file" → "value" writes after everything else; keys must be plain file
  *              names (no '/', not cgroup.procs/threads/kill/freeze/subtree_control/type).
- *   devices    v2 has no devices controller (it is an eBPF program there). The rules are parsed
- *              and validated; no eBPF device filter is attached yet, so cgroup_apply() warns
- *              when the rules deny anything. The runtime's fresh /dev holds only the allowed
- *              nodes, but mknod of other nodes is not blocked by the cgroup.
+ *   devices    v2 has no devices controller: the rules are compiled to an eBPF
+ *              BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup (BPF_F_ALLOW_MULTI,
+ *              so parents' programs still apply; an update replaces ours). As in v1 and runc,
+ *              the last matching rule wins and nothing matching is allowed, so configs start
+ *              with a deny-all rule. A denied "w" also refuses "rw" opens. Where bpf(2) is
+ *              refused (EPERM/ENOSYS) cgroup_apply() warns instead. An empty list attaches a
+ *              filter that allows everything (it replaces an earlier one on update).
  */
 int cgroup_resources_parse(json_object *resources, const char *json_path, CgroupResources **ret,
                            Error *reterr);
