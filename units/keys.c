@@ -157,15 +157,12 @@ static int parse_command(KeyCtx *k, const char *v, size_t off)
                 *l = strv_free(*l);
                 return 0;
         }
-        int r = extract_all_words(v, EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE, &k->loc, &w);
+        int r = extract_all_words(v, EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE | EXTRACT_REFUSE_SEMICOLON, &k->loc,
+                                  &w);
         if (r == -EINVAL)
                 return 0;
         if (r < 0)
                 return r;
-        STRV_FOREACH (s, w)
-                if (streq(*s, ";"))
-                        return err(k, "Multiple commands separated by ';' are not supported (write '\\;' "
-                                      "for a literal ';')");
         if (strv_isempty(w))
                 return err(k, "Empty command");
         strv_free(*l);

@@ -430,7 +430,8 @@ static size_t utf8_encode(char *buf, uint32_t c)
  */
 static int cunescape_one(const char *p, const Loc *loc, char buf[static 4], size_t *ret_len)
 {
-        static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"''s ";
+        /* pairs: escape letter, value; "\;" is systemd's literal ';' in command lines */
+        static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"''s ;;";
         for (size_t i = 0; simple[i]; i += 2)
                 if (*p == simple[i]) {
                         buf[0] = simple[i + 1];
@@ -501,6 +502,7 @@ int extract_word(const char **p, unsigned flags, const Loc *loc, char **ret)
                 return 0;
         }
 
+        const char *start = s;
         size_t alloc = strlen(s) * 4 + 1; /* \u escapes can grow */
         _cleanup_free_ char *w = malloc(alloc);
         if (!w)
@@ -554,6 +556,11 @@ int extract_word(const char **p, unsigned flags, const Loc *loc, char **ret)
                 w[n++] = *s++;
         }
         w[n] = '\0';
+        if ((flags & EXTRACT_REFUSE_SEMICOLON) && s - start == 1 && *start == ';') {
+                loc_error(loc, "Multiple commands separated by ';' are not supported (write '\\;' for a "
+                               "literal ';')");
+                return -EINVAL;
+        }
         *p = s;
         *ret = TAKE_PTR(w);
         return 1;

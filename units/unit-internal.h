@@ -63,8 +63,9 @@ int unit_name_split(const char *name, char **ret_prefix, char **ret_instance, bo
  * Returns < 0 only on ENOMEM. */
 int unit_syntax_parse(Unit *u, const char *file, const char *data, size_t size, AssignmentList *out);
 
-#define EXTRACT_UNQUOTE   (1u << 0) /* honour "…" and '…' around a whole word */
-#define EXTRACT_CUNESCAPE (1u << 1) /* C escapes */
+#define EXTRACT_UNQUOTE          (1u << 0) /* honour "…" and '…' around a whole word */
+#define EXTRACT_CUNESCAPE        (1u << 1) /* C escapes */
+#define EXTRACT_REFUSE_SEMICOLON (1u << 2) /* a bare ';' word is an error (command lines) */
 /* Extracts the next whitespace-separated word of *p. Returns 1 and the word, 0 at the end, or
  * -EINVAL after reporting the problem at loc (unterminated quote, bad escape…). */
 int extract_word(const char **p, unsigned flags, const Loc *loc, char **ret);
