@@ -33,7 +33,7 @@ typedef struct KeyDef {
 #define CFG(k, off, type) ((type *)((char *)(k)->c + (off)))
 /* Report a bad value at the key's FILE:LINE. err()/warn() return 0 ("handled, keep loading"),
  * err_inval() returns -EINVAL for helpers whose callers must stop. */
-static int report(KeyCtx *k, UnitDiagLevel level, int r, const char *fmt, va_list ap)
+_printf_(4, 0) static int report(KeyCtx *k, UnitDiagLevel level, int r, const char *fmt, va_list ap)
 {
         unit_diagv(k->unit, level, k->loc.file, k->loc.line, fmt, ap);
         return r;

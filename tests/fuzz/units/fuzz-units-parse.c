@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static const char *const names[] = { "fuzz", "web-db@east\\x2dside" };
+        static const char *const names[] = {"fuzz", "web-db@east\\x2dside"};
 
         if (size > 256 * 1024) /* keep iterations fast; the size limits have their own unit tests */
                 return 0;
