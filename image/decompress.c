@@ -76,6 +76,8 @@ static int child_emit(Child *c, const void *p, size_t n)
                                   " bytes from %" PRIu64 ")",
                                   c->limits->max_ratio, c->out_bytes, c->in_bytes);
         int r = loop_write(c->out_fd, p, n);
+        if (r == -EPIPE)
+                return child_fail(c, r, "the reader stopped");
         if (r < 0)
                 /* EPIPE: the reader stopped (its error wins); anything else is ours. */
                 return child_fail(c, r, "writing the uncompressed stream: %s", strerror(-r));
@@ -212,6 +214,24 @@ static _noreturn_ void child_main(Child *c, LayerCompression comp, int status_fd
         else
                 r = child_none(c, in);
         safe_close(c->out_fd);
+        if (r < 0 && r != -EPIPE && c->digest && c->st->message[0] && c->in_bytes <= c->blob_size) {
+                /* A corrupt stream is most likely a corrupt blob: finish hashing it, so the
+                 * error can say so with both digests. */
+                static unsigned char rest[IN_CHUNK];
+                char got[DIGEST_STR_MAX];
+                ssize_t k;
+                while ((k = read(c->in_fd, rest, sizeof(rest))) > 0 &&
+                       c->in_bytes + (uint64_t)k <= c->blob_size) {
+                        sha256_update(&c->hash, rest, (size_t)k);
+                        c->in_bytes += (uint64_t)k;
+                }
+                if (k == 0 && c->in_bytes == c->blob_size) {
+                        sha256_final(&c->hash, got);
+                        if (!streq(got, c->digest))
+                                child_fail(c, -EBADMSG, "blob digest mismatch: expected %s, got %s",
+                                           c->digest, got);
+                }
+        }
         if (r >= 0) {
                 char got[DIGEST_STR_MAX];
                 sha256_final(&c->hash, got);

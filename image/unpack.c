@@ -206,9 +206,50 @@ static void copy_lower_attrs(Unpack *u, const char *path, int fd)
         }
 }
 
+/* Joins a symlink target found at prefix with the rest of the path, textually normalized with
+ * ".." clamped at the layer root (the same containment RESOLVE_IN_ROOT gives). */
+static char *symlink_splice(const char *prefix, const char *target, const char *rest)
+{
+        _cleanup_free_ char *dir = NULL, *joined = NULL;
+        if (target[0] == '/')
+                joined = strjoin(target, "/", strempty(rest));
+        else {
+                if (path_dirname(prefix, &dir) < 0)
+                        return NULL;
+                joined = strjoin(dir, "/", target, "/", strempty(rest));
+        }
+        if (!joined)
+                return NULL;
+        _cleanup_strv_free_ char **parts = strv_split(joined, "/"), **out = NULL;
+        if (!parts)
+                return NULL;
+        STRV_FOREACH (c, parts) {
+                if (streq(*c, "."))
+                        continue;
+                if (streq(*c, "..")) {
+                        size_t n = strv_length(out);
+                        if (n > 0) {
+                                free(out[n - 1]);
+                                out[n - 1] = NULL;
+                        }
+                        continue;
+                }
+                if (strv_extend(&out, *c) < 0)
+                        return NULL;
+        }
+        return out ? strv_join(out, "/") : strdup("");
+}
+
 /* Creates the missing directories of parent one by one (0755 root unless a lower layer says
- * otherwise) and returns an O_PATH fd of the last. */
+ * otherwise) and returns an O_PATH fd of the last. A dangling symlink on the way is followed
+ * inside the layer: its target is created there. */
+static int make_parents_depth(Unpack *u, const char *parent, int *ret_fd, unsigned depth);
 static int make_parents(Unpack *u, const char *parent, int *ret_fd)
+{
+        return make_parents_depth(u, parent, ret_fd, 0);
+}
+
+static int make_parents_depth(Unpack *u, const char *parent, int *ret_fd, unsigned depth)
 {
         _cleanup_free_ char *copy = strdup(parent);
         _cleanup_close_ int cur = fcntl(u->root_fd, F_DUPFD_CLOEXEC, 3);
@@ -224,13 +265,29 @@ static int make_parents(Unpack *u, const char *parent, int *ret_fd)
                 /* copy now holds the path up to this component: resolve it from the layer root. */
                 int fd = openat_resolve(u->root_fd, copy, O_PATH | O_DIRECTORY, 0, RESOLVE_FLAGS);
                 if (fd == -ENOENT) {
-                        if (mkdirat(cur, p, 0755) < 0 && errno != EEXIST)
+                        if (mkdirat(cur, p, 0755) >= 0) {
+                                fd = openat(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                if (fd < 0)
+                                        return -errno;
+                                copy_lower_attrs(u, copy, fd);
+                        } else if (errno == EEXIST) {
+                                /* A dangling symlink: make its target, still inside the layer. */
+                                char target[PATH_MAX];
+                                ssize_t k = readlinkat(cur, p, target, sizeof(target) - 1);
+                                if (k < 0)
+                                        return -errno;
+                                if (depth >= 40)
+                                        return -ELOOP;
+                                target[k] = '\0';
+                                _cleanup_free_ char *next =
+                                        symlink_splice(copy, target, slash ? slash + 1 : NULL);
+                                if (!next)
+                                        return -ENOMEM;
+                                if (isempty(next))
+                                        return -EEXIST;
+                                return make_parents_depth(u, next, ret_fd, depth + 1);
+                        } else
                                 return -errno;
-                        fd = openat(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (fd < 0)
-                                return -errno;
-                        /* The full path of this directory inside the layer: */
-                        copy_lower_attrs(u, copy, fd);
                 }
                 if (fd < 0)
                         return fd;
@@ -873,8 +930,21 @@ fail_archive : {
         unpack_done(&u);
         return r;
 }
-fail:
-        decompressor_kill(&dec);
+fail : {
+        /* If the helper failed first (a truncated or corrupt stream shows up here as a short
+         * entry), its error is the real one. */
+        _cleanup_error_ Error child = ERROR_INIT;
+        u.in_fd = -EBADF;
+        int k = decompressor_finish(&dec, NULL, &child);
+        if (k < 0 && k != -EPIPE) {
+                if (u.n_entries > 0)
+                        error_set_msg(e, k, "layer %s: %s (at entry \"%s\")", blob_digest,
+                                      error_message(&child), u.last_entry);
+                else
+                        error_set_msg(e, k, "layer %s: %s", blob_digest, error_message(&child));
+                r = k;
+        }
         unpack_done(&u);
         return r;
+}
 }

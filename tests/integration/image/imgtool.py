@@ -136,6 +136,7 @@ def tar_case(case, out, outside):
         t.size = 80 << 20
         class Zero(io.RawIOBase):
             def __init__(self): self.left = t.size
+            def readable(self): return True
             def readinto(self, b):
                 n = min(len(b), self.left); b[:n] = bytes(n); self.left -= n; return n
         tf.addfile(t, io.BufferedReader(Zero(), 1 << 20))
@@ -292,10 +293,18 @@ def cmd_compare(args):
     for d in diffs:
         print(d)
     print("%d entries compared, %d differences" % (len(a), len(diffs)))
-    sys.exit(1 if diffs else 0)
+    if diffs:
+        sys.exit(1)
 
-if __name__ == "__main__":
-    cmd, rest = sys.argv[1], sys.argv[2:]
+def main(argv):
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "batch":
+        # One command per line on stdin: saves the interpreter start-up for each.
+        import shlex
+        for line in sys.stdin:
+            if line.strip():
+                main(shlex.split(line))
+        return
     if cmd == "tar":
         outside = rest[rest.index("--outside") + 1] if "--outside" in rest else "/nonexistent"
         tar_case(rest[0], rest[1], outside)
@@ -303,3 +312,6 @@ if __name__ == "__main__":
     elif cmd == "index": cmd_index(rest)
     elif cmd == "compare": cmd_compare(rest)
     else: sys.exit(__doc__)
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -6,12 +6,14 @@
 # with what `umoci unpack` makes of the same image.
 . "$(dirname "$0")/lib.sh"
 
-for c in base upper top; do $imgtool tar $c "$T/$c.tar"; done
 src=$T/src
-for comp in gzip zstd none; do
-        $imgtool layout "$src" --tag "layered-$comp" "$T/base.tar:$comp" "$T/upper.tar:$comp" "$T/top.tar:$comp" >/dev/null
-done
-$imgtool layout "$src" --tag layered-mixed "$T/base.tar:zstd" "$T/upper.tar:none" "$T/top.tar:gzip" >/dev/null
+{
+        for c in base upper top; do echo "tar $c $T/$c.tar"; done
+        for comp in gzip zstd none; do
+                echo "layout $src --tag layered-$comp $T/base.tar:$comp $T/upper.tar:$comp $T/top.tar:$comp"
+        done
+        echo "layout $src --tag layered-mixed $T/base.tar:zstd $T/upper.tar:none $T/top.tar:gzip"
+} | $imgtool batch >/dev/null
 
 # The reference: umoci's idea of the same image.
 check "umoci unpacks the reference image" umoci unpack --image "$src:layered-gzip" "$T/umoci"
