@@ -179,10 +179,14 @@ int cgroup_devices_apply(int fd, const char *dir, const CgroupDeviceRule *rules,
         attr.insns = (uint64_t)(uintptr_t)p.insns;
         attr.insn_cnt = (uint32_t)p.n;
         attr.license = (uint64_t)(uintptr_t) "GPL";
-        attr.log_buf = (uint64_t)(uintptr_t)log;
-        attr.log_size = sizeof(log);
-        attr.log_level = 1;
         prog = bpf(BPF_PROG_LOAD, &attr);
+        if (prog == -EINVAL || prog == -EACCES) {
+                /* Again with the verifier's log, only to say why (a full log would not fit). */
+                attr.log_buf = (uint64_t)(uintptr_t)log;
+                attr.log_size = sizeof(log);
+                attr.log_level = 1;
+                (void)bpf(BPF_PROG_LOAD, &attr);
+        }
         free(p.insns);
         if (prog == -EPERM || prog == -ENOSYS) {
                 /* No bpf(2) for us here (an unprivileged or seccomp-restricted setup). */

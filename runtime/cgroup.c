@@ -522,7 +522,27 @@ static int parse_unified(CgroupResources *r, json_object *o, const char *path, E
         return 0;
 }
 
-/* linux.resources.devices: kept in order; cgroup-devices.c turns them into an eBPF program. */
+/*
+ * What every container may use whatever its rules say, appended after them as runc and crun do
+ * (so `runc spec`'s lone deny-all still leaves /dev/null usable): mknod of any node (opening it
+ * is another matter), the OCI default devices, ptys, and tun as runc keeps it.
+ */
+#define ACC_RWM (CGROUP_DEVICE_ACC_READ | CGROUP_DEVICE_ACC_WRITE | CGROUP_DEVICE_ACC_MKNOD)
+static const CgroupDeviceRule default_device_rules[] = {
+        {true, 'c', -1, -1, CGROUP_DEVICE_ACC_MKNOD},
+        {true, 'b', -1, -1, CGROUP_DEVICE_ACC_MKNOD},
+        {true, 'c', 1, 3, ACC_RWM},    /* null */
+        {true, 'c', 1, 5, ACC_RWM},    /* zero */
+        {true, 'c', 1, 7, ACC_RWM},    /* full */
+        {true, 'c', 1, 8, ACC_RWM},    /* random */
+        {true, 'c', 1, 9, ACC_RWM},    /* urandom */
+        {true, 'c', 5, 0, ACC_RWM},    /* tty */
+        {true, 'c', 5, 2, ACC_RWM},    /* ptmx */
+        {true, 'c', 136, -1, ACC_RWM}, /* pts */
+        {true, 'c', 10, 200, ACC_RWM}, /* net/tun */
+};
+
+/* linux.resources.devices: kept in order (then the defaults); cgroup-devices.c makes the program. */
 static int parse_devices(CgroupResources *r, json_object *arr, const char *path, Error *reterr)
 {
         size_t n = json_object_array_length(arr);
@@ -530,9 +550,7 @@ static int parse_devices(CgroupResources *r, json_object *arr, const char *path,
         if (n > 4096)
                 return error_set_msg(reterr, -E2BIG, "%s: too many rules", path);
         r->has_devices = true;
-        if (n == 0)
-                return 0;
-        r->devices = calloc(n, sizeof(CgroupDeviceRule));
+        r->devices = calloc(n + ELEMENTSOF(default_device_rules), sizeof(CgroupDeviceRule));
         if (!r->devices)
                 return error_set(reterr, -ENOMEM, "%s", path);
         for (size_t i = 0; i < n; i++) {
@@ -572,6 +590,8 @@ static int parse_devices(CgroupResources *r, json_object *arr, const char *path,
                         return error_set_msg(reterr, -ERANGE, "%s: device number out of range", p);
                 r->n_devices++;
         }
+        memcpy(r->devices + r->n_devices, default_device_rules, sizeof(default_device_rules));
+        r->n_devices += ELEMENTSOF(default_device_rules);
         return 0;
 }
 

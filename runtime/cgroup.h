@@ -93,8 +93,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupResources *, cgroup_resources_free);
  *              so parents' programs still apply; an update replaces ours). As in v1 and runc,
  *              the last matching rule wins and nothing matching is allowed, so configs start
  *              with a deny-all rule. A denied "w" also refuses "rw" opens. Where bpf(2) is
- *              refused (EPERM/ENOSYS) cgroup_apply() warns instead. An empty list attaches a
- *              filter that allows everything (it replaces an earlier one on update).
+ *              refused (EPERM/ENOSYS) cgroup_apply() warns instead. After the spec's rules come
+ *              the defaults runc and crun add: mknod of any node, rwm on null, zero, full,
+ *              random, urandom, tty, ptmx, pts (136:*), net/tun; so the runtime's own /dev
+ *              setup in the child works even when the filter is attached before it runs.
  */
 int cgroup_resources_parse(json_object *resources, const char *json_path, CgroupResources **ret,
                            Error *reterr);

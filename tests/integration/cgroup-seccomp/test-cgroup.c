@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -432,9 +433,10 @@ typedef struct DevCheck {
         const char *path;
         int flags;
         int want;
+        dev_t mknod_dev; /* if set: mknod path as this char device first (and remove it after) */
 } DevCheck;
 
-/* Runs the checks in a child started inside cg (CLONE_INTO_CGROUP or enter); true if all hold. */
+/* Runs the checks in a child moved into cg before it starts them; true if all hold. */
 static bool check_devices(Cgroup *cg, const DevCheck *checks, size_t n)
 {
         int pipefd[2];
@@ -450,12 +452,21 @@ static bool check_devices(Cgroup *cg, const DevCheck *checks, size_t n)
                 if (read(pipefd[0], &go, 1) != 1)
                         _exit(100);
                 for (size_t i = 0; i < n; i++) {
+                        if (checks[i].mknod_dev != 0 &&
+                            mknod(checks[i].path, S_IFCHR | 0600, checks[i].mknod_dev) < 0) {
+                                fprintf(stderr, "#   mknod(%s): %m\n", checks[i].path);
+                                bad++;
+                                continue;
+                        }
                         int e = open_errno(checks[i].path, checks[i].flags);
+                        if (checks[i].mknod_dev != 0)
+                                (void)unlink(checks[i].path);
                         if (e != checks[i].want) {
+                                int acc = checks[i].flags & O_ACCMODE;
                                 fprintf(stderr, "#   open(%s, %s): errno %d, want %d\n", checks[i].path,
-                                        (checks[i].flags & O_ACCMODE) == O_RDONLY   ? "O_RDONLY"
-                                        : (checks[i].flags & O_ACCMODE) == O_WRONLY ? "O_WRONLY"
-                                                                                    : "O_RDWR",
+                                        acc == O_RDONLY   ? "O_RDONLY"
+                                        : acc == O_WRONLY ? "O_WRONLY"
+                                                          : "O_RDWR",
                                         e, checks[i].want);
                                 bad++;
                         }
@@ -496,50 +507,53 @@ static void test_devices(void)
         if (r < 0)
                 return;
 
+        _cleanup_free_ char *node = strprintf("/tmp/ctrmgr-test-cgsec-node-%d", (int)getpid());
+
         /* what the machine allows without our filter (the test would prove nothing otherwise) */
         const DevCheck before[] = {
-                {"/dev/null", O_RDWR, 0},
-                {"/dev/zero", O_WRONLY, 0},
-                {"/dev/full", O_RDONLY, 0},
+                {"/dev/kmsg", O_RDONLY, 0},
+                {"/dev/loop-control", O_RDWR, 0},
+                {"/dev/loop0", O_RDONLY, 0},
+                {node, O_RDWR, 0, makedev(10, 237)},
         };
-        ok(check_devices(cg, before, ELEMENTSOF(before)), "without rules /dev/null, zero, full open");
+        ok(check_devices(cg, before, ELEMENTSOF(before)), "without rules kmsg, loop-control, loop0 open");
 
-        /* podman-like: deny all, then allow what the container may use */
+        /* `runc spec`-like deny-all plus one read-only device; the default allow list still applies */
         r = apply_json(
                 cg,
                 "{ \"devices\": [ { \"allow\": false, \"access\": \"rwm\" },"
-                "  { \"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rwm\" },"
-                "  { \"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 5, \"access\": \"r\" } ] }",
+                "  { \"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 11, \"access\": \"r\" } ] }",
                 &warnings, &err);
         ok(r == 0 && strv_isempty(warnings), "device filter attached: %s",
            r < 0 ? error_message(&err) : "ok");
         const DevCheck deny_all[] = {
-                {"/dev/null", O_RDWR, 0},                                          /* allowed rwm */
-                {"/dev/zero", O_RDONLY, 0},                                        /* allowed r */
-                {"/dev/zero", O_WRONLY, EPERM},                                    /* not w */
-                {"/dev/zero", O_RDWR, EPERM},      {"/dev/full", O_RDONLY, EPERM}, /* not listed */
-                {"/dev/urandom", O_RDONLY, EPERM},
+                {"/dev/kmsg", O_RDONLY, 0},           /* allowed r */
+                {"/dev/kmsg", O_WRONLY, EPERM},       /* not w */
+                {"/dev/loop-control", O_RDWR, EPERM}, /* not listed */
+                {"/dev/loop0", O_RDONLY, EPERM},      /* block, not listed */
+                {"/dev/null", O_RDWR, 0},             /* default devices */
+                {"/dev/urandom", O_RDONLY, 0},
+                {"/dev/tty", O_RDONLY, ENXIO}, /* allowed: the kernel answers (no controlling tty) */
+                {node, O_RDWR, EPERM, makedev(10, 237)}, /* mknod works, opening the node does not */
         };
-        ok(check_devices(cg, deny_all, ELEMENTSOF(deny_all)),
-           "deny-all + allow list is enforced in the cgroup");
+        ok(check_devices(cg, deny_all, ELEMENTSOF(deny_all)), "deny-all + allow list + defaults enforced");
 
-        /* update: allow everything except writing /dev/full; the old filter is replaced, not stacked */
+        /* update: allow everything but writing loop-control; the old filter is replaced, not stacked */
         strv_free(warnings);
         warnings = NULL;
-        r = apply_json(
-                cg,
-                "{ \"devices\": [ { \"allow\": true, \"access\": \"rwm\" },"
-                "  { \"allow\": false, \"type\": \"c\", \"major\": 1, \"minor\": 7, \"access\": \"w\" } ] }",
-                &warnings, &err);
+        r = apply_json(cg,
+                       "{ \"devices\": [ { \"allow\": true, \"access\": \"rwm\" },"
+                       "  { \"allow\": false, \"type\": \"c\", \"major\": 10, \"minor\": 237, \"access\": "
+                       "\"w\" } ] }",
+                       &warnings, &err);
         ok(r == 0, "device filter replaced: %s", r < 0 ? error_message(&err) : "ok");
-        const DevCheck allow_all[] =
-                {
-                        {"/dev/urandom", O_RDONLY, 0}, {"/dev/zero", O_RDWR, 0},
-                        {"/dev/full", O_RDONLY, 0},    {"/dev/full", O_WRONLY, EPERM},
-                        {"/dev/full", O_RDWR, EPERM}, /* a denied "w" also refuses rw */
-                };
+        const DevCheck allow_all[] = {
+                {"/dev/kmsg", O_WRONLY, 0},           {"/dev/loop0", O_RDONLY, 0},
+                {"/dev/loop-control", O_RDONLY, 0},   {"/dev/loop-control", O_WRONLY, EPERM},
+                {"/dev/loop-control", O_RDWR, EPERM}, /* a denied "w" also refuses rw */
+        };
         ok(check_devices(cg, allow_all, ELEMENTSOF(allow_all)),
-           "allow-all + deny w of /dev/full; old filter gone");
+           "allow-all + deny w of loop-control; old filter gone");
 
         r = cgroup_destroy(cg, &err);
         ok(r == 0, "destroy the devices cgroup: %s", r < 0 ? error_message(&err) : "ok");
