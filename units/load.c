@@ -389,8 +389,64 @@ static int check_name(const char *name, char **ret, Error *reterr)
         return 0;
 }
 
+/*
+ * A fragment that is a symlink to another unit file inside the search path makes NAME an alias
+ * of that unit (systemd.unit(5)): returns 1 and the other unit's name. A symlink to a file
+ * outside the search path is a linked unit file, and an instance linked to its own template
+ * ("web@blue.ctr → web@.ctr") is an instance: both return 0.
+ */
+static int fragment_alias_of(UnitLoader *l, const char *name, const char *path, char **ret)
+{
+        _cleanup_free_ char *dir = NULL, *target = NULL, *tdir = NULL, *m = NULL, *tpl = NULL;
+        char buf[4096];
+        int r;
+
+        ssize_t k = readlink(path, buf, sizeof(buf) - 1);
+        if (k < 0)
+                return 0; /* not a symlink */
+        buf[k] = '\0';
+        r = path_dirname(path, &dir);
+        if (r < 0)
+                return r;
+        target = buf[0] == '/' ? strdup(buf) : path_join(dir, buf);
+        if (!target)
+                return -ENOMEM;
+        path_simplify(target);
+        r = path_dirname(target, &tdir);
+        if (r < 0)
+                return r;
+
+        /* compare real paths: "../usr/web.ctr" and symlinked search directories */
+        _cleanup_free_ char *treal = realpath(tdir, NULL);
+        if (!treal)
+                return errno == ENOMEM ? -ENOMEM : 0;
+        bool inside = false;
+        STRV_FOREACH (d, l->dirs) {
+                _cleanup_free_ char *c = realpath(*d, NULL);
+                if (c && streq(c, treal))
+                        inside = true;
+        }
+        if (!inside)
+                return 0;
+        if (unit_name_normalize(path_basename(target), &m) < 0 || streq(m, name))
+                return 0;
+        if (unit_name_template(name, &tpl) >= 0 && streq(tpl, m))
+                return 0;
+        *ret = TAKE_PTR(m);
+        return 1;
+}
+
+static int load_named_depth(UnitLoader *l, const char *n, const char *forced_fragment, char **dropin_dirs,
+                            unsigned depth, Unit **ret);
+
 static int load_named(UnitLoader *l, const char *n, const char *forced_fragment, char **dropin_dirs,
                       Unit **ret)
+{
+        return load_named_depth(l, n, forced_fragment, dropin_dirs, 0, ret);
+}
+
+static int load_named_depth(UnitLoader *l, const char *n, const char *forced_fragment, char **dropin_dirs,
+                            unsigned depth, Unit **ret)
 {
         _cleanup_(unit_freep) Unit *u = unit_new(n);
         bool masked = false;
@@ -418,6 +474,29 @@ static int load_named(UnitLoader *l, const char *n, const char *forced_fragment,
                 r = find_fragment(u, l->dirs, n, &u->fragment_path, &masked);
                 if (r < 0)
                         return r;
+                if (r > 0 && !masked) {
+                        _cleanup_free_ char *other = NULL;
+                        r = fragment_alias_of(l, n, u->fragment_path, &other);
+                        if (r < 0)
+                                return r;
+                        if (r > 0 && depth < 8) {
+                                /* an alias: load the unit it names, and remember this name */
+                                Unit *t = NULL;
+                                r = load_named_depth(l, other, NULL, NULL, depth + 1, &t);
+                                if (r < 0)
+                                        return r;
+                                if (!strv_contains(t->aliases, n) && strv_extend(&t->aliases, n) < 0) {
+                                        unit_free(t);
+                                        return -ENOMEM;
+                                }
+                                *ret = t;
+                                return 0;
+                        }
+                        if (r > 0)
+                                unit_diag(u, UNIT_DIAG_ERROR, u->fragment_path, 0,
+                                          "Too many levels of aliases");
+                        r = 1;
+                }
                 if (r == 0 && u->instance) {
                         _cleanup_free_ char *t = strprintf("%s@", u->prefix);
                         if (!t)
@@ -630,11 +709,22 @@ int unit_loader_load_all(UnitLoader *l, UnitSet **ret, Error *reterr)
                 }
         }
 
+        _cleanup_strv_free_ char **alias_pairs = NULL; /* alias, unit, alias, unit, … */
         for (size_t i = 0; names && names[i]; i++) {
                 Unit *u = NULL;
                 r = load_named(l, names[i], NULL, NULL, &u);
                 if (r < 0)
                         return error_set(reterr, r, "Loading unit %s", names[i]);
+                if (!streq(u->name, names[i]) && strv_contains(names, u->name)) {
+                        /* names[i] is an alias of a unit that is loaded under its own name */
+                        r = strv_extend(&alias_pairs, names[i]);
+                        if (r >= 0)
+                                r = strv_extend(&alias_pairs, u->name);
+                        unit_free(u);
+                        if (r < 0)
+                                return error_set(reterr, r, "Loading units");
+                        continue;
+                }
                 Unit **nu = realloc(set->units, (set->n_units + 1) * sizeof(Unit *));
                 if (!nu) {
                         unit_free(u);
@@ -658,6 +748,14 @@ int unit_loader_load_all(UnitLoader *l, UnitSet **ret, Error *reterr)
         }
         if (set->n_units > 0)
                 qsort(set->units, set->n_units, sizeof(Unit *), unit_ptr_cmp);
+        for (size_t i = 0; alias_pairs && alias_pairs[i] && alias_pairs[i + 1]; i += 2) {
+                Unit *u = unit_set_find(set, alias_pairs[i + 1]);
+                if (u && !strv_contains(u->aliases, alias_pairs[i])) {
+                        r = strv_extend(&u->aliases, alias_pairs[i]);
+                        if (r < 0)
+                                return error_set(reterr, r, "Loading units");
+                }
+        }
         *ret = TAKE_PTR(set);
         return 0;
 }

@@ -305,6 +305,7 @@ Unit *unit_free(Unit *u)
         free(u->load_error);
         free(u->fragment_path);
         strv_free(u->dropin_paths);
+        strv_free(u->aliases);
         unit_diags_free(u->diags, u->n_diags);
         free(u->effective_text);
         unit_config_done(&u->config);
@@ -505,5 +506,8 @@ Unit *unit_set_find(const UnitSet *s, const char *name)
                 else
                         lo = mid + 1;
         }
+        for (size_t i = 0; i < s->n_units; i++)
+                if (strv_contains(s->units[i]->aliases, n))
+                        return s->units[i];
         return NULL;
 }

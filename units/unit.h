@@ -301,6 +301,7 @@ typedef struct Unit {
         char *load_error;    /* the error diagnostics joined by "\n", or NULL */
         char *fragment_path; /* the main file (as found, not resolved), NULL if none */
         char **dropin_paths; /* drop-ins applied, in merge order */
+        char **aliases;      /* other names: symlinks in the search path to this unit's file */
         UnitDiag *diags;     /* warnings and errors, in file order */
         size_t n_diags;
         size_t n_errors, n_warnings; /* including any beyond UNIT_DIAGS_MAX */
@@ -340,8 +341,10 @@ int unit_loader_set_host(UnitLoader *l, const char *hostname, const char *machin
 
 /*
  * Loads the unit NAME ("web", "web.ctr", "web@blue", "web@") from the search path, applying its
- * drop-ins. Always returns a Unit in *ret (load_state tells what happened) unless r < 0:
- * -EINVAL for an invalid name (with a message in reterr), -ENOMEM.
+ * drop-ins. When NAME.ctr is a symlink to another unit file in the search path, NAME is an alias
+ * and the returned Unit is that other unit (its name differs; NAME is in its aliases). Always returns a Unit
+ * in *ret (load_state tells what happened) unless r < 0: -EINVAL for an invalid name (with a message in
+ * reterr), -ENOMEM.
  */
 int unit_loader_load(UnitLoader *l, const char *name, Unit **ret, Error *reterr);
 
@@ -368,7 +371,7 @@ Unit *unit_free(Unit *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Unit *, unit_free);
 UnitSet *unit_set_free(UnitSet *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(UnitSet *, unit_set_free);
-/* Finds a unit by name (with or without suffix); NULL if absent. */
+/* Finds a unit by name or alias (with or without suffix); NULL if absent. */
 Unit *unit_set_find(const UnitSet *s, const char *name);
 
 /* The effective unit text for `ctrmgr cat` (a copy of effective_text): "# /etc/ctrmgr/web.ctr\n…". */

@@ -1714,6 +1714,43 @@ static void test_load_all(void **state)
         unit_loader_free(l);
 }
 
+static void test_aliases(void **state)
+{
+        write_file("usr/web.ctr", IMG "HostName=web\n");
+        make_symlink("web.ctr", "usr/www.ctr");         /* alias in the same directory */
+        make_symlink("../usr/web.ctr", "etc/site.ctr"); /* alias across search directories */
+        write_file("elsewhere/other.ctr", IMG "HostName=other\n");
+        _cleanup_free_ char *other = tp("elsewhere/other.ctr");
+        make_symlink(other, "etc/linked.ctr"); /* outside the search path: a linked unit file */
+
+        UnitLoader *l = loader3();
+        Unit *u = load(l, "www");
+        assert_loaded_clean(u);
+        assert_string_equal(u->name, "web");
+        assert_strv_eq(u->aliases, STRV("www"));
+        unit_free(u);
+
+        u = load(l, "linked");
+        assert_loaded_clean(u);
+        assert_string_equal(u->name, "linked");
+        assert_string_equal(u->config.hostname, "other");
+        assert_null(u->aliases);
+        unit_free(u);
+
+        /* load-all: one unit "web" with both aliases, no duplicate containers */
+        UnitSet *set = NULL;
+        assert_int_equal(unit_loader_load_all(l, &set, NULL), 0);
+        assert_int_equal(set->n_units, 2);
+        assert_string_equal(set->units[0]->name, "linked");
+        assert_string_equal(set->units[1]->name, "web");
+        assert_int_equal(strv_length(set->units[1]->aliases), 2);
+        assert_true(strv_contains(set->units[1]->aliases, "www"));
+        assert_true(strv_contains(set->units[1]->aliases, "site"));
+        assert_ptr_equal(unit_set_find(set, "site.ctr"), set->units[1]);
+        unit_set_free(set);
+        unit_loader_free(l);
+}
+
 static void test_load_file(void **state)
 {
         write_file("elsewhere/app.ctr", IMG "HostName=file\n");
@@ -1840,6 +1877,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_dropins, setup_tmp, teardown_tmp),
                 cmocka_unit_test_setup_teardown(test_templates, setup_tmp, teardown_tmp),
                 cmocka_unit_test_setup_teardown(test_load_all, setup_tmp, teardown_tmp),
+                cmocka_unit_test_setup_teardown(test_aliases, setup_tmp, teardown_tmp),
                 cmocka_unit_test_setup_teardown(test_load_file, setup_tmp, teardown_tmp),
                 cmocka_unit_test_setup_teardown(test_environment_file, setup_tmp, teardown_tmp),
                 cmocka_unit_test(test_corpus),
