@@ -7,7 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/testhost.sh
 source "$here/../lib/testhost.sh"
-TESTHOST_QUIET=1
+export TESTHOST_QUIET=1
 
 n=0
 failed=0
@@ -55,8 +55,8 @@ check "the host has its own hostname" test "$(testhost_exec "$A" hostname)" = "$
 mark="testhost-smoke-$$-$RANDOM"
 testhost_exec "$A" systemd-cat -t testhost-smoke echo "$mark"
 journal_has_mark() {
-        local i
-        for i in $(seq 50); do
+        local _
+        for _ in $(seq 50); do
                 testhost_exec "$A" journalctl -t testhost-smoke -o cat --no-pager 2>/dev/null |
                         grep -qx "$mark" && return 0
                 sleep 0.1
@@ -122,7 +122,7 @@ record() {
 }
 # Nothing of host H remains: no directory, cgroup, process, or mount anywhere on the machine.
 gone() {
-        local h=$1 cg pid start left=""
+        local h=$1 cg left=""
         [ -e "$TESTHOST_STATE/$h" ] && left+=" state-dir"
         while read -r cg; do [ -e "$cg" ] && left+=" $cg"; done <"$canary.$h.cgroups"
         [ -s "$canary.$h.cgroups" ] || left+=" (no cgroups recorded)"

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# quickstart.sh — the README's first command. On a fresh Debian 12 machine, as root (PID 1
+# systemd or not): installs the dependencies, builds ctrmgr, builds the example image, boots a
+# throwaway test host (systemd-nspawn on a tmpfs overlay of /, see tests/system/README.md) with
+# ctrmgr installed, the example units in its /etc/ctrmgr and the image in its
+# /var/lib/ctrmgr/images, starts ctrmgrd there and shows `ctrmgr list` and `ctrmgr status web`.
+#
+#   scripts/quickstart.sh [--name HOST] [--no-deps] [--keep-build]
+#
+# The host stays up so you can look around; the script ends by telling you how to get a shell
+# in it and how to stop it (which removes everything it used). Nothing is installed on the
+# machine itself apart from the Debian packages; the build goes to build-quickstart/.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+name=${CTRMGR_QUICKSTART_HOST:-ctrmgr-demo}
+deps=1
+while [ $# -gt 0 ]; do
+        case $1 in
+        --name) name=$2; shift ;;
+        --no-deps) deps=0 ;;
+        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "quickstart: unknown option $1" >&2; exit 2 ;;
+        esac
+        shift
+done
+
+build=$top/build-quickstart
+work=$build/quickstart
+store=$work/images
+testhost=$top/tests/system/lib/testhost
+missing=()
+
+if [ -t 1 ]; then
+        bold=$'\e[1m' red=$'\e[31m' green=$'\e[32m' yellow=$'\e[33m' off=$'\e[0m'
+else
+        bold="" red="" green="" yellow="" off=""
+fi
+step_no=0
+step() { step_no=$((step_no + 1)); printf '\n%s==> %d. %s%s\n' "$bold" "$step_no" "$*" "$off"; }
+die() { printf '%squickstart: step %d failed: %s%s\n' "$red" "$step_no" "$*" "$off" >&2; exit 1; }
+miss() {
+        missing+=("step $step_no: $*")
+        printf '%sMISSING: %s%s\n' "$yellow" "$*" "$off" >&2
+}
+inside() { "$testhost" exec "$name" "$@"; }
+
+[ "$(id -u)" = 0 ] || die "run me as root (I install packages and boot a test host)"
+
+step "Dependencies (scripts/install-deps.sh)"
+if [ "$deps" = 1 ]; then
+        "$top/scripts/install-deps.sh" || die "installing the Debian packages failed"
+else
+        echo "skipped (--no-deps)"
+fi
+
+step "Build (meson, prefix /usr, into build-quickstart/)"
+if [ ! -f "$build/build.ninja" ]; then
+        meson setup "$build" "$top" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
+                --buildtype=debugoptimized -Dtests=false >"$build.setup.log" 2>&1 ||
+                { tail -n 30 "$build.setup.log" >&2; die "meson setup failed (log: $build.setup.log)"; }
+fi
+ninja -C "$build" || die "the build failed"
+mkdir -p "$work"
+
+step "Example image (examples/images/)"
+image_script=""
+for s in "$top"/examples/images/build.sh "$top"/examples/images/build-image.sh "$top"/examples/images/*.sh; do
+        if [ -f "$s" ]; then
+                image_script=$s
+                break
+        fi
+done
+if [ -z "$image_script" ]; then
+        miss "examples/images/ has no image build script yet (the image store issue); the host gets no images"
+else
+        rm -rf "$store"
+        mkdir -p "$store"
+        # The script gets the OCI layout to fill as its argument, and the freshly built ctrmgr.
+        if CTRMGR="$build/tools/ctrmgr" CTRMGR_IMAGE_STORE="$store" PATH="$build/tools:$PATH" \
+                "$image_script" "$store"; then
+                if [ -f "$store/index.json" ]; then
+                        echo "image store: $store ($(du -sh "$store" | cut -f1))"
+                else
+                        die "$image_script ran but $store has no index.json"
+                fi
+        else
+                die "$image_script failed"
+        fi
+fi
+
+step "Boot the test host '$name' with ctrmgr installed"
+if "$testhost" list 2>/dev/null | grep -q "^$name "; then
+        echo "a test host '$name' exists from an earlier run; stopping it first"
+        "$testhost" stop "$name" || "$testhost" cleanup "$name"
+fi
+boot=(boot "$name" --install "$build")
+if [ -f "$store/index.json" ]; then
+        boot+=(--copy "$store:/var/lib/ctrmgr/images")
+fi
+if ls "$top"/examples/units/*.ctr >/dev/null 2>&1; then
+        boot+=(--copy "$top/examples/units:/etc/ctrmgr")
+else
+        miss "examples/units/ has no .ctr units yet (the units issue); /etc/ctrmgr in the host is empty"
+fi
+"$testhost" "${boot[@]}" || die "the test host did not boot"
+inside sh -c 'echo "host: $(hostname), PID 1: $(cat /proc/1/comm), state: $(systemctl is-system-running)"'
+inside sh -c 'ls /etc/ctrmgr 2>/dev/null | sed "s/^/  \/etc\/ctrmgr\//"'
+
+step "Start ctrmgrd in the test host (systemctl enable --now ctrmgrd)"
+daemon=0
+if ! inside test -x /usr/bin/ctrmgr; then
+        miss "no ctrmgr binary was installed (meson install put no /usr/bin/ctrmgr)"
+elif ! inside systemctl cat ctrmgrd.service >/dev/null 2>&1; then
+        miss "ctrmgrd.service is not installed yet (the daemon issue); ctrmgr has nothing to talk to"
+elif inside systemctl enable --now ctrmgrd.service; then
+        daemon=1
+        inside systemctl is-active ctrmgrd.service || true
+else
+        inside systemctl status --no-pager -n 20 ctrmgrd.service
+        die "ctrmgrd did not start (its status is above)"
+fi
+
+if [ "$daemon" = 1 ]; then
+        # Units with [Install] WantedBy=multi-user.target start with the daemon; give them a moment.
+        for _ in $(seq 50); do
+                inside ctrmgr status --no-pager web 2>/dev/null | grep -q 'Active: active' && break
+                sleep 0.1
+        done
+        step "ctrmgr list"
+        inside ctrmgr list --no-pager || miss "'ctrmgr list' failed"
+        step "ctrmgr status web"
+        inside ctrmgr status --no-pager web || miss "'ctrmgr status web' failed (exit $?)"
+fi
+
+cat <<EOF
+
+${bold}The test host '$name' is running${off} (systemd $(inside systemctl --version | head -1 | cut -d' ' -f2) as its PID 1,
+its own journal and system bus, private network, nothing written to this machine's disk).
+
+  A shell in it:        $testhost shell $name
+  One command in it:    $testhost exec $name ctrmgr status web
+  Its logs:             $testhost exec $name journalctl -u ctrmgr-web.scope
+  Stop it (removes every process, mount and cgroup it used):
+                        $testhost stop $name
+EOF
+if [ ${#missing[@]} -gt 0 ]; then
+        printf '\n%sNot everything is there yet:%s\n' "$red" "$off"
+        printf '  %s\n' "${missing[@]}"
+        exit 1
+fi
+printf '\n%sQuick start complete.%s\n' "$green" "$off"
