@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Layer unpack benchmark (not part of the test suites; run by hand as root):
+#
+#   tests/bench/image/bench-unpack.sh [--ctrmgr PATH] [--size MB] [--runs N] [--dir DIR]
+#
+# Builds a synthetic layer of about 640 MB (about 200 MB gzip), stores it gzip- and zstd-compressed
+# in an OCI layout, and times side by side, in one run: `ctrmgr image unpack`, `umoci unpack`,
+# `tar -xzf`, `gzip -dc >/dev/null` (the decompression floor), and the zstd variants
+# (`tar -I zstd -xf`, `zstd -dc`), plus rootfs mounts of an already cached image. Prints the
+# medians and the ratios the issue sets targets for. Removes everything it made.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+ctrmgr=""
+size=640 runs=3 dir=/var/tmp
+while [ $# -gt 0 ]; do
+        case "$1" in
+        --ctrmgr) ctrmgr=$2; shift ;;
+        --size) size=$2; shift ;;
+        --runs) runs=$2; shift ;;
+        --dir) dir=$2; shift ;;
+        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench: unknown option $1" >&2; exit 2 ;;
+        esac
+        shift
+done
+[ -n "$ctrmgr" ] || for b in "$top"/build*/tools/ctrmgr; do [ -x "$b" ] && ctrmgr=$b && break; done
+[ -x "$ctrmgr" ] || { echo "bench: no ctrmgr binary (--ctrmgr PATH)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (umoci, tar and ctrmgr preserve owners)" >&2; exit 1; }
+for t in umoci zstd gzip tar python3 jq; do command -v $t >/dev/null || { echo "bench: $t missing" >&2; exit 1; }; done
+
+if [ -z "${CTRMGR_BENCH_NS:-}" ]; then
+        export CTRMGR_BENCH_NS=1
+        exec unshare -m --propagation private "$0" --ctrmgr "$ctrmgr" --size "$size" --runs "$runs" --dir "$dir"
+fi
+
+W=$(mktemp -d "$dir/ctrmgr-bench.XXXXXX")
+trap 'umount -l "$W/mnt" 2>/dev/null || true; rm -rf "$W"' EXIT
+cd "$W"
+
+echo "# generating a ${size} MB layer…" >&2
+python3 "$here/gen-layer.py" layer.tar "$size" >/dev/null
+gzip -6 -n -c layer.tar >layer.tar.gz
+zstd -q -3 -c layer.tar >layer.tar.zst
+entries=$(tar -tf layer.tar | wc -l)
+
+# An OCI layout with one image per compression.
+mkdir -p layout/blobs/sha256
+echo '{"imageLayoutVersion":"1.0.0"}' >layout/oci-layout
+diff_id=sha256:$(sha256sum layer.tar | cut -d' ' -f1)
+manifests=()
+for c in gz zst; do
+        f=layer.tar.$c
+        d=$(sha256sum "$f" | cut -d' ' -f1)
+        cp "$f" "layout/blobs/sha256/$d"
+        mt=application/vnd.oci.image.layer.v1.tar+gzip
+        [ $c = zst ] && mt=application/vnd.oci.image.layer.v1.tar+zstd
+        cfg=$(jq -cn --arg id "$diff_id" '{architecture:"amd64",os:"linux",config:{},rootfs:{type:"layers",diff_ids:[$id]}}')
+        cd_=$(printf %s "$cfg" | sha256sum | cut -d' ' -f1)
+        printf %s "$cfg" >"layout/blobs/sha256/$cd_"
+        m=$(jq -cn --arg cd "sha256:$cd_" --argjson cs ${#cfg} --arg ld "sha256:$d" --argjson ls "$(stat -c %s "$f")" --arg mt "$mt" \
+                '{schemaVersion:2,mediaType:"application/vnd.oci.image.manifest.v1+json",
+                  config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$cd,size:$cs},
+                  layers:[{mediaType:$mt,digest:$ld,size:$ls}]}')
+        md=$(printf %s "$m" | sha256sum | cut -d' ' -f1)
+        printf %s "$m" >"layout/blobs/sha256/$md"
+        manifests+=("$(jq -cn --arg d "sha256:$md" --argjson s ${#m} --arg t "$c" \
+                '{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$d,size:$s,annotations:{"org.opencontainers.image.ref.name":$t}}')")
+done
+printf '%s\n' "${manifests[@]}" | jq -s '{schemaVersion:2,manifests:.}' >layout/index.json
+cat layer.tar.gz layer.tar.zst >/dev/null # warm the page cache for everyone alike
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+timeit() { # name setup-cmd cmd… ; prints the median of $runs runs
+        local name=$1 setup=$2; shift 2
+        local t=()
+        for _ in $(seq "$runs"); do
+                rm -rf out bundle layers store.unused; mkdir -p out
+                eval "$setup"
+                sync
+                local a b
+                a=$(now); "$@" >/dev/null; sync; b=$(now)
+                t+=("$(echo "$b - $a" | bc -l)")
+        done
+        rm -rf out bundle layers
+        printf '%s\n' "${t[@]}" | median
+}
+ctr() { "$ctrmgr" image --store "$W/layout" --layers "$W/layers" --containers "$W/containers" "$@"; }
+
+echo "# timing, median of $runs runs each…" >&2
+t_floor=$(timeit floor : sh -c 'gzip -dc layer.tar.gz >/dev/null')
+t_tar=$(timeit tar : tar -xzf layer.tar.gz -C out)
+t_umoci=$(timeit umoci : umoci unpack --image layout:gz bundle)
+t_ctr=$(timeit ctrmgr : ctr unpack gz)
+t_zfloor=$(timeit zfloor : sh -c 'zstd -q -dc layer.tar.zst >/dev/null')
+t_ztar=$(timeit ztar : tar -I zstd -xf layer.tar.zst -C out)
+t_zctr=$(timeit zctrmgr : ctr unpack zst)
+
+# Rootfs of a cached image, in one process as the daemon does it: resolve (index.json, manifest and
+# config read and verified) + a fresh upper dir + overlay mount. Built against the build dir's libraries.
+ctr unpack gz >/dev/null
+mkdir -p mnt
+build=$(cd "$(dirname "$ctrmgr")/.." && pwd)
+t_mount="n/a n/a"
+if cc -O2 -D_GNU_SOURCE -I"$top" -o bench-rootfs "$here/bench-rootfs.c" "$build/image/libimage.a" "$build/common/libcommon.a" \
+        $(pkg-config --libs libarchive json-c zlib libzstd libcrypto) 2>cc.log; then
+        t_mount=$(./bench-rootfs "$W/layout" "$W/layers" "$W/containers" gz "$W/mnt" 50)
+else
+        sed 's/^/# /' cc.log >&2
+fi
+
+gz=$(stat -c %s layer.tar.gz) zs=$(stat -c %s layer.tar.zst) raw=$(stat -c %s layer.tar)
+printf '\nlayer: %d MB uncompressed, %d entries; gzip %d MB, zstd %d MB\n' $((raw >> 20)) "$entries" $((gz >> 20)) $((zs >> 20))
+printf '%-34s %8.2f s\n' "gzip -dc >/dev/null (floor)" "$t_floor" "tar -xzf" "$t_tar" "umoci unpack" "$t_umoci" \
+        "ctrmgr image unpack (gzip)" "$t_ctr" "zstd -dc >/dev/null" "$t_zfloor" "tar -I zstd -xf" "$t_ztar" \
+        "ctrmgr image unpack (zstd)" "$t_zctr"
+set -- $t_mount
+printf '%-34s %8s ms median, %s ms max of 50 (target < 10 ms)\n' "rootfs ready, cached image" "$1" "$2"
+r() { echo "$1 / $2" | bc -l; }
+printf '\nratios (target):\n'
+printf '  tar -xzf / ctrmgr          %5.2f  (>= 1.0)\n' "$(r "$t_tar" "$t_ctr")"
+printf '  umoci / ctrmgr             %5.2f  (>= 1.5)\n' "$(r "$t_umoci" "$t_ctr")"
+printf '  ctrmgr / gzip floor        %5.2f  (-> 1.0)\n' "$(r "$t_ctr" "$t_floor")"
+printf '  ctrmgr zstd / tar -I zstd  %5.2f  (<= 1.3)\n' "$(r "$t_zctr" "$t_ztar")"
