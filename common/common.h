@@ -46,12 +46,20 @@
 
 #define streq(a, b)     (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
-#define streq_ptr(a, b) ((a) == (b) || ((a) && (b) && streq((a), (b))))
 #define isempty(s)      (!(s) || (s)[0] == '\0')
 #define strempty(s)     ((s) ?: "")
 #define strna(s)        ((s) ?: "n/a")
 #define yes_no(b)       ((b) ? "yes" : "no")
 #define true_false(b)   ((b) ? "true" : "false")
+
+/* NULL-safe string equality. A function, not a macro: clang warns (-Wstring-compare) about the
+ * pointer comparison a macro would make against a string literal. */
+static inline bool streq_ptr(const char *a, const char *b)
+{
+        if (a == b)
+                return true;
+        return a && b && strcmp(a, b) == 0;
+}
 
 /* Hands ownership on: returns the value and resets the variable so its cleanup does nothing. */
 #define TAKE_GENERIC(var, type, nullvalue)    \
