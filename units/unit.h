@@ -14,7 +14,7 @@
  *     _cleanup_(unit_loader_freep) UnitLoader *l = NULL;
  *     r = unit_loader_new(NULL, &l);               // NULL: the default search path
  *     _cleanup_(unit_set_freep) UnitSet *set = NULL;
- *     r = unit_loader_load_all(l, &set);            // < 0 only on ENOMEM and similar
+ *     r = unit_loader_load_all(l, &set, NULL);      // < 0 only on ENOMEM and similar
  *     for (size_t i = 0; i < set->n_units; i++) {
  *             const Unit *u = set->units[i];
  *             if (u->load_state != UNIT_LOAD_LOADED) …  // u->load_error says why
@@ -306,7 +306,7 @@ typedef struct Unit {
         size_t n_diags;
         size_t n_errors, n_warnings; /* including any beyond UNIT_DIAGS_MAX */
 
-        bool enabled; /* [Install] WantedBy= multi-user.target or default.target */
+        bool enabled; /* [Install] WantedBy= multi-user.target or default.target (never a template) */
 
         /* "# /path\n" + content for the fragment and each drop-in, like `systemctl cat`; NULL when
          * not found. Also the reload comparison key. */
@@ -363,7 +363,8 @@ int unit_loader_load_file(UnitLoader *l, const char *path, Unit **ret, Error *re
 int unit_loader_load_all(UnitLoader *l, UnitSet **ret, Error *reterr);
 
 /* Parses one unit from memory as if it were the file FILENAME of unit NAME, without drop-ins
- * and without touching the file system (tests, fuzzing). */
+ * and without touching the file system (tests, fuzzing). Empty data is a masked unit; host
+ * specifiers resolve to fixed values (%H "localhost", %m %b %v ""). */
 int unit_parse_string(const char *name, const char *filename, const char *data, size_t size, Unit **ret,
                       Error *reterr);
 
