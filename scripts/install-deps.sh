@@ -22,4 +22,11 @@ fi
 echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+        # Name the culprit instead of leaving the reader to find it in apt's output.
+        for p in "${missing[@]}"; do
+                apt-cache show "$p" >/dev/null 2>&1 ||
+                        echo "install-deps: no Debian package named '$p' (listed in $(grep -lx "$p" "$here"/packages.d/*.txt | xargs -n1 basename | tr '\n' ' '))" >&2
+        done
+        exit 1
+fi
