@@ -208,6 +208,12 @@ static void test_parse_errors(void)
         }
 }
 
+static bool has_controller(const char *list, const char *c)
+{
+        _cleanup_strv_free_ char **l = strv_split(strempty(list), " \n");
+        return strv_contains(l, c);
+}
+
 static bool strv_has_substr(char **l, const char *a, const char *b)
 {
         STRV_FOREACH (s, l)
@@ -298,7 +304,10 @@ static void test_cgroupfs(void)
            "stats: cpu usage %" PRIu64 " us", s.cpu_usage_usec);
         _cleanup_free_ char *controllers = read_file(dir, "cgroup.controllers");
         printf("# controllers in the test cgroup: \"%s\"\n", strempty(controllers));
-        if (controllers && !strstr(controllers, "memory"))
+        if (has_controller(controllers, "memory"))
+                ok(s.memory_current != CGROUP_STAT_UNSET, "stats: memory.current %" PRIu64,
+                   s.memory_current);
+        else
                 ok(s.memory_current == CGROUP_STAT_UNSET,
                    "stats: no memory.current without the memory controller");
 
@@ -325,17 +334,26 @@ static void test_cgroupfs(void)
         _cleanup_free_ char *depth = read_file(dir, "cgroup.max.depth");
         ok(desc && depth && streq(desc, "5") && streq(depth, "3"),
            "unified writes applied (max.descendants %s, max.depth %s)", strna(desc), strna(depth));
-        if (controllers && !strstr(controllers, "memory"))
-                ok(strv_has_substr(warnings, "memory.limit", "memory controller"),
-                   "warning for memory.limit");
-        if (controllers && !strstr(controllers, "pids"))
-                ok(strv_has_substr(warnings, "pids.limit", "pids.max"), "warning for pids.limit");
-        if (controllers && !strstr(controllers, "cpu"))
-                ok(strv_has_substr(warnings, "cpu.shares", "cpu.weight=59"),
-                   "warning for cpu.shares (as weight 59)");
-        if (controllers && !strstr(controllers, "hugetlb"))
-                ok(strv_has_substr(warnings, "hugepageLimits", "hugetlb.2MB.max"),
-                   "warning for hugepageLimits");
+        /* each limit: applied where its controller is there (a pure v2 host), else one warning */
+        static const struct {
+                const char *controller, *what, *file, *value;
+        } limits[] = {
+                {"memory", "memory.limit", "memory.max", "67108864"},
+                {"memory", "memory.reservation", "memory.low", "1048576"},
+                {"cpu", "cpu.shares", "cpu.weight", "59"},
+                {"cpu", "cpu.quota", "cpu.max", "50000 100000"},
+                {"pids", "pids.limit", "pids.max", "100"},
+                {"hugetlb", "hugepageLimits", "hugetlb.2MB.max", "4194304"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++) {
+                if (has_controller(controllers, limits[i].controller)) {
+                        _cleanup_free_ char *v = read_file(dir, limits[i].file);
+                        ok(v && streq(v, limits[i].value), "%s applied: %s = %s", limits[i].what,
+                           limits[i].file, strna(v));
+                } else
+                        ok(strv_has_substr(warnings, limits[i].what, limits[i].file),
+                           "warning for %s (%s=%s)", limits[i].what, limits[i].file, limits[i].value);
+        }
         ok(strv_has_substr(warnings, "swappiness", "v1 only"), "warning for swappiness (v1 only)");
         ok(!strv_has_substr(warnings, "devices", NULL),
            "no warning for device rules (an eBPF filter is attached)");
@@ -559,6 +577,62 @@ static void test_devices(void)
         ok(r == 0, "destroy the devices cgroup: %s", r < 0 ? error_message(&err) : "ok");
 }
 
+/* Where the pids controller exists (a pure v2 host): the limit really holds. */
+static void test_pids_enforced(void)
+{
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        _cleanup_error_ Error err = ERROR_INIT;
+        _cleanup_free_ char *cgpath = strjoin(test_dir + strlen(root), "/pids");
+        CgroupOptions opts = {.driver = CGROUP_DRIVER_CGROUPFS, .cgroups_path = cgpath, .id = "p"};
+        int r;
+
+        r = cgroup_create(&opts, &cg, &err);
+        ok(r == 0, "create %s", cgpath);
+        if (r < 0)
+                return;
+        if (!cgroup_controller_available(cgroup_fd(cg), "pids")) {
+                printf("ok %u - # SKIP pids.max enforcement: no pids controller in the cgroup2 hierarchy "
+                       "here\n",
+                       ++n_test);
+                (void)cgroup_destroy(cg, NULL);
+                return;
+        }
+        r = apply_json(cg, "{ \"pids\": { \"limit\": 1 } }", NULL, &err);
+        ok(r == 0, "pids.limit 1: %s", r < 0 ? error_message(&err) : "ok");
+
+        int pipefd[2];
+        char go;
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                ok(false, "pipe2: %m");
+                (void)cgroup_destroy(cg, NULL);
+                return;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(pipefd[1]);
+                if (read(pipefd[0], &go, 1) != 1)
+                        _exit(100);
+                pid_t k = fork();
+                if (k == 0)
+                        _exit(0);
+                if (k > 0) {
+                        (void)waitpid(k, NULL, 0);
+                        _exit(1); /* the limit did not hold */
+                }
+                _exit(errno == EAGAIN ? 0 : 2);
+        }
+        close(pipefd[0]);
+        r = cgroup_enter(cg, pid, &err);
+        (void)!write(pipefd[1], "x", 1);
+        close(pipefd[1]);
+        int status = 0;
+        (void)waitpid(pid, &status, 0);
+        ok(r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "a second process in the cgroup fails with EAGAIN");
+        r = cgroup_destroy(cg, &err);
+        ok(r == 0, "destroy the pids cgroup");
+}
+
 static void test_paths(void)
 {
         _cleanup_error_ Error err = ERROR_INIT;
@@ -712,6 +786,7 @@ int main(void)
         test_conversions();
         test_cgroupfs();
         test_devices();
+        test_pids_enforced();
         test_paths();
         test_systemd_names();
 
