@@ -124,3 +124,17 @@ int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr);
 int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_properties, char ***warnings,
                          Error *reterr);
 int cgroup_systemd_stop(Cgroup *cg, Error *reterr);
+
+typedef struct CgroupSystemdProperty {
+        const char *controller; /* NULL: unused slot */
+        const char *property;
+        uint64_t value; /* UINT64_MAX = infinity */
+} CgroupSystemdProperty;
+
+/* The unit property (or two: cpu.max) a `unified` key maps to: 1 and ret filled, 0 when systemd
+ * has no property for it or the value is not one systemd can express (then the file is written
+ * as given and the kernel judges the value). cpuset.cpus/mems are handled as AllowedCPUs/
+ * AllowedMemoryNodes by the caller. */
+int cgroup_systemd_unified_property(const char *file, const char *value, CgroupSystemdProperty ret[2]);
+/* Whether the systemd driver sends this unified key as a property instead of writing the file. */
+bool cgroup_systemd_unified_is_property(const char *file, const char *value);

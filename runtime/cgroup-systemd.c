@@ -466,6 +466,134 @@ static int prop_devices(PropCtx *c, const char *what, const char *name, const Cg
         return r;
 }
 
+/* ------------------------------------------------------------------ unified keys */
+
+/* A cgroup byte value as the kernel's memparse() takes it: digits and one of K M G T P E, or "max". */
+static int parse_cgroup_bytes(const char *s, uint64_t *ret)
+{
+        static const char suffixes[] = "KMGTPE";
+        uint64_t v = 0;
+        const char *p = s;
+
+        if (streq(s, "max")) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        if (!(*p >= '0' && *p <= '9'))
+                return -EINVAL;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t)(*p - '0');
+        }
+        if (*p) {
+                char u = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+                const char *k = strchr(suffixes, u);
+                if (!k || p[1])
+                        return -EINVAL;
+                unsigned shift = 10U * (unsigned)(k - suffixes + 1);
+                if (v > (UINT64_MAX >> shift))
+                        return -ERANGE;
+                v <<= shift;
+        }
+        /* UINT64_MAX is systemd's "infinity"; a number that large means the same to the kernel. */
+        *ret = v;
+        return 0;
+}
+
+static int parse_weight(const char *s, uint64_t *ret)
+{
+        uint64_t v;
+        if (safe_atou64(s, &v) < 0 || v < 1 || v > 10000)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int cgroup_systemd_unified_property(const char *file, const char *value, CgroupSystemdProperty ret[2])
+{
+        uint64_t v, period;
+        const char *rest;
+
+        if (!file || !value)
+                return -EINVAL;
+        ret[0] = ret[1] = (CgroupSystemdProperty){};
+
+        static const struct {
+                const char *file, *property;
+        } bytes[] = {
+                {"memory.min", "MemoryMin"},          {"memory.low", "MemoryLow"},
+                {"memory.high", "MemoryHigh"},        {"memory.max", "MemoryMax"},
+                {"memory.swap.max", "MemorySwapMax"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bytes); i++)
+                if (streq(file, bytes[i].file)) {
+                        if (parse_cgroup_bytes(value, &v) < 0)
+                                return 0;
+                        ret[0] = (CgroupSystemdProperty){"memory", bytes[i].property, v};
+                        return 1;
+                }
+        if (streq(file, "pids.max")) {
+                if (streq(value, "max"))
+                        v = UINT64_MAX;
+                else if (safe_atou64(value, &v) < 0)
+                        return 0;
+                ret[0] = (CgroupSystemdProperty){"pids", "TasksMax", v};
+                return 1;
+        }
+        if (streq(file, "cpu.weight")) {
+                if (parse_weight(value, &v) < 0)
+                        return 0;
+                ret[0] = (CgroupSystemdProperty){"cpu", "CPUWeight", v};
+                return 1;
+        }
+        if (streq(file, "io.weight")) {
+                /* "default N" or "N"; per-device lines ("8:0 N") have their own property format */
+                rest = startswith(value, "default ");
+                if (parse_weight(rest ?: value, &v) < 0)
+                        return 0;
+                ret[0] = (CgroupSystemdProperty){"io", "IOWeight", v};
+                return 1;
+        }
+        if (streq(file, "cpu.max")) {
+                /* "QUOTA|max [PERIOD]" → CPUQuotaPerSecUSec (+ CPUQuotaPeriodUSec) */
+                _cleanup_free_ char *q = NULL;
+                const char *sp = strchr(value, ' ');
+                q = sp ? strndup(value, (size_t)(sp - value)) : strdup(value);
+                if (!q)
+                        return -ENOMEM;
+                period = 100000;
+                if (sp && (safe_atou64(sp + 1, &period) < 0 || period < 1000 || period > 1000000))
+                        return 0;
+                if (streq(q, "max"))
+                        v = UINT64_MAX;
+                else if (safe_atou64(q, &v) < 0 || v == 0 || v > UINT64_MAX / USEC_PER_SEC)
+                        return 0;
+                else {
+                        v = v * USEC_PER_SEC / period;
+                        if (v % 10000 != 0) /* systemd's 1% steps, rounded up like runc */
+                                v = (v / 10000 + 1) * 10000;
+                }
+                ret[0] = (CgroupSystemdProperty){"cpu", "CPUQuotaPerSecUSec", v};
+                if (sp)
+                        ret[1] = (CgroupSystemdProperty){"cpu", "CPUQuotaPeriodUSec", period};
+                return 1;
+        }
+        return 0;
+}
+
+bool cgroup_systemd_unified_is_property(const char *file, const char *value)
+{
+        CgroupSystemdProperty p[2];
+
+        if (streq(file, "cpuset.cpus") || streq(file, "cpuset.mems")) {
+                _cleanup_free_ uint8_t *mask = NULL;
+                size_t n = 0;
+                return cpuset_to_mask(value, &mask, &n) >= 0;
+        }
+        return cgroup_systemd_unified_property(file, value, p) > 0;
+}
+
 int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_properties, char ***warnings,
                          Error *reterr)
 {
@@ -540,6 +668,29 @@ int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_proper
         for (size_t t = 0; t < _CGROUP_THROTTLE_MAX; t++)
                 CHECK(prop_devices(&c, "linux.resources.blockIO.throttle", names[t], res->throttle[t],
                                    res->n_throttle[t], false));
+        /* unified keys systemd has a property for go as that property, so that systemd does not
+         * put its own value back when it realizes the unit's cgroup again (daemon-reload) */
+        STRV_FOREACH_PAIR(file, value, res->unified)
+        {
+                CgroupSystemdProperty p[2];
+                _cleanup_free_ char *what = strjoin("linux.resources.unified.", file);
+                if (!what)
+                        CHECK(-ENOMEM);
+                if (streq(file, "cpuset.cpus") || streq(file, "cpuset.mems")) {
+                        _cleanup_free_ uint8_t *mask = NULL;
+                        size_t n_mask = 0;
+                        if (cpuset_to_mask(value, &mask, &n_mask) >= 0)
+                                CHECK(prop_mask(&c, what,
+                                                streq(file, "cpuset.cpus") ? "AllowedCPUs"
+                                                                           : "AllowedMemoryNodes",
+                                                value));
+                        continue;
+                }
+                CHECK(cgroup_systemd_unified_property(file, value, p));
+                for (size_t i = 0; i < 2; i++)
+                        if (p[i].property)
+                                CHECK(prop_u64(&c, p[i].controller, what, p[i].property, p[i].value));
+        }
 #undef CHECK
 
         r = sd_bus_message_close_container(m);

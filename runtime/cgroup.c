@@ -893,7 +893,12 @@ int cgroup_resources_to_writes(const CgroupResources *res, int fd, bool skip_sys
         STRV_FOREACH_PAIR(dev, value, res->rdma)
         ADD("linux.resources.rdma", "rdma.max", "%s %s", dev, value);
         STRV_FOREACH_PAIR(file, value, res->unified)
-        ADD("linux.resources.unified", file, "%s", value);
+        {
+                /* the systemd driver sent these as unit properties */
+                if (skip_systemd_managed && cgroup_systemd_unified_is_property(file, value))
+                        continue;
+                ADD("linux.resources.unified", file, "%s", value);
+        }
 #undef ADD
 
         *ret = l.w;
@@ -1450,6 +1455,17 @@ int cgroup_get_stats(Cgroup *cg, CgroupStats *ret, Error *reterr)
                 s.cpu_user_usec = CGROUP_STAT_UNSET;
         if (read_keyed_u64(cg->fd, "cpu.stat", "system_usec", &s.cpu_system_usec) < 0)
                 s.cpu_system_usec = CGROUP_STAT_UNSET;
+        s.memory_peak = read_u64_or_max(cg->fd, "memory.peak");
+        if (read_keyed_u64(cg->fd, "memory.events", "oom", &s.memory_oom) < 0)
+                s.memory_oom = CGROUP_STAT_UNSET;
+        if (read_keyed_u64(cg->fd, "memory.events", "oom_kill", &s.memory_oom_kill) < 0)
+                s.memory_oom_kill = CGROUP_STAT_UNSET;
+        if (read_keyed_u64(cg->fd, "cpu.stat", "nr_throttled", &s.cpu_nr_throttled) < 0)
+                s.cpu_nr_throttled = CGROUP_STAT_UNSET;
+        if (read_keyed_u64(cg->fd, "cpu.stat", "throttled_usec", &s.cpu_throttled_usec) < 0)
+                s.cpu_throttled_usec = CGROUP_STAT_UNSET;
+        if (read_keyed_u64(cg->fd, "pids.events", "max", &s.pids_events_max) < 0)
+                s.pids_events_max = CGROUP_STAT_UNSET;
         *ret = s;
         return 0;
 }

@@ -11,7 +11,10 @@
  *             scope "prefix-name.scope" in "slice" (empty slice = system.slice; empty
  *             cgroupsPath = "system.slice:ctrmgr-oci:<id>"), created over the system bus with
  *             StartTransientUnit(Delegate=yes, PIDs=[pid]); resource limits become unit
- *             properties (MemoryMax=, CPUWeight=, …), `unified` keys are written in the scope dir.
+ *             properties (MemoryMax=, CPUWeight=, …), and so do the `unified` keys systemd has a
+ *             property for (memory.min/low/high/max/swap.max, pids.max, cpu.weight, cpu.max,
+ *             io.weight "default N", cpuset.cpus/mems), so a daemon-reload cannot reset them; other
+ *             unified keys are written in the (delegated) scope dir.
  *
  * The cgroup2 hierarchy is found in /proc/self/mountinfo: /sys/fs/cgroup on a v2 host,
  * /sys/fs/cgroup/unified on a hybrid one. On a hybrid host most controllers (memory, cpu, pids)
@@ -178,8 +181,14 @@ typedef struct CgroupStats {
         uint64_t cpu_usage_usec; /* cpu.stat usage_usec (present even without the cpu controller) */
         uint64_t cpu_user_usec;
         uint64_t cpu_system_usec;
-        uint64_t pids_current; /* pids.current */
-        uint64_t pids_max;     /* pids.max (UINT64_MAX-1 for "max") */
+        uint64_t pids_current;     /* pids.current */
+        uint64_t pids_max;         /* pids.max (UINT64_MAX-1 for "max") */
+        uint64_t memory_peak;      /* memory.peak (5.19+) */
+        uint64_t memory_oom;       /* memory.events "oom": times memory.max was hit and reclaim failed */
+        uint64_t memory_oom_kill;  /* memory.events "oom_kill": processes the OOM killer killed */
+        uint64_t cpu_nr_throttled; /* cpu.stat nr_throttled (cpu controller: cpu.max hit) */
+        uint64_t cpu_throttled_usec;
+        uint64_t pids_events_max; /* pids.events "max": forks refused by pids.max */
 } CgroupStats;
 #define CGROUP_STAT_MAX (UINT64_MAX - 1)
 

@@ -162,6 +162,55 @@ static void run(void)
         ok(property_is(unit, "IOWeight", "4950"), "IOWeight from blkio 500");
         ok(property_is(unit, "IOReadBandwidthMax", "/dev/block/1:3 1048576"), "IOReadBandwidthMax");
 
+        /* unified keys systemd has properties for become those properties (a daemon-reload would
+         * otherwise put systemd's defaults back into the files); the rest is written as files */
+        {
+                _cleanup_(cgroup_resources_freep) CgroupResources *ures = NULL;
+                _cleanup_strv_free_ char **uw = NULL;
+                json_object *u = json_tokener_parse(
+                        "{ \"unified\": { \"memory.high\": \"512M\", \"memory.min\": \"4096\","
+                        "  \"cpu.weight\": \"300\", \"io.weight\": \"default 200\", \"pids.max\": \"max\","
+                        "  \"cpu.max\": \"20000 100000\", \"cgroup.max.descendants\": \"7\" } }");
+                r = cgroup_resources_parse(u, "linux.resources", &ures, &err);
+                json_object_put(u);
+                ok(r == 0, "parse unified resources");
+                if (r < 0)
+                        return;
+                r = cgroup_apply(cg, ures, &uw, &err);
+                ok(r == 0, "apply unified: %s", r < 0 ? error_message(&err) : "ok");
+                bool warned_high = false, warned_file = false;
+                STRV_FOREACH (w, uw) {
+                        printf("#   warning: %s\n", *w);
+                        if (strstr(*w, "linux.resources.unified.memory.high") && strstr(*w, "MemoryHigh="))
+                                warned_high = true;
+                        if (strstr(*w, "memory.high=") || strstr(*w, "cpu.weight="))
+                                warned_file = true;
+                }
+                if (!cgroup_controller_available(cgroup_fd(cg), "memory"))
+                        ok(warned_high && !warned_file, "without the memory controller: a warning naming "
+                                                        "MemoryHigh=, no file write tried");
+                _cleanup_free_ char *dir = cgroup_dir(cg), *desc = NULL;
+                _cleanup_free_ char *p = path_join(dir, "cgroup.max.descendants");
+                (void)read_one_line_file(p, &desc);
+                ok(desc && streq(desc, "7"), "unified key without a property written in the scope dir (%s)",
+                   strna(desc));
+                r = cgroup_systemd_apply(cg, ures, true, NULL, &err);
+                ok(r == 0, "SetUnitProperties from unified keys: %s", r < 0 ? error_message(&err) : "ok");
+                ok(property_is(unit, "MemoryHigh", "536870912"), "unified memory.high 512M -> MemoryHigh");
+                ok(property_is(unit, "MemoryMin", "4096"), "unified memory.min -> MemoryMin");
+                ok(property_is(unit, "CPUWeight", "300"), "unified cpu.weight -> CPUWeight");
+                ok(property_is(unit, "IOWeight", "200"), "unified io.weight -> IOWeight");
+                ok(property_is(unit, "TasksMax", "infinity"), "unified pids.max max -> TasksMax=infinity");
+                ok(property_is(unit, "CPUQuotaPerSecUSec", "200ms"),
+                   "unified cpu.max -> CPUQuotaPerSecUSec");
+                ok(property_is(unit, "CPUQuotaPeriodUSec", "100ms"),
+                   "unified cpu.max -> CPUQuotaPeriodUSec");
+                /* runtime properties survive a daemon-reload */
+                ok(system("systemctl daemon-reload") == 0 && property_is(unit, "MemoryHigh", "536870912") &&
+                           property_is(unit, "CPUWeight", "300"),
+                   "after daemon-reload the properties are still there");
+        }
+
         /* freezer and pids in the scope, then reopen as a later command would */
         r = cgroup_freeze(cg, true, &err);
         ok(r == 0 && cgroup_is_frozen(cg, NULL) == 1, "freeze the scope: %s",

@@ -577,60 +577,172 @@ static void test_devices(void)
         ok(r == 0, "destroy the devices cgroup: %s", r < 0 ? error_message(&err) : "ok");
 }
 
-/* Where the pids controller exists (a pure v2 host): the limit really holds. */
-static void test_pids_enforced(void)
+/* ------------------------------------------------------------------ enforcement */
+
+/*
+ * Real enforcement, where the controller exists (a pure v2 host such as the tier-2 VM; the
+ * cgroup2 hierarchy of a hybrid host has none of them, then each test skips with the reason):
+ * a child is moved into a cgroup with the limit, then released to do what the limit must stop.
+ */
+typedef int (*ChildBody)(void);
+
+static bool enforce_setup(const char *name, const char *controller, const char *json, Cgroup **ret)
 {
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
         _cleanup_error_ Error err = ERROR_INIT;
-        _cleanup_free_ char *cgpath = strjoin(test_dir + strlen(root), "/pids");
-        CgroupOptions opts = {.driver = CGROUP_DRIVER_CGROUPFS, .cgroups_path = cgpath, .id = "p"};
+        _cleanup_strv_free_ char **warnings = NULL;
+        _cleanup_free_ char *cgpath = strjoin(test_dir + strlen(root), "/", name);
+        CgroupOptions opts = {.driver = CGROUP_DRIVER_CGROUPFS, .cgroups_path = cgpath, .id = name};
         int r;
 
         r = cgroup_create(&opts, &cg, &err);
-        ok(r == 0, "create %s", cgpath);
+        ok(r == 0, "create %s: %s", cgpath, r < 0 ? error_message(&err) : "ok");
         if (r < 0)
-                return;
-        if (!cgroup_controller_available(cgroup_fd(cg), "pids")) {
-                printf("ok %u - # SKIP pids.max enforcement: no pids controller in the cgroup2 hierarchy "
-                       "here\n",
-                       ++n_test);
+                return false;
+        if (!cgroup_controller_available(cgroup_fd(cg), controller)) {
+                printf("ok %u - # SKIP %s enforcement: no %s controller in this cgroup2 hierarchy (%s)\n",
+                       ++n_test, controller, controller, root);
                 (void)cgroup_destroy(cg, NULL);
-                return;
+                return false;
         }
-        r = apply_json(cg, "{ \"pids\": { \"limit\": 1 } }", NULL, &err);
-        ok(r == 0, "pids.limit 1: %s", r < 0 ? error_message(&err) : "ok");
+        r = apply_json(cg, json, &warnings, &err);
+        STRV_FOREACH (w, warnings)
+                printf("#   warning: %s\n", *w);
+        ok(r == 0, "%s: apply %s: %s", name, json, r < 0 ? error_message(&err) : "ok");
+        if (r < 0) {
+                (void)cgroup_destroy(cg, NULL);
+                return false;
+        }
+        *ret = TAKE_PTR(cg);
+        return true;
+}
 
-        int pipefd[2];
+/* Forks a child that waits until it is in cg, then runs body; returns its wait status. */
+static int enforce_run(Cgroup *cg, ChildBody body, int *ret_status)
+{
+        _cleanup_error_ Error err = ERROR_INIT;
+        int pipefd[2], r;
         char go;
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
-                ok(false, "pipe2: %m");
-                (void)cgroup_destroy(cg, NULL);
-                return;
-        }
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
         pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
         if (pid == 0) {
                 close(pipefd[1]);
                 if (read(pipefd[0], &go, 1) != 1)
                         _exit(100);
-                pid_t k = fork();
-                if (k == 0)
-                        _exit(0);
-                if (k > 0) {
-                        (void)waitpid(k, NULL, 0);
-                        _exit(1); /* the limit did not hold */
-                }
-                _exit(errno == EAGAIN ? 0 : 2);
+                _exit(body());
         }
         close(pipefd[0]);
         r = cgroup_enter(cg, pid, &err);
-        (void)!write(pipefd[1], "x", 1);
+        if (r < 0)
+                printf("#   enter: %s\n", error_message(&err));
+        else
+                (void)!write(pipefd[1], "x", 1);
         close(pipefd[1]);
-        int status = 0;
-        (void)waitpid(pid, &status, 0);
+        (void)waitpid(pid, ret_status, 0);
+        return r;
+}
+
+static int body_fork_twice(void)
+{
+        /* pids.max 1: this process is the one; a fork must fail with EAGAIN */
+        pid_t k = fork();
+        if (k == 0)
+                _exit(0);
+        if (k > 0) {
+                (void)waitpid(k, NULL, 0);
+                return 1; /* the limit did not hold */
+        }
+        return errno == EAGAIN ? 0 : 2;
+}
+
+static void test_pids_enforced(void)
+{
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        CgroupStats st;
+        int status = 0, r;
+
+        if (!enforce_setup("pids", "pids", "{ \"pids\": { \"limit\": 1 } }", &cg))
+                return;
+        r = enforce_run(cg, body_fork_twice, &status);
         ok(r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-           "a second process in the cgroup fails with EAGAIN");
-        r = cgroup_destroy(cg, &err);
-        ok(r == 0, "destroy the pids cgroup");
+           "pids.max 1: a second process in the cgroup fails with EAGAIN (status %d)", status);
+        r = cgroup_get_stats(cg, &st, NULL);
+        ok(r == 0 && st.pids_max == 1 && st.pids_events_max != CGROUP_STAT_UNSET && st.pids_events_max >= 1,
+           "stats: pids.max %" PRIu64 ", pids.events max %" PRIu64, st.pids_max, st.pids_events_max);
+        ok(cgroup_destroy(cg, NULL) == 0, "destroy the pids cgroup");
+}
+
+#define MEMORY_LIMIT (32ULL << 20)
+
+static int body_allocate(void)
+{
+        /* 4× the limit, touched page by page: the OOM killer must end this */
+        size_t n = 4 * MEMORY_LIMIT;
+        char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return 3;
+        for (size_t i = 0; i < n; i += 4096)
+                p[i] = 1;
+        return 0; /* survived: the limit did not hold */
+}
+
+static void test_memory_enforced(void)
+{
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        CgroupStats st;
+        int status = 0, r;
+
+        /* swap = limit: memory+swap equal to memory, so no swap (memory.swap.max 0) */
+        if (!enforce_setup("memory", "memory", "{ \"memory\": { \"limit\": 33554432, \"swap\": 33554432 } }",
+                           &cg))
+                return;
+        r = enforce_run(cg, body_allocate, &status);
+        ok(r == 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+           "memory.max 32M: a process touching 128M is OOM-killed (%s %d)",
+           WIFSIGNALED(status) ? "signal" : "exit",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        r = cgroup_get_stats(cg, &st, NULL);
+        ok(r == 0 && st.memory_max == MEMORY_LIMIT && st.memory_oom_kill != CGROUP_STAT_UNSET &&
+                   st.memory_oom_kill >= 1,
+           "stats: memory.max %" PRIu64 ", memory.events oom_kill %" PRIu64 ", memory.peak %" PRIu64,
+           st.memory_max, st.memory_oom_kill, st.memory_peak);
+        ok(cgroup_destroy(cg, NULL) == 0, "destroy the memory cgroup");
+}
+
+#define CPU_BUSY_USEC (600 * USEC_PER_MSEC)
+
+static int body_spin(void)
+{
+        uint64_t end = now_usec(CLOCK_MONOTONIC) + CPU_BUSY_USEC;
+        volatile uint64_t x = 0;
+        while (now_usec(CLOCK_MONOTONIC) < end)
+                x++;
+        return 0;
+}
+
+static void test_cpu_enforced(void)
+{
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        CgroupStats st;
+        int status = 0, r;
+
+        /* 10 ms per 100 ms: a process spinning for 600 ms wall time gets about 60 ms of CPU */
+        if (!enforce_setup("cpu", "cpu", "{ \"cpu\": { \"quota\": 10000, \"period\": 100000 } }", &cg))
+                return;
+        r = enforce_run(cg, body_spin, &status);
+        ok(r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "spinning child ran");
+        r = cgroup_get_stats(cg, &st, NULL);
+        ok(r == 0 && st.cpu_usage_usec != CGROUP_STAT_UNSET && st.cpu_usage_usec < CPU_BUSY_USEC / 3,
+           "cpu.max 10%%: %" PRIu64 " us of CPU in %llu us of spinning (unthrottled it would be all of it)",
+           st.cpu_usage_usec, (unsigned long long)CPU_BUSY_USEC);
+        ok(st.cpu_nr_throttled != CGROUP_STAT_UNSET && st.cpu_nr_throttled >= 1,
+           "stats: cpu.stat nr_throttled %" PRIu64 ", throttled_usec %" PRIu64, st.cpu_nr_throttled,
+           st.cpu_throttled_usec);
+        ok(cgroup_destroy(cg, NULL) == 0, "destroy the cpu cgroup");
 }
 
 static void test_paths(void)
@@ -746,6 +858,57 @@ static void test_conversions(void)
         ok(cgroup_blkio_weight_to_io_weight(10) == 1 && cgroup_blkio_weight_to_io_weight(1000) == 10000 &&
                    cgroup_blkio_weight_to_io_weight(500) == 4950,
            "blkio weight 10/500/1000 -> io.weight 1/4950/10000");
+
+        /* unified keys the systemd driver sends as unit properties instead of writing the file */
+        static const struct {
+                const char *file, *value, *property;
+                uint64_t v;
+                const char *property2;
+                uint64_t v2;
+        } unified[] = {
+                {"memory.high", "536870912", "MemoryHigh", 536870912, NULL, 0},
+                {"memory.max", "512M", "MemoryMax", 536870912, NULL, 0},
+                {"memory.min", "4k", "MemoryMin", 4096, NULL, 0},
+                {"memory.low", "max", "MemoryLow", UINT64_MAX, NULL, 0},
+                {"memory.swap.max", "0", "MemorySwapMax", 0, NULL, 0},
+                {"pids.max", "max", "TasksMax", UINT64_MAX, NULL, 0},
+                {"pids.max", "64", "TasksMax", 64, NULL, 0},
+                {"cpu.weight", "300", "CPUWeight", 300, NULL, 0},
+                {"io.weight", "default 200", "IOWeight", 200, NULL, 0},
+                {"io.weight", "50", "IOWeight", 50, NULL, 0},
+                {"cpu.max", "20000 100000", "CPUQuotaPerSecUSec", 200000, "CPUQuotaPeriodUSec", 100000},
+                {"cpu.max", "max", "CPUQuotaPerSecUSec", UINT64_MAX, NULL, 0},
+                {"cpu.max", "12345 50000", "CPUQuotaPerSecUSec", 250000, "CPUQuotaPeriodUSec", 50000},
+                /* not expressible as a property: written as given, the kernel judges */
+                {"memory.high", "1.5G", NULL, 0, NULL, 0},
+                {"memory.max", "-1", NULL, 0, NULL, 0},
+                {"cpu.weight", "0", NULL, 0, NULL, 0},
+                {"io.weight", "8:0 100", NULL, 0, NULL, 0},
+                {"cpu.max", "100 10", NULL, 0, NULL, 0},
+                {"cpu.idle", "1", NULL, 0, NULL, 0},
+                {"cgroup.max.depth", "4", NULL, 0, NULL, 0},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(unified); i++) {
+                CgroupSystemdProperty p[2];
+                int r = cgroup_systemd_unified_property(unified[i].file, unified[i].value, p);
+                bool good;
+                if (!unified[i].property)
+                        good = r == 0 &&
+                               !cgroup_systemd_unified_is_property(unified[i].file, unified[i].value);
+                else
+                        good = r == 1 && streq_ptr(p[0].property, unified[i].property) &&
+                               p[0].value == unified[i].v &&
+                               streq_ptr(p[1].property, unified[i].property2) &&
+                               (!unified[i].property2 || p[1].value == unified[i].v2) &&
+                               cgroup_systemd_unified_is_property(unified[i].file, unified[i].value);
+                ok(good, "unified %s=\"%s\" -> %s%s%s (got %s=%" PRIu64 "%s%s)", unified[i].file,
+                   unified[i].value, unified[i].property ?: "the file", unified[i].property2 ? " + " : "",
+                   strempty(unified[i].property2), strna(p[0].property), p[0].value,
+                   p[1].property ? " + " : "", strempty(p[1].property));
+        }
+        ok(cgroup_systemd_unified_is_property("cpuset.cpus", "0-1,3") &&
+                   !cgroup_systemd_unified_is_property("cpuset.cpus", "0-x"),
+           "unified cpuset.cpus -> AllowedCPUs when it parses");
 }
 
 int main(void)
@@ -787,6 +950,8 @@ int main(void)
         test_cgroupfs();
         test_devices();
         test_pids_enforced();
+        test_memory_enforced();
+        test_cpu_enforced();
         test_paths();
         test_systemd_names();
 
