@@ -30,7 +30,7 @@ mkdir -p "$T/mnt"
 img() { "$CTRMGR" image --store "$T/store" --layers "$T/layers" --containers "$T/containers" "$@"; }
 
 n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
+ok() { n=$((n + 1)); echo "ok $n - $*${CTRMGR_TEST_TIMES:+ ($(date +%s.%N | cut -c7-13))}"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
 check() { # description command…
         local d=$1; shift
