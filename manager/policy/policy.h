@@ -20,7 +20,92 @@
  * single-threaded; objects are independent, there is no global state.
  *
  * Conventions (common/common.h): negative errno on failure, ret_* outputs last and untouched on
- * failure, an optional Error *reterr receives a message meant for a person.
+ * failure, an optional Error *reterr receives a message meant for a person. Readiness and Health
+ * objects start zeroed (= {}); readiness_start()/health_start() may be called again on them.
+ *
+ * ---------------------------------------------------------------------------------------------
+ * HOW ctrmgrd CALLS IT (manager/; link policy_dep, #include "manager/policy/policy.h")
+ *
+ * Manager (after manager_startup()'s unit load and after every manager_reload()):
+ *     DepGraph *graph;  dep_graph_new_from_unit_set(set, &m->graph, &e)   (rebuild, O(V+E))
+ *     log each dep_graph_warnings(m->graph) and, if dep_graph_find_ordering_cycle() == 1, a
+ *     warning "Found ordering cycle: a -> b -> a" (the transaction will break or refuse it).
+ *
+ * Service gains: RestartConfig rc; RestartState rs; Readiness rd; HealthConfig hc; Health h;
+ *     on load/reload:  restart_config_from_unit(&s->rc, &u->config);
+ *                      health_config_from_unit(&s->hc, &u->config);
+ *     rs persists in /run/ctrmgr/NAME/ next to the existing state file: write
+ *     restart_state_serialize(&s->rs, boot_id) atomically on every change, read it back with
+ *     restart_state_deserialize() in service_recover()/service_new() (boot_id: the contents of
+ *     /proc/sys/kernel/random/boot_id). This replaces Service.n_restarts/start_limit_begin/
+ *     start_limit_count (NRestarts = rs.n_restarts).
+ *
+ * Starting (boot, StartUnit, `ctrmgr start a b`) — one job engine for all of them:
+ *     boot: the names of units with restart_should_start_on_boot(&s->rc, &s->rs, u->enabled);
+ *     dep_transaction_start(m->graph, names, &t, &e)  → on error reply e (it names the units and
+ *         the cycle); log each t->notes[] line; keep t until dep_transaction_is_done(t).
+ *     pump: while (dep_transaction_next(t, &i) > 0) run t->jobs[i]:
+ *         START, ctrmgr unit: if the Service is active already: finish DONE at once; else
+ *             r = restart_check_start(&s->rc, &s->rs, now, false, &e); r == -ECANCELED →
+ *             failed (result "start-limit-hit"), finish FAILED; else service_start(); when it
+ *             becomes active (see readiness below) finish DONE; if it fails, FAILED; TIMEOUT
+ *             when readiness expired with READY_TIMEOUT.
+ *         STOP: service_stop(); finish DONE when inactive.
+ *         external (job.external, a systemd unit): START → org.freedesktop.systemd1.Manager
+ *             StartUnit(name, "replace") and wait for its JobRemoved; result "done" → DONE,
+ *             else FAILED; STOP → StopUnit; WAIT → if the unit has a job queued (GetUnit →
+ *             Job property ≠ 0) wait for its JobRemoved, else DONE at once. Without systemd
+ *             (no bus): START/WAIT of an external unit FAILED / DONE respectively.
+ *     after every dep_transaction_finish() (returns how many start jobs failed with
+ *     "dependency": log them as "Dependency failed for X."), pump again.
+ *     Reply to the D-Bus caller when the anchor jobs (job.anchor) are finished.
+ *     Independent units of a wave run in parallel: start each and go back to the event loop.
+ *
+ * Stopping (StopUnit, `ctrmgr stop`, daemon shutdown of everything):
+ *     restart_state_manual_stop(&s->rs) for the units named by an administrator (not for the
+ *     ones pulled in); dep_transaction_stop(m->graph, names, &t, &e); pump as above. Shutdown:
+ *     dep_transaction_stop() of every active unit gives the reverse start order.
+ *
+ * The container started (service_start() returned, main PID known):
+ *     readiness_start(&s->rd, u->config.notify, u->config.timeout_start_usec, now);
+ *     health_start(&s->h, &s->hc, now);
+ *     state "activating" until rd.state == READY_READY (Notify=false: at once), then "active"
+ *     and the start job finishes DONE. Arm one timer at
+ *     MIN(readiness_next_deadline(&s->rd), health_next_check(&s->h)) and on it:
+ *         ev = readiness_on_time(&s->rd, now): READY_EVENT_EXPIRED → kill with SIGKILL and
+ *             remember the cause: READY_TIMEOUT → EXIT_CAUSE_TIMEOUT, READY_WATCHDOG →
+ *             EXIT_CAUSE_WATCHDOG (the start job, if any, finishes TIMEOUT / FAILED).
+ *         if now ≥ health_next_check(): health_check_begin(&s->h, &s->hc, now, &deadline),
+ *             exec HealthCmd= in the container (runtime/ exec, output to a pipe, ≤ 4 KiB kept),
+ *             kill it at `deadline`; when it ends health_check_end(&s->h, &s->hc, now, code,
+ *             out, len, &changed, &action) (code: exit code, 128+signal, HEALTH_EXIT_TIMEOUT,
+ *             HEALTH_EXIT_ERROR); if changed: readiness_on_health(&s->rd, s->h.status, now)
+ *             (READY_EVENT_READY → active, job DONE) and emit the D-Bus property Health
+ *             (health_status_to_string()) and HealthLog (s->h.log[]); then act on `action`:
+ *             KILL → SIGKILL, the exit is not a requested stop; RESTART → a stop job, then
+ *             restart_check_start(automatic=true) and start; STOP → a stop job.
+ *     NOTIFY_SOCKET: a datagram socket per container (or one for all, told apart by
+ *     SO_PEERCRED's cgroup/PID); each datagram → notify_message_parse() →
+ *     readiness_on_notify(&s->rd, &msg, now) → READY_EVENT_READY: active, job DONE;
+ *     READY_EVENT_STATUS: D-Bus StatusText = s->rd.status; READY_EVENT_EXPIRED: kill as above.
+ *
+ * The container exited (service_on_exit()):
+ *     ExitInfo e = { CLD_EXITED → EXIT_CAUSE_EXITED, CLD_KILLED → EXIT_CAUSE_SIGNAL,
+ *                    CLD_DUMPED → EXIT_CAUSE_CORE_DUMP; the daemon's own kill for a timeout/
+ *                    watchdog → EXIT_CAUSE_TIMEOUT/WATCHDOG; memory.events oom_kill grew →
+ *                    EXIT_CAUSE_OOM_KILL; .status = exit code or signal };
+ *     restart_on_exit(&s->rc, &s->rs, &e, stopping || restart_after_stop, &d);
+ *     Result= is policy_result_to_string(d.result); if d.restart: state "activating
+ *     (auto-restart)", timer d.delay_usec, log "Scheduled restart job, restart counter is at
+ *     N" (N = rs.n_restarts + 1); when it fires: restart_check_start(&s->rc, &s->rs, now, true,
+ *     &err) → -ECANCELED: state failed, Result "start-limit-hit", log err; else service_start().
+ *     If !d.restart: inactive (SUCCESS) or failed.
+ *     Then dependencies: dep_graph_units_to_stop(m->graph, name, false, &l) lists the units
+ *     bound to it (BindsTo=): dep_transaction_stop(m->graph, l, …). After a requested stop use
+ *     explicit = true (the stop transaction already contains them).
+ *
+ * `ctrmgr reset-failed NAME`: restart_state_reset_failed(&s->rs) and leave "failed".
+ * ---------------------------------------------------------------------------------------------
  */
 
 #include "common/common.h"
@@ -382,3 +467,158 @@ bool restart_should_start_on_boot(const RestartConfig *c, const RestartState *s,
  */
 int restart_state_serialize(const RestartState *s, const char *boot_id, char **ret);
 int restart_state_deserialize(const char *text, const char *boot_id, RestartState *ret, Error *reterr);
+
+/* ================================================================ 3. readiness and health */
+
+/*
+ * sd_notify datagrams, as the container sends them to the NOTIFY_SOCKET the daemon passes in:
+ * newline-separated KEY=VALUE assignments. Datagrams larger than NOTIFY_MESSAGE_MAX or with a NUL
+ * byte are refused (-EBADMSG), as systemd does; unknown keys and malformed values of known keys
+ * are ignored (systemd logs and ignores them too); the last assignment of a key wins.
+ */
+#define NOTIFY_MESSAGE_MAX 4096
+#define NOTIFY_STATUS_MAX  1024 /* STATUS= text kept, longer is cut */
+
+typedef struct NotifyMessage {
+        bool ready;                   /* READY=1 */
+        bool stopping;                /* STOPPING=1 */
+        bool reloading;               /* RELOADING=1 */
+        bool watchdog_ping;           /* WATCHDOG=1 */
+        bool watchdog_trigger;        /* WATCHDOG=trigger: the service asks to be treated as hung */
+        char *status;                 /* STATUS=, or NULL */
+        uint64_t watchdog_usec;       /* WATCHDOG_USEC=: new watchdog timeout; 0 = not sent */
+        uint64_t extend_timeout_usec; /* EXTEND_TIMEOUT_USEC=: 0 = not sent */
+        int errno_value;              /* ERRNO=, 0 = not sent */
+        pid_t main_pid;               /* MAINPID=, 0 = not sent (a container's PID is its init; the
+                                       * daemon should ignore it unless it trusts the sender) */
+} NotifyMessage;
+
+int notify_message_parse(const char *buf, size_t len, NotifyMessage *ret);
+void notify_message_done(NotifyMessage *m);
+
+typedef enum HealthStatus {
+        HEALTH_NONE,     /* no HealthCmd= */
+        HEALTH_STARTING, /* no check passed yet */
+        HEALTH_HEALTHY,
+        HEALTH_UNHEALTHY,
+        _HEALTH_STATUS_MAX,
+} HealthStatus;
+const char *health_status_to_string(HealthStatus s); /* "", "starting", "healthy", "unhealthy" */
+
+typedef enum ReadyState {
+        READY_WAITING,  /* started, not ready yet (unit "activating") */
+        READY_READY,    /* ready: the unit is "active", start jobs ordered after it may run */
+        READY_TIMEOUT,  /* TimeoutStartSec= passed first: kill it, EXIT_CAUSE_TIMEOUT */
+        READY_WATCHDOG, /* the watchdog expired (or was triggered): kill it, EXIT_CAUSE_WATCHDOG */
+        _READY_STATE_MAX,
+} ReadyState;
+const char *ready_state_to_string(ReadyState s); /* "waiting", "ready", "timeout", "watchdog" */
+
+/*
+ * Readiness of one run of a container. Notify=false: ready as soon as the container process
+ * started. Notify=true: ready on READY=1. Notify=healthy: ready when the health check first
+ * passes. Until then TimeoutStartSec= (EXTEND_TIMEOUT_USEC= extends it, as in systemd) bounds
+ * the wait. Once a WATCHDOG_USEC= was received the container must send WATCHDOG=1 within that
+ * time, ready or not.
+ */
+typedef struct Readiness {
+        UnitNotify mode;
+        ReadyState state;
+        uint64_t timeout_start_usec; /* USEC_INFINITY: none */
+        uint64_t start_deadline;     /* absolute; USEC_INFINITY once ready or without timeout */
+        uint64_t watchdog_usec;      /* 0: no watchdog */
+        uint64_t watchdog_deadline;  /* absolute; USEC_INFINITY when off */
+        char *status;                /* last STATUS= text, or NULL */
+        bool stopping;               /* STOPPING=1 was received */
+        int errno_value;             /* last ERRNO= */
+} Readiness;
+
+/* A container run started at `now` (the runtime's start returned). For Notify=false the state is
+ * READY_READY at once. */
+void readiness_start(Readiness *r, UnitNotify mode, uint64_t timeout_start_usec, uint64_t now);
+void readiness_done(Readiness *r);
+
+typedef enum ReadyEvent {
+        READY_EVENT_NONE = 0,
+        READY_EVENT_READY = 1 << 0,   /* it became ready now: finish the start job with DONE */
+        READY_EVENT_STATUS = 1 << 1,  /* the status text changed (D-Bus StatusText) */
+        READY_EVENT_EXPIRED = 1 << 2, /* state is READY_TIMEOUT or READY_WATCHDOG now: kill it */
+} ReadyEvent;
+
+/* A notify message from the container. READY=1 counts only for Notify=true. Returns events. */
+int readiness_on_notify(Readiness *r, const NotifyMessage *m, uint64_t now);
+/* The health status changed (Notify=healthy: the first HEALTH_HEALTHY makes it ready). */
+int readiness_on_health(Readiness *r, HealthStatus health, uint64_t now);
+/* The earliest deadline (start timeout, watchdog), USEC_INFINITY for none: arm one timer for it. */
+uint64_t readiness_next_deadline(const Readiness *r);
+/* The timer fired (or any time): checks the deadlines against now. Returns events. */
+int readiness_on_time(Readiness *r, uint64_t now);
+
+/*
+ * Health checks with Docker's/Podman's semantics. The daemon runs HealthCmd= inside the container
+ * (an exec through runtime/) when health_next_check() is due, kills it when health_check_deadline()
+ * passes, and reports each result. A check passes with exit code 0; any other code, a signal, a
+ * timeout or a failure to run it fails. Status "starting" lasts until the first pass; failures
+ * during HealthStartPeriod= do not count unless a check already passed; HealthRetries=
+ * consecutive failures make it "unhealthy" and call for HealthOnFailure=; a pass makes it
+ * "healthy" again. The first check runs HealthInterval= after the start, then every
+ * HealthInterval= after the previous one ended (HealthInterval=0: only on request).
+ */
+
+typedef struct HealthConfig {
+        bool enabled; /* HealthCmd= given */
+        uint64_t interval_usec;
+        uint64_t timeout_usec;
+        unsigned retries;
+        uint64_t start_period_usec;
+        UnitHealthOnFailure on_failure;
+} HealthConfig;
+void health_config_from_unit(HealthConfig *c, const UnitConfig *uc);
+
+#define HEALTH_LOG_MAX      5    /* results kept, as Docker */
+#define HEALTH_OUTPUT_MAX   4096 /* bytes of output kept per result, as Docker */
+#define HEALTH_EXIT_TIMEOUT (-1) /* exit_code of a check killed at its timeout */
+#define HEALTH_EXIT_ERROR   (-2) /* exit_code of a check that could not be run */
+
+typedef struct HealthLogEntry {
+        uint64_t start, end; /* CLOCK_MONOTONIC usec */
+        int exit_code;       /* 0 passed; > 0 exit code; 128+N killed by N; or HEALTH_EXIT_* */
+        char *output;        /* stdout and stderr, cut to HEALTH_OUTPUT_MAX */
+} HealthLogEntry;
+
+typedef struct Health {
+        HealthStatus status;
+        unsigned failing_streak; /* consecutive failed checks that counted */
+        bool passed_once;
+        uint64_t started_at; /* the container's start */
+        uint64_t next_check; /* absolute; USEC_INFINITY: none scheduled */
+        bool check_running;
+        uint64_t check_started;
+        HealthLogEntry log[HEALTH_LOG_MAX]; /* oldest first */
+        size_t n_log;
+} Health;
+
+/* A container run started at `now`. */
+void health_start(Health *h, const HealthConfig *c, uint64_t now);
+void health_done(Health *h);
+/* When the next check is due (USEC_INFINITY: none). */
+uint64_t health_next_check(const Health *h);
+/* A check begins now (timer or `ctrmgr healthcheck`); returns when to kill it (its timeout);
+ * -EBUSY if one is running, -EOPNOTSUPP without HealthCmd=. */
+int health_check_begin(Health *h, const HealthConfig *c, uint64_t now, uint64_t *ret_deadline);
+
+typedef enum HealthAction {
+        HEALTH_ACTION_NONE,
+        HEALTH_ACTION_KILL,    /* SIGKILL the container; its exit then goes through restart_on_exit() */
+        HEALTH_ACTION_RESTART, /* a stop job (stop_requested) then a start counted as automatic */
+        HEALTH_ACTION_STOP,    /* a stop job: the unit ends inactive, no restart */
+} HealthAction;
+const char *health_action_to_string(HealthAction a); /* "none", "kill", "restart", "stop" */
+
+/*
+ * The running check ended at `now` with exit_code (see HealthLogEntry) and its output (any bytes,
+ * len may be 0). Sets *ret_changed when the status changed, *ret_action to HealthOnFailure= when
+ * the status just became unhealthy (else NONE). -EINVAL if no check was running.
+ */
+int health_check_end(Health *h, const HealthConfig *c, uint64_t now, int exit_code, const char *output,
+                     size_t len, bool *ret_changed, HealthAction *ret_action);

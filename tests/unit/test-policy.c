@@ -690,6 +690,263 @@ static void test_restart_state_serialize(void **state)
         assert_int_equal(restart_state_deserialize("future-key=1\n", "b", &other, NULL), 0);
 }
 
+/* ================================================================ readiness and health */
+
+static UnitConfig *unit_config(Unit **keep, const char *container)
+{
+        _cleanup_free_ char *text = strjoin("[Container]\nImage=busybox\n", container, "\n");
+        assert_int_equal(unit_parse_string("h", "h.ctr", text, strlen(text), keep, NULL), 0);
+        if ((*keep)->load_state != UNIT_LOAD_LOADED)
+                fail_msg("%s: %s", container, strna((*keep)->load_error));
+        return &(*keep)->config;
+}
+
+static void test_notify_parse(void **state)
+{
+        NotifyMessage m;
+        const char msg[] = "READY=1\nSTATUS=Accepting\tconnections\nWATCHDOG_USEC=5000000\nFOO=bar\n"
+                           "EXTEND_TIMEOUT_USEC=x\nMAINPID=42\nERRNO=5";
+        assert_int_equal(notify_message_parse(msg, strlen(msg), &m), 0);
+        assert_true(m.ready);
+        assert_string_equal(m.status, "Accepting connections"); /* control characters become blanks */
+        assert_int_equal(m.watchdog_usec, 5 * USEC_PER_SEC);
+        assert_int_equal(m.extend_timeout_usec, 0); /* malformed: ignored */
+        assert_int_equal(m.main_pid, 42);
+        assert_int_equal(m.errno_value, 5);
+        assert_false(m.watchdog_ping);
+        notify_message_done(&m);
+
+        assert_int_equal(notify_message_parse("READY=0\nWATCHDOG=trigger", 24, &m), 0);
+        assert_false(m.ready);
+        assert_true(m.watchdog_trigger);
+        notify_message_done(&m);
+
+        assert_int_equal(notify_message_parse("READY=1\0x", 9, &m), -EBADMSG);
+        assert_int_equal(notify_message_parse("", 0, &m), -EBADMSG);
+        _cleanup_free_ char *big = malloc(NOTIFY_MESSAGE_MAX + 1);
+        memset(big, 'a', NOTIFY_MESSAGE_MAX + 1);
+        assert_int_equal(notify_message_parse(big, NOTIFY_MESSAGE_MAX + 1, &m), -EBADMSG);
+        /* a long STATUS= is cut */
+        memcpy(big, "STATUS=", 7);
+        assert_int_equal(notify_message_parse(big, NOTIFY_MESSAGE_MAX, &m), 0);
+        assert_int_equal(strlen(m.status), NOTIFY_STATUS_MAX);
+        notify_message_done(&m);
+}
+
+static void test_readiness_modes(void **state)
+{
+        Readiness r = {};
+        NotifyMessage ready = {.ready = true};
+
+        /* Notify=false: ready when started */
+        readiness_start(&r, UNIT_NOTIFY_FALSE, 90 * USEC_PER_SEC, 1000);
+        assert_int_equal(r.state, READY_READY);
+        assert_int_equal(readiness_next_deadline(&r), USEC_INFINITY);
+
+        /* Notify=true: READY=1 makes it ready, STATUS= is kept */
+        readiness_start(&r, UNIT_NOTIFY_TRUE, 90 * USEC_PER_SEC, 1000);
+        assert_int_equal(r.state, READY_WAITING);
+        assert_int_equal(readiness_next_deadline(&r), 1000 + 90 * USEC_PER_SEC);
+        NotifyMessage st = {.status = (char *)"loading"};
+        assert_int_equal(readiness_on_notify(&r, &st, 2000), READY_EVENT_STATUS);
+        assert_int_equal(readiness_on_notify(&r, &st, 2000), 0); /* unchanged */
+        assert_string_equal(r.status, "loading");
+        assert_int_equal(readiness_on_health(&r, HEALTH_HEALTHY, 3000), 0); /* not for Notify=true */
+        assert_int_equal(readiness_on_notify(&r, &ready, 4000), READY_EVENT_READY);
+        assert_int_equal(r.state, READY_READY);
+        assert_int_equal(readiness_on_notify(&r, &ready, 5000), 0); /* once */
+        assert_int_equal(readiness_on_time(&r, 1000 + 100 * USEC_PER_SEC),
+                         0); /* timeout no longer applies */
+
+        /* Notify=healthy: the first passing health check; READY=1 does not count */
+        readiness_start(&r, UNIT_NOTIFY_HEALTHY, 90 * USEC_PER_SEC, 1000);
+        assert_int_equal(readiness_on_notify(&r, &ready, 2000), 0);
+        assert_int_equal(readiness_on_health(&r, HEALTH_STARTING, 2000), 0);
+        assert_int_equal(readiness_on_health(&r, HEALTH_UNHEALTHY, 2000), 0);
+        assert_int_equal(readiness_on_health(&r, HEALTH_HEALTHY, 3000), READY_EVENT_READY);
+        assert_string_equal(ready_state_to_string(r.state), "ready");
+        readiness_done(&r);
+}
+
+static void test_readiness_timeout(void **state)
+{
+        Readiness r = {};
+        uint64_t t0 = 50 * USEC_PER_SEC;
+        readiness_start(&r, UNIT_NOTIFY_TRUE, 10 * USEC_PER_SEC, t0);
+        assert_int_equal(readiness_on_time(&r, t0 + 9 * USEC_PER_SEC), 0);
+        /* EXTEND_TIMEOUT_USEC= moves the deadline to now + value when later */
+        NotifyMessage ext = {.extend_timeout_usec = 5 * USEC_PER_SEC};
+        assert_int_equal(readiness_on_notify(&r, &ext, t0 + 9 * USEC_PER_SEC), 0);
+        assert_int_equal(readiness_next_deadline(&r), t0 + 14 * USEC_PER_SEC);
+        assert_int_equal(readiness_on_time(&r, t0 + 13 * USEC_PER_SEC), 0);
+        assert_int_equal(readiness_on_time(&r, t0 + 14 * USEC_PER_SEC), READY_EVENT_EXPIRED);
+        assert_int_equal(r.state, READY_TIMEOUT);
+        /* late READY=1 changes nothing: it is being killed */
+        NotifyMessage ready = {.ready = true};
+        assert_int_equal(readiness_on_notify(&r, &ready, t0 + 15 * USEC_PER_SEC), 0);
+        assert_int_equal(r.state, READY_TIMEOUT);
+        assert_int_equal(readiness_next_deadline(&r), USEC_INFINITY);
+
+        /* TimeoutStartSec=infinity (or 0): no deadline */
+        readiness_start(&r, UNIT_NOTIFY_TRUE, USEC_INFINITY, t0);
+        assert_int_equal(readiness_next_deadline(&r), USEC_INFINITY);
+        assert_int_equal(readiness_on_time(&r, UINT64_MAX - 1), 0);
+        readiness_start(&r, UNIT_NOTIFY_TRUE, 0, t0);
+        assert_int_equal(readiness_next_deadline(&r), USEC_INFINITY);
+        readiness_done(&r);
+}
+
+static void test_readiness_watchdog(void **state)
+{
+        Readiness r = {};
+        readiness_start(&r, UNIT_NOTIFY_TRUE, 90 * USEC_PER_SEC, 0);
+        NotifyMessage m = {.ready = true, .watchdog_usec = 2 * USEC_PER_SEC};
+        assert_int_equal(readiness_on_notify(&r, &m, USEC_PER_SEC), READY_EVENT_READY);
+        assert_int_equal(readiness_next_deadline(&r), 3 * USEC_PER_SEC);
+        NotifyMessage ping = {.watchdog_ping = true};
+        assert_int_equal(readiness_on_notify(&r, &ping, 2 * USEC_PER_SEC), 0);
+        assert_int_equal(readiness_next_deadline(&r), 4 * USEC_PER_SEC);
+        assert_int_equal(readiness_on_time(&r, 3 * USEC_PER_SEC), 0);
+        assert_int_equal(readiness_on_time(&r, 4 * USEC_PER_SEC), READY_EVENT_EXPIRED);
+        assert_string_equal(ready_state_to_string(r.state), "watchdog");
+
+        /* WATCHDOG=trigger: at once */
+        readiness_start(&r, UNIT_NOTIFY_FALSE, 90 * USEC_PER_SEC, 0);
+        NotifyMessage trig = {.watchdog_trigger = true};
+        assert_int_equal(readiness_on_notify(&r, &trig, 10), READY_EVENT_EXPIRED);
+        assert_int_equal(r.state, READY_WATCHDOG);
+        /* pings without a WATCHDOG_USEC= arm nothing */
+        readiness_start(&r, UNIT_NOTIFY_FALSE, 90 * USEC_PER_SEC, 0);
+        assert_int_equal(readiness_on_notify(&r, &ping, 10), 0);
+        assert_int_equal(readiness_next_deadline(&r), USEC_INFINITY);
+        readiness_done(&r);
+}
+
+/* Runs one check from `at` to `at + 1ms` with exit code `code`. */
+static HealthAction check(Health *h, const HealthConfig *c, uint64_t at, int code, bool *changed)
+{
+        HealthAction a;
+        uint64_t deadline;
+        assert_int_equal(health_check_begin(h, c, at, &deadline), 0);
+        assert_int_equal(deadline, at + c->timeout_usec);
+        assert_int_equal(health_check_end(h, c, at + USEC_PER_MSEC, code, code ? "boom" : "ok", code ? 4 : 2,
+                                          changed, &a),
+                         0);
+        return a;
+}
+
+static void test_health_states(void **state)
+{
+        _cleanup_(unit_freep) Unit *u = NULL;
+        UnitConfig *uc = unit_config(&u, "HealthCmd=/bin/check\nHealthInterval=10s\nHealthRetries=3\n"
+                                         "HealthTimeout=2s\nHealthOnFailure=kill");
+        HealthConfig c;
+        health_config_from_unit(&c, uc);
+        assert_true(c.enabled);
+        Health h = {};
+        bool changed;
+        health_start(&h, &c, 0);
+        assert_int_equal(h.status, HEALTH_STARTING);
+        assert_string_equal(health_status_to_string(h.status), "starting");
+        assert_int_equal(health_next_check(&h), 10 * USEC_PER_SEC); /* first check one interval in */
+
+        uint64_t t = 10 * USEC_PER_SEC;
+        assert_int_equal(check(&h, &c, t, 0, &changed), HEALTH_ACTION_NONE);
+        assert_true(changed);
+        assert_int_equal(h.status, HEALTH_HEALTHY);
+        /* the next check one interval after this one ended */
+        assert_int_equal(health_next_check(&h), t + USEC_PER_MSEC + 10 * USEC_PER_SEC);
+
+        /* two failures: still healthy; the third: unhealthy, and HealthOnFailure=kill */
+        assert_int_equal(check(&h, &c, 20 * USEC_PER_SEC, 1, &changed), HEALTH_ACTION_NONE);
+        assert_false(changed);
+        assert_int_equal(check(&h, &c, 30 * USEC_PER_SEC, HEALTH_EXIT_TIMEOUT, &changed),
+                         HEALTH_ACTION_NONE);
+        assert_int_equal(h.status, HEALTH_HEALTHY);
+        assert_int_equal(h.failing_streak, 2);
+        assert_int_equal(check(&h, &c, 40 * USEC_PER_SEC, 137, &changed), HEALTH_ACTION_KILL);
+        assert_true(changed);
+        assert_int_equal(h.status, HEALTH_UNHEALTHY);
+        /* the action is asked for once, when it becomes unhealthy */
+        assert_int_equal(check(&h, &c, 50 * USEC_PER_SEC, 1, &changed), HEALTH_ACTION_NONE);
+        assert_false(changed);
+        /* a pass makes it healthy again and resets the streak */
+        assert_int_equal(check(&h, &c, 60 * USEC_PER_SEC, 0, &changed), HEALTH_ACTION_NONE);
+        assert_true(changed);
+        assert_int_equal(h.failing_streak, 0);
+
+        /* the log keeps the last five results, oldest first */
+        assert_int_equal(h.n_log, HEALTH_LOG_MAX);
+        assert_int_equal(h.log[0].exit_code, 1);
+        assert_int_equal(h.log[0].start, 20 * USEC_PER_SEC);
+        assert_int_equal(h.log[1].exit_code, HEALTH_EXIT_TIMEOUT);
+        assert_int_equal(h.log[4].exit_code, 0);
+        assert_string_equal(h.log[4].output, "ok");
+        assert_string_equal(h.log[3].output, "boom");
+
+        /* one check at a time; none without HealthCmd= */
+        uint64_t d;
+        assert_int_equal(health_check_begin(&h, &c, 70 * USEC_PER_SEC, &d), 0);
+        assert_int_equal(health_next_check(&h), USEC_INFINITY);
+        assert_int_equal(health_check_begin(&h, &c, 71 * USEC_PER_SEC, &d), -EBUSY);
+        HealthConfig none = {};
+        Health n = {};
+        health_start(&n, &none, 0);
+        assert_int_equal(n.status, HEALTH_NONE);
+        assert_int_equal(health_next_check(&n), USEC_INFINITY);
+        assert_int_equal(health_check_begin(&n, &none, 0, &d), -EOPNOTSUPP);
+        assert_int_equal(health_check_end(&n, &none, 0, 0, NULL, 0, NULL, NULL), -EINVAL);
+        health_done(&h);
+        health_done(&n);
+}
+
+/* Failures of checks begun within HealthStartPeriod= do not count until one check passed. */
+static void test_health_start_period(void **state)
+{
+        _cleanup_(unit_freep) Unit *u = NULL;
+        UnitConfig *uc = unit_config(&u, "HealthCmd=/bin/check\nHealthInterval=1s\nHealthRetries=2\n"
+                                         "HealthTimeout=1s\nHealthStartPeriod=5s\nHealthOnFailure=restart");
+        HealthConfig c;
+        health_config_from_unit(&c, uc);
+        Health h = {};
+        bool changed;
+        health_start(&h, &c, 100 * USEC_PER_SEC);
+        uint64_t t0 = 100 * USEC_PER_SEC;
+        for (int i = 1; i <= 4; i++)
+                assert_int_equal(check(&h, &c, t0 + i * USEC_PER_SEC, 1, &changed), HEALTH_ACTION_NONE);
+        assert_int_equal(h.status, HEALTH_STARTING);
+        assert_int_equal(h.failing_streak, 0);
+        /* after the start period they count */
+        assert_int_equal(check(&h, &c, t0 + 5 * USEC_PER_SEC, 1, &changed), HEALTH_ACTION_NONE);
+        assert_int_equal(check(&h, &c, t0 + 6 * USEC_PER_SEC, 1, &changed), HEALTH_ACTION_RESTART);
+        assert_int_equal(h.status, HEALTH_UNHEALTHY);
+        assert_string_equal(health_action_to_string(HEALTH_ACTION_RESTART), "restart");
+
+        /* a pass within the start period: later failures count at once */
+        health_start(&h, &c, t0);
+        assert_int_equal(h.n_log, 0);
+        assert_int_equal(check(&h, &c, t0 + 1 * USEC_PER_SEC, 0, &changed), HEALTH_ACTION_NONE);
+        assert_int_equal(check(&h, &c, t0 + 2 * USEC_PER_SEC, 1, &changed), HEALTH_ACTION_NONE);
+        assert_int_equal(check(&h, &c, t0 + 3 * USEC_PER_SEC, 1, &changed), HEALTH_ACTION_RESTART);
+
+        /* HealthInterval=disable: no timer; checks only on request */
+        _cleanup_(unit_freep) Unit *v = NULL;
+        uc = unit_config(&v, "HealthCmd=/bin/check\nHealthInterval=disable\nHealthOnFailure=stop\n"
+                             "HealthRetries=1");
+        health_config_from_unit(&c, uc);
+        health_start(&h, &c, t0);
+        assert_int_equal(health_next_check(&h), USEC_INFINITY);
+        assert_int_equal(check(&h, &c, t0, 1, &changed), HEALTH_ACTION_STOP);
+        assert_int_equal(health_next_check(&h), USEC_INFINITY);
+        /* output is cut to HEALTH_OUTPUT_MAX */
+        _cleanup_free_ char *big = malloc(HEALTH_OUTPUT_MAX * 2);
+        memset(big, 'x', HEALTH_OUTPUT_MAX * 2);
+        assert_int_equal(health_check_begin(&h, &c, t0, NULL), 0);
+        assert_int_equal(health_check_end(&h, &c, t0, 0, big, HEALTH_OUTPUT_MAX * 2, NULL, NULL), 0);
+        assert_int_equal(strlen(h.log[h.n_log - 1].output), HEALTH_OUTPUT_MAX);
+        health_done(&h);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -711,6 +968,12 @@ int main(void)
                 cmocka_unit_test(test_restart_start_limit),
                 cmocka_unit_test(test_restart_unless_stopped),
                 cmocka_unit_test(test_restart_state_serialize),
+                cmocka_unit_test(test_notify_parse),
+                cmocka_unit_test(test_readiness_modes),
+                cmocka_unit_test(test_readiness_timeout),
+                cmocka_unit_test(test_readiness_watchdog),
+                cmocka_unit_test(test_health_states),
+                cmocka_unit_test(test_health_start_period),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
