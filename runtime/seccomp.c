@@ -876,6 +876,10 @@ int seccomp_prepare(const SeccompConfig *c, const char *cache_dir, SeccompProgra
                 return error_set(reterr, -ENOMEM, "seccomp");
         p->listener = seccomp_config_needs_listener(c);
         p->flags = c->flags;
+        /* The kernel refuses WAIT_KILLABLE_RECV without NEW_LISTENER; without a NOTIFY rule it
+         * has no meaning, so a profile carrying it anyway still installs. */
+        if (!p->listener)
+                p->flags &= ~SECCOMP_CONFIG_FLAG_WAIT_KILLABLE_RECV;
 
         r = config_arches(c, arches, &n_arches, reterr);
         if (r < 0)

@@ -54,6 +54,30 @@ static bool property_is(const char *unit, const char *property, const char *want
         return good;
 }
 
+/* A control file of the scope, or NULL. */
+static char *scope_file(Cgroup *cg, const char *file)
+{
+        _cleanup_free_ char *dir = cgroup_dir(cg), *p = NULL;
+        char *v = NULL;
+        p = dir ? path_join(dir, file) : NULL;
+        if (!p || read_one_line_file(p, &v) < 0)
+                return NULL;
+        return v;
+}
+
+/* Where the controller is delegated to the scope (pure v2 with controllers: the tier-2 VM), the
+ * value must be in the file: systemd wrote it from the property. */
+static void file_is(Cgroup *cg, const char *controller, const char *file, const char *want)
+{
+        if (!cgroup_controller_available(cgroup_fd(cg), controller)) {
+                printf("ok %u - # SKIP %s: no %s controller in the scope here\n", ++n_test, file,
+                       controller);
+                return;
+        }
+        _cleanup_free_ char *v = scope_file(cg, file);
+        ok(v && streq(v, want), "%s in the scope is \"%s\" (%s)", file, want, strna(v));
+}
+
 static pid_t spawn(void)
 {
         pid_t pid = fork();
@@ -141,6 +165,13 @@ static void run(void)
         ok(r == 0, "apply: %s", r < 0 ? error_message(&err) : "ok");
         STRV_FOREACH (w, warnings)
                 printf("#   warning: %s\n", *w);
+        file_is(cg, "memory", "memory.max", "67108864");
+        file_is(cg, "memory", "memory.low", "1048576");
+        file_is(cg, "memory", "memory.swap.max", "67108864");
+        file_is(cg, "cpu", "cpu.weight", "59");
+        file_is(cg, "cpu", "cpu.max", "25000 50000");
+        file_is(cg, "pids", "pids.max", "77");
+        file_is(cg, "cpuset", "cpuset.cpus", "0");
         {
                 _cleanup_free_ char *dir = cgroup_dir(cg), *depth = NULL;
                 _cleanup_free_ char *p = path_join(dir, "cgroup.max.depth");
@@ -194,6 +225,17 @@ static void run(void)
                 (void)read_one_line_file(p, &desc);
                 ok(desc && streq(desc, "7"), "unified key without a property written in the scope dir (%s)",
                    strna(desc));
+                file_is(cg, "memory", "memory.high", "536870912");
+                file_is(cg, "memory", "memory.min", "4096");
+                file_is(cg, "cpu", "cpu.weight", "300");
+                file_is(cg, "cpu", "cpu.max", "20000 100000");
+                file_is(cg, "pids", "pids.max", "max");
+                file_is(cg, "io", "io.weight", "default 200");
+                /* systemd realizes the unit's cgroup again on daemon-reload: the values stay */
+                ok(system("systemctl daemon-reload") == 0, "daemon-reload");
+                file_is(cg, "memory", "memory.high", "536870912");
+                file_is(cg, "cpu", "cpu.weight", "300");
+                file_is(cg, "memory", "memory.max", "67108864");
                 r = cgroup_systemd_apply(cg, ures, true, NULL, &err);
                 ok(r == 0, "SetUnitProperties from unified keys: %s", r < 0 ? error_message(&err) : "ok");
                 ok(property_is(unit, "MemoryHigh", "536870912"), "unified memory.high 512M -> MemoryHigh");
