@@ -66,9 +66,13 @@ typedef struct RuntimeOptions {
         bool no_pivot;
         /* Use the systemd cgroup driver (cgroupsPath "slice:prefix:name"). */
         bool systemd_cgroup;
-        /* exec only: do not wait / return immediately (the CLI decides what to do). */
+        /* Where compiled seccomp filters are cached (NULL: <root>/seccomp-cache). */
+        const char *seccomp_cache_dir;
         RuntimeChildSetup child_setup;
         void *child_setup_userdata;
+        /* Called with each resource limit this host cannot apply (hybrid cgroups etc.). */
+        void (*warn)(void *userdata, const char *message);
+        void *warn_userdata;
 } RuntimeOptions;
 
 #define RUNTIME_OPTIONS_INIT                                                                       \

@@ -77,6 +77,15 @@ int rlimit_from_string(const char *s)
 
 /* ---------------------------------------------------------------- small typed getters */
 
+/* JSON paths for messages; a very long one is cut, which only shortens the message. */
+_printf_(3, 4) static void fmt_path(char *buf, size_t n, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        (void)vsnprintf(buf, n, fmt, ap);
+        va_end(ap);
+}
+
 static int want_type(json_object *o, json_type t, const char *path, Error *reterr)
 {
         if (!json_object_is_type(o, t))
@@ -249,14 +258,14 @@ static int parse_rlimits(json_object *o, const char *path, RuntimeProcess *p, Er
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(o, i);
                 char sub[256];
-                snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+                fmt_path(sub, sizeof sub, "%s[%zu]", path, i);
                 r = want_type(e, json_type_object, sub, reterr);
                 if (r < 0)
                         return r;
                 SpecRlimit *l = &p->rlimits[p->n_rlimits];
                 _cleanup_free_ char *type = NULL;
                 char sub2[300];
-                snprintf(sub2, sizeof sub2, "%s.type", sub);
+                fmt_path(sub2, sizeof sub2, "%s.type", sub);
                 r = get_string(field(e, "type"), sub2, &type, reterr);
                 if (r < 0)
                         return r;
@@ -268,11 +277,11 @@ static int parse_rlimits(json_object *o, const char *path, RuntimeProcess *p, Er
                         if (p->rlimits[j].resource == l->resource)
                                 return error_set_msg(reterr, -EINVAL, "%s: duplicate rlimit \"%s\"",
                                                      sub2, type);
-                snprintf(sub2, sizeof sub2, "%s.soft", sub);
+                fmt_path(sub2, sizeof sub2, "%s.soft", sub);
                 r = get_uint64(field(e, "soft"), sub2, &l->soft, reterr);
                 if (r < 0)
                         return r;
-                snprintf(sub2, sizeof sub2, "%s.hard", sub);
+                fmt_path(sub2, sizeof sub2, "%s.hard", sub);
                 r = get_uint64(field(e, "hard"), sub2, &l->hard, reterr);
                 if (r < 0)
                         return r;
@@ -307,7 +316,7 @@ static int parse_scheduler(json_object *o, const char *path, RuntimeProcess *p, 
         if (r < 0)
                 return r;
         _cleanup_free_ char *pol = NULL;
-        snprintf(sub, sizeof sub, "%s.policy", path);
+        fmt_path(sub, sizeof sub, "%s.policy", path);
         r = get_string(field(o, "policy"), sub, &pol, reterr);
         if (r < 0)
                 return r;
@@ -320,14 +329,14 @@ static int parse_scheduler(json_object *o, const char *path, RuntimeProcess *p, 
         int64_t v;
         json_object *f;
         if ((f = field(o, "nice"))) {
-                snprintf(sub, sizeof sub, "%s.nice", path);
+                fmt_path(sub, sizeof sub, "%s.nice", path);
                 r = get_int64(f, sub, -20, 19, &v, reterr);
                 if (r < 0)
                         return r;
                 p->sched_nice = (int)v;
         }
         if ((f = field(o, "priority"))) {
-                snprintf(sub, sizeof sub, "%s.priority", path);
+                fmt_path(sub, sizeof sub, "%s.priority", path);
                 r = get_int64(f, sub, 0, 99, &v, reterr);
                 if (r < 0)
                         return r;
@@ -335,7 +344,7 @@ static int parse_scheduler(json_object *o, const char *path, RuntimeProcess *p, 
         }
         if ((f = field(o, "flags"))) {
                 _cleanup_strv_free_ char **l = NULL;
-                snprintf(sub, sizeof sub, "%s.flags", path);
+                fmt_path(sub, sizeof sub, "%s.flags", path);
                 r = get_strv(f, sub, &l, reterr);
                 if (r < 0)
                         return r;
@@ -362,7 +371,7 @@ static int parse_scheduler(json_object *o, const char *path, RuntimeProcess *p, 
                   { "period", &p->sched_period } };
         for (size_t i = 0; i < ELEMENTSOF(u); i++)
                 if ((f = field(o, u[i].key))) {
-                        snprintf(sub, sizeof sub, "%s.%s", path, u[i].key);
+                        fmt_path(sub, sizeof sub, "%s.%s", path, u[i].key);
                         r = get_uint64(f, sub, u[i].dst, reterr);
                         if (r < 0)
                                 return r;
@@ -378,7 +387,7 @@ static int parse_io_priority(json_object *o, const char *path, RuntimeProcess *p
         if (r < 0)
                 return r;
         _cleanup_free_ char *cls = NULL;
-        snprintf(sub, sizeof sub, "%s.class", path);
+        fmt_path(sub, sizeof sub, "%s.class", path);
         r = get_string(field(o, "class"), sub, &cls, reterr);
         if (r < 0)
                 return r;
@@ -394,7 +403,7 @@ static int parse_io_priority(json_object *o, const char *path, RuntimeProcess *p
         json_object *f = field(o, "priority");
         if (f) {
                 int64_t v;
-                snprintf(sub, sizeof sub, "%s.priority", path);
+                fmt_path(sub, sizeof sub, "%s.priority", path);
                 r = get_int64(f, sub, 0, 7, &v, reterr);
                 if (r < 0)
                         return r;
@@ -460,7 +469,7 @@ int spec_parse_process(json_object *o, const char *path, RuntimeProcess **ret, E
         if (!p)
                 return error_set(reterr, -ENOMEM, "%s", path);
 
-#define SUB(k) (snprintf(sub, sizeof sub, "%s.%s", path, k), sub)
+#define SUB(k) (fmt_path(sub, sizeof sub, "%s.%s", path, k), sub)
         if ((f = field(o, "terminal")) && (r = get_bool(f, SUB("terminal"), &p->terminal, reterr)) < 0)
                 return r;
         if ((f = field(o, "consoleSize"))) {
@@ -513,7 +522,7 @@ int spec_parse_process(json_object *o, const char *path, RuntimeProcess **ret, E
                                 return error_set(reterr, -ENOMEM, "%s", path);
                         for (size_t i = 0; i < n; i++) {
                                 char s2[300];
-                                snprintf(s2, sizeof s2, "%s.user.additionalGids[%zu]", path, i);
+                                fmt_path(s2, sizeof s2, "%s.user.additionalGids[%zu]", path, i);
                                 if ((r = get_uint32(json_object_array_get_idx(g, i), s2, &v, reterr)) < 0)
                                         return r;
                                 p->additional_gids[i] = v;
@@ -634,7 +643,7 @@ static int parse_mount(json_object *o, const char *path, SpecMount *m, Error *re
         int r = want_type(o, json_type_object, path, reterr);
         if (r < 0)
                 return r;
-#define SUB(k) (snprintf(sub, sizeof sub, "%s.%s", path, k), sub)
+#define SUB(k) (fmt_path(sub, sizeof sub, "%s.%s", path, k), sub)
         f = field(o, "destination");
         if (!f)
                 return error_set_msg(reterr, -EINVAL, "%s: missing", SUB("destination"));
@@ -716,14 +725,14 @@ static int parse_id_mappings(json_object *o, const char *path, IdMap **ret, size
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(o, i);
                 char sub[256];
-                snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+                fmt_path(sub, sizeof sub, "%s[%zu]", path, i);
                 if ((r = want_type(e, json_type_object, sub, reterr)) < 0)
                         return r;
                 const char *keys[3] = { "containerID", "hostID", "size" };
                 uint32_t *dst[3] = { &m[i].container_id, &m[i].host_id, &m[i].size };
                 for (int k = 0; k < 3; k++) {
                         char s2[300];
-                        snprintf(s2, sizeof s2, "%s.%s", sub, keys[k]);
+                        fmt_path(s2, sizeof s2, "%s.%s", sub, keys[k]);
                         if ((r = get_uint32(field(e, keys[k]), s2, dst[k], reterr)) < 0)
                                 return r;
                 }
@@ -746,18 +755,18 @@ static int parse_devices(json_object *o, const char *path, RuntimeSpec *s, Error
                 json_object *e = json_object_array_get_idx(o, i), *f;
                 SpecDevice *d = &s->devices[i];
                 char sub[256], s2[300];
-                snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+                fmt_path(sub, sizeof sub, "%s[%zu]", path, i);
                 s->n_devices++;
                 if ((r = want_type(e, json_type_object, sub, reterr)) < 0)
                         return r;
-                snprintf(s2, sizeof s2, "%s.path", sub);
+                fmt_path(s2, sizeof s2, "%s.path", sub);
                 if ((r = get_string(field(e, "path"), s2, &d->path, reterr)) < 0)
                         return r;
                 if (!path_is_absolute(d->path) || !path_is_safe(d->path))
                         return error_set_msg(reterr, -EINVAL, "%s: \"%s\" is not a safe absolute path",
                                              s2, d->path);
                 _cleanup_free_ char *type = NULL;
-                snprintf(s2, sizeof s2, "%s.type", sub);
+                fmt_path(s2, sizeof s2, "%s.type", sub);
                 if ((r = get_string(field(e, "type"), s2, &type, reterr)) < 0)
                         return r;
                 if (strlen(type) != 1 || !strchr("cbup", type[0]))
@@ -765,32 +774,32 @@ static int parse_devices(json_object *o, const char *path, RuntimeSpec *s, Error
                 d->type = type[0];
                 int64_t v;
                 if (d->type != 'p') {
-                        snprintf(s2, sizeof s2, "%s.major", sub);
+                        fmt_path(s2, sizeof s2, "%s.major", sub);
                         if ((r = get_int64(field(e, "major"), s2, 0, UINT32_MAX, &v, reterr)) < 0)
                                 return r;
                         d->major = v;
-                        snprintf(s2, sizeof s2, "%s.minor", sub);
+                        fmt_path(s2, sizeof s2, "%s.minor", sub);
                         if ((r = get_int64(field(e, "minor"), s2, 0, UINT32_MAX, &v, reterr)) < 0)
                                 return r;
                         d->minor = v;
                 }
                 d->mode = 0666;
                 if ((f = field(e, "fileMode"))) {
-                        snprintf(s2, sizeof s2, "%s.fileMode", sub);
+                        fmt_path(s2, sizeof s2, "%s.fileMode", sub);
                         if ((r = get_int64(f, s2, 0, 07777, &v, reterr)) < 0)
                                 return r;
                         d->mode = v;
                 }
                 uint32_t u;
                 if ((f = field(e, "uid"))) {
-                        snprintf(s2, sizeof s2, "%s.uid", sub);
+                        fmt_path(s2, sizeof s2, "%s.uid", sub);
                         if ((r = get_uint32(f, s2, &u, reterr)) < 0)
                                 return r;
                         d->uid = u;
                         d->has_uid = true;
                 }
                 if ((f = field(e, "gid"))) {
-                        snprintf(s2, sizeof s2, "%s.gid", sub);
+                        fmt_path(s2, sizeof s2, "%s.gid", sub);
                         if ((r = get_uint32(f, s2, &u, reterr)) < 0)
                                 return r;
                         d->gid = u;
@@ -807,7 +816,7 @@ static int parse_personality(json_object *o, const char *path, RuntimeSpec *s, E
         if (r < 0)
                 return r;
         _cleanup_free_ char *domain = NULL;
-        snprintf(sub, sizeof sub, "%s.domain", path);
+        fmt_path(sub, sizeof sub, "%s.domain", path);
         if ((r = get_string(field(o, "domain"), sub, &domain, reterr)) < 0)
                 return r;
         if (streq(domain, "LINUX"))
@@ -820,7 +829,7 @@ static int parse_personality(json_object *o, const char *path, RuntimeSpec *s, E
         json_object *f = field(o, "flags");
         if (f) {
                 _cleanup_strv_free_ char **l = NULL;
-                snprintf(sub, sizeof sub, "%s.flags", path);
+                fmt_path(sub, sizeof sub, "%s.flags", path);
                 if ((r = get_strv(f, sub, &l, reterr)) < 0)
                         return r;
                 if (!strv_isempty(l))
@@ -844,16 +853,16 @@ static int parse_time_offsets(json_object *o, const char *path, RuntimeSpec *s, 
                 char sub[256], s2[300];
                 if (!f)
                         continue;
-                snprintf(sub, sizeof sub, "%s.%s", path, keys[i]);
+                fmt_path(sub, sizeof sub, "%s.%s", path, keys[i]);
                 if ((r = want_type(f, json_type_object, sub, reterr)) < 0)
                         return r;
                 if ((g = field(f, "secs"))) {
-                        snprintf(s2, sizeof s2, "%s.secs", sub);
+                        fmt_path(s2, sizeof s2, "%s.secs", sub);
                         if ((r = get_int64(g, s2, INT64_MIN, INT64_MAX, secs[i], reterr)) < 0)
                                 return r;
                 }
                 if ((g = field(f, "nanosecs"))) {
-                        snprintf(s2, sizeof s2, "%s.nanosecs", sub);
+                        fmt_path(s2, sizeof s2, "%s.nanosecs", sub);
                         if ((r = get_uint32(g, s2, nsecs[i], reterr)) < 0)
                                 return r;
                         if (*nsecs[i] >= NSEC_PER_SEC)
@@ -878,7 +887,7 @@ static int parse_linux(json_object *o, RuntimeSpec *s, Error *reterr)
                 for (size_t i = 0; i < json_object_array_length(f); i++) {
                         json_object *e = json_object_array_get_idx(f, i), *g;
                         char sub[256];
-                        snprintf(sub, sizeof sub, "linux.namespaces[%zu]", i);
+                        fmt_path(sub, sizeof sub, "linux.namespaces[%zu]", i);
                         if ((r = want_type(e, json_type_object, sub, reterr)) < 0)
                                 return r;
                         _cleanup_free_ char *type = NULL;
@@ -897,7 +906,7 @@ static int parse_linux(json_object *o, RuntimeSpec *s, Error *reterr)
                                                      sub, type);
                         s->ns[t] = true;
                         if ((g = field(e, "path"))) {
-                                snprintf(sub, sizeof sub, "linux.namespaces[%zu].path", i);
+                                fmt_path(sub, sizeof sub, "linux.namespaces[%zu].path", i);
                                 if ((r = get_string(g, sub, &s->ns_path[t], reterr)) < 0)
                                         return r;
                                 if (!path_is_absolute(s->ns_path[t]))
@@ -982,7 +991,7 @@ static int parse_hooks(json_object *o, RuntimeSpec *s, Error *reterr)
                 char sub[256];
                 if (!a)
                         continue;
-                snprintf(sub, sizeof sub, "hooks.%s", hook_names[k]);
+                fmt_path(sub, sizeof sub, "hooks.%s", hook_names[k]);
                 if ((r = want_type(a, json_type_array, sub, reterr)) < 0)
                         return r;
                 size_t n = json_object_array_length(a);
@@ -993,25 +1002,25 @@ static int parse_hooks(json_object *o, RuntimeSpec *s, Error *reterr)
                         json_object *e = json_object_array_get_idx(a, i), *f;
                         SpecHook *h = &s->hooks[k][i];
                         char s1[300], s2[320];
-                        snprintf(s1, sizeof s1, "%s[%zu]", sub, i);
+                        fmt_path(s1, sizeof s1, "%s[%zu]", sub, i);
                         s->n_hooks[k]++;
                         if ((r = want_type(e, json_type_object, s1, reterr)) < 0)
                                 return r;
-                        snprintf(s2, sizeof s2, "%s.path", s1);
+                        fmt_path(s2, sizeof s2, "%s.path", s1);
                         if ((r = get_string(field(e, "path"), s2, &h->path, reterr)) < 0)
                                 return r;
                         if (!path_is_absolute(h->path))
                                 return error_set_msg(reterr, -EINVAL, "%s: \"%s\" is not an absolute path",
                                                      s2, h->path);
-                        snprintf(s2, sizeof s2, "%s.args", s1);
+                        fmt_path(s2, sizeof s2, "%s.args", s1);
                         if ((f = field(e, "args")) && (r = get_strv(f, s2, &h->args, reterr)) < 0)
                                 return r;
-                        snprintf(s2, sizeof s2, "%s.env", s1);
+                        fmt_path(s2, sizeof s2, "%s.env", s1);
                         if ((f = field(e, "env")) && (r = get_strv(f, s2, &h->env, reterr)) < 0)
                                 return r;
                         if ((f = field(e, "timeout"))) {
                                 int64_t v;
-                                snprintf(s2, sizeof s2, "%s.timeout", s1);
+                                fmt_path(s2, sizeof s2, "%s.timeout", s1);
                                 if ((r = get_int64(f, s2, 1, INT32_MAX, &v, reterr)) < 0)
                                         return r;
                                 h->timeout = (int)v;
@@ -1119,7 +1128,7 @@ int runtime_spec_parse_json(json_object *root, RuntimeSpec **ret, Error *reterr)
                         return error_set(reterr, -ENOMEM, "mounts");
                 for (size_t i = 0; i < n; i++) {
                         char sub[64];
-                        snprintf(sub, sizeof sub, "mounts[%zu]", i);
+                        fmt_path(sub, sizeof sub, "mounts[%zu]", i);
                         s->n_mounts++;
                         if ((r = parse_mount(json_object_array_get_idx(f, i), sub, &s->mounts[i],
                                              reterr)) < 0)

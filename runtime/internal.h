@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared between the files of runtime/ (not public). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/cgroup.h"
+#include "runtime/seccomp.h"
+#include "runtime/spec.h"
+
+struct json_object;
+
+/* ---------------------------------------------------------------- sync socket protocol
+ *
+ * A SOCK_SEQPACKET pair between the runtime (parent) and the child it forked. Each message is one
+ * packet: a SyncHeader followed by a payload (text or a pid). The child reports failures as
+ * SYNC_ERROR with the text of its Error chain, so the parent can show exactly what failed. */
+
+typedef enum SyncType {
+        SYNC_ERROR = 'E',         /* child → parent: int code + text */
+        SYNC_USERNS = 'U',        /* child → parent: write my uid/gid maps */
+        SYNC_USERNS_DONE = 'u',   /* parent → child */
+        SYNC_PID = 'P',           /* child → parent: pid of the process that will exec */
+        SYNC_HOOKS = 'H',         /* child → parent: run prestart + createRuntime hooks now */
+        SYNC_HOOKS_DONE = 'h',    /* parent → child: payload: state JSON for in-container hooks */
+        SYNC_READY = 'R',         /* child → parent: set up, waiting for start */
+        SYNC_GO = 'G',            /* parent → child: go on (after the parent did its part) */
+} SyncType;
+
+typedef struct SyncHeader {
+        int32_t type;
+        int32_t code;
+        int64_t value;
+} SyncHeader;
+
+#define SYNC_MAX_PAYLOAD 16384
+
+int sync_send(int fd, SyncType type, int code, int64_t value, const char *text);
+/* Receives one message; text (optional) gets a malloc'd NUL-terminated payload. EOF: -EPIPE. */
+int sync_recv(int fd, SyncHeader *ret, char **ret_text);
+/* Child side: sends e as SYNC_ERROR. */
+void sync_send_error(int fd, int r, const Error *e);
+/* Waits for a message of type want; a SYNC_ERROR becomes an error in reterr. */
+int sync_expect(int fd, SyncType want, SyncHeader *ret, char **ret_text, Error *reterr);
+
+/* ---------------------------------------------------------------- container state on disk */
+
+typedef struct ContainerRecord {
+        char *id;
+        pid_t pid;
+        uint64_t start_time; /* /proc/PID/stat field 22, to detect pid reuse */
+        char *bundle;
+        char *rootfs;
+        char *created;
+        uid_t owner;
+        bool systemd_cgroup;
+        char *cgroup_path; /* relative to the cgroup2 root, NULL if none */
+        char *cgroup_unit;
+        int ns_flags;     /* CLONE_NEW* of the namespaces exec must join */
+        struct json_object *config; /* the spec, for exec/delete */
+} ContainerRecord;
+
+void container_record_done(ContainerRecord *r);
+int container_record_save(int dirfd, const ContainerRecord *rec, Error *reterr);
+int container_record_load(int dirfd, ContainerRecord *ret, Error *reterr);
+
+/* Opens <root>/<id> (O_DIRECTORY), optionally locked (flock) exclusively. */
+int container_dir_open(const char *root, const char *id, bool lock, int *ret_fd, Error *reterr);
+
+/* Start time of pid from /proc, 0 if gone; -errno on failure. */
+int pid_start_time(pid_t pid, uint64_t *ret, bool *ret_zombie);
+
+/* The status of a saved container. */
+RuntimeStatus container_record_status(int dirfd, const ContainerRecord *rec);
+
+/* State JSON for hooks and `state`. */
+char *container_state_json(const char *id, RuntimeStatus status, pid_t pid, const char *bundle,
+                           const char *rootfs, const char *created, uid_t owner,
+                           char *const *annotations, bool pretty);
+
+/* ---------------------------------------------------------------- hooks */
+
+/* Runs the hooks of one kind one after the other, each with state_json on stdin. */
+int hooks_run(const SpecHook *hooks, size_t n, HookKind kind, const char *state_json, Error *reterr);
+
+/* ---------------------------------------------------------------- the child side */
+
+typedef struct ChildContext {
+        const RuntimeSpec *spec;
+        const RuntimeProcess *process;
+        const RuntimeOptions *opts;
+        const char *rootfs; /* absolute, host view */
+        const char *bundle;
+        int sync_fd;
+        int start_listen_fd;  /* create: accept()ed by start */
+        int console_fd;       /* connected console socket or -1 */
+        int devnull_fd;       /* O_PATH of the host /dev/null, verified char 1:3 */
+        int cap_last;
+        bool exec;            /* runtime_exec rather than create */
+        int pidfd;            /* exec: pidfd of the container's init */
+        int ns_flags;         /* exec: namespaces to join */
+        const SeccompProgram *seccomp;
+        bool seccomp_listener;
+        const char *seccomp_listener_path;
+} ChildContext;
+
+/* Runs in the forked child; never returns. */
+_noreturn_ void child_main(ChildContext *c);
+
+/* Mount setup of the container's rootfs (in the child, new mount namespace). */
+int rootfs_setup(ChildContext *c, int *ret_rootfd, Error *reterr);
+int rootfs_pivot(ChildContext *c, int rootfd, Error *reterr);
+/* After pivot: /dev/console, the pty. Returns the slave fd in ret. */
+int console_setup(ChildContext *c, bool mount_console, int *ret_slave, Error *reterr);
+/* Helper: a procfs instance of our own (fsopen), never one the container can have replaced. */
+int procfs_open_private(int *ret, Error *reterr);
+int write_sysctls(ChildContext *c, int procfd, Error *reterr);
+
+/* Finds args[0] along PATH of env (after pivot). Returns malloc'd path. */
+int find_executable(const char *name, char *const *env, char **ret);
+
+/* Common async-signal-unsafe-but-single-threaded helpers for both create and exec children. */
+int process_apply_pre(ChildContext *c, Error *reterr); /* rlimits, sched, ioprio, personality, oom */
+int process_apply_final(ChildContext *c, Error *reterr); /* user, caps, nnp, seccomp, cwd */
+_noreturn_ void process_exec(ChildContext *c, const char *path, int report_fd);
+
+/* raw clone3 wrappers */
+pid_t clone3_fork(uint64_t flags, int cgroup_fd, int *ret_pidfd);
+
+int read_cap_last(void);

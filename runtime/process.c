@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The last steps before the container's program runs, shared by create and exec: rlimits,
+ * scheduling, personality, working directory (checked to be inside the rootfs:
+ * CVE-2024-21626), user and groups, the five capability sets (inheritable and ambient only as
+ * given: CVE-2022-29162), no_new_privs, LSM labels, seccomp, and every descriptor from 3 up
+ * close-on-exec.
+ */
+
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "runtime/internal.h"
+
+struct sched_attr_compat {
+        uint32_t size;
+        uint32_t sched_policy;
+        uint64_t sched_flags;
+        int32_t sched_nice;
+        uint32_t sched_priority;
+        uint64_t sched_runtime;
+        uint64_t sched_deadline;
+        uint64_t sched_period;
+};
+
+static const char *rlimit_name(int resource)
+{
+        static const char *const names[] = {
+                [RLIMIT_CPU] = "RLIMIT_CPU",         [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+                [RLIMIT_DATA] = "RLIMIT_DATA",       [RLIMIT_STACK] = "RLIMIT_STACK",
+                [RLIMIT_CORE] = "RLIMIT_CORE",       [RLIMIT_RSS] = "RLIMIT_RSS",
+                [RLIMIT_NPROC] = "RLIMIT_NPROC",     [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+                [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
+                [RLIMIT_LOCKS] = "RLIMIT_LOCKS",     [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+                [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
+                [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",   [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+        };
+        return resource >= 0 && (size_t)resource < ELEMENTSOF(names) && names[resource]
+                       ? names[resource]
+                       : "RLIMIT_?";
+}
+
+static int apply_rlimits(const RuntimeProcess *p, Error *reterr)
+{
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                const SpecRlimit *l = &p->rlimits[i];
+                struct rlimit rl = { .rlim_cur = l->soft, .rlim_max = l->hard };
+                if (setrlimit(l->resource, &rl) < 0) {
+                        int r = -errno;
+                        struct rlimit cur;
+                        if (r == -EPERM && getrlimit(l->resource, &cur) >= 0 && l->hard > cur.rlim_max)
+                                return error_set_msg(reterr, r,
+                                                     "setting %s to %" PRIu64 ":%" PRIu64
+                                                     ": the hard limit cannot be raised above %llu "
+                                                     "without CAP_SYS_RESOURCE",
+                                                     rlimit_name(l->resource), l->soft, l->hard,
+                                                     (unsigned long long)cur.rlim_max);
+                        return error_set(reterr, r, "setting %s", rlimit_name(l->resource));
+                }
+        }
+        return 0;
+}
+
+static int apply_scheduler(const RuntimeProcess *p, Error *reterr)
+{
+        if (p->has_scheduler) {
+                struct sched_attr_compat a = {
+                        .size = sizeof a,
+                        .sched_policy = p->sched_policy,
+                        .sched_flags = p->sched_flags,
+                        .sched_nice = p->sched_nice,
+                        .sched_priority = p->sched_priority,
+                        .sched_runtime = p->sched_runtime,
+                        .sched_deadline = p->sched_deadline,
+                        .sched_period = p->sched_period,
+                };
+                if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+                        return error_set(reterr, -errno, "process.scheduler");
+        }
+        if (p->has_io_priority &&
+            syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
+                    (p->io_priority_class << 13) | p->io_priority) < 0)
+                return error_set(reterr, -errno, "process.ioPriority");
+        return 0;
+}
+
+int process_apply_pre(ChildContext *c, Error *reterr)
+{
+        const RuntimeProcess *p = c->process;
+        int r = apply_rlimits(p, reterr);
+        if (r < 0)
+                return r;
+        r = apply_scheduler(p, reterr);
+        if (r < 0)
+                return r;
+        if (c->spec->has_personality && personality(c->spec->personality) < 0)
+                return error_set(reterr, -errno, "linux.personality");
+
+        /* The working directory, resolved in the container: a leaked host directory fd or a
+         * "/proc/self/fd/N" cwd would end up outside, which getcwd() reports (CVE-2024-21626). */
+        if (chdir(p->cwd) < 0)
+                return error_set(reterr, -errno, "process.cwd: %s", p->cwd);
+        char buf[PATH_MAX];
+        if (!getcwd(buf, sizeof buf) || buf[0] != '/')
+                return error_set_msg(reterr, -EPERM,
+                                     "process.cwd: %s is outside the container (possible breakout)",
+                                     p->cwd);
+        return 0;
+}
+
+static int write_attr(int procfd, const char *path, const char *value, Error *reterr)
+{
+        _cleanup_close_ int fd = openat_resolve(procfd, path, O_WRONLY, 0,
+                                                CTR_RESOLVE_BENEATH | CTR_RESOLVE_NO_MAGICLINKS |
+                                                        CTR_RESOLVE_NO_XDEV);
+        if (fd < 0)
+                return error_set(reterr, fd, "opening /proc/%s", path);
+        if (write(fd, value, strlen(value)) < 0)
+                return error_set(reterr, -errno, "writing /proc/%s", path);
+        return 0;
+}
+
+static int apply_labels(const RuntimeProcess *p, Error *reterr)
+{
+        if (!p->apparmor_profile && !p->selinux_label)
+                return 0;
+        _cleanup_close_ int procfd = -EBADF;
+        int r = procfs_open_private(&procfd, reterr);
+        if (r < 0)
+                return r;
+        char tself[64];
+        snprintf(tself, sizeof tself, "%i", (int)syscall(SYS_gettid));
+        if (p->apparmor_profile) {
+                _cleanup_free_ char *v = strprintf("exec %s", p->apparmor_profile);
+                _cleanup_free_ char *path = strprintf("%s/attr/apparmor/exec", tself);
+                if (!v || !path)
+                        return -ENOMEM;
+                r = write_attr(procfd, path, v, reterr);
+                if (r < 0)
+                        return error_prefix(reterr, r, "applying AppArmor profile %s", p->apparmor_profile);
+        }
+        if (p->selinux_label) {
+                _cleanup_free_ char *path = strprintf("%s/attr/exec", tself);
+                if (!path)
+                        return -ENOMEM;
+                r = write_attr(procfd, path, p->selinux_label, reterr);
+                if (r < 0)
+                        return error_prefix(reterr, r, "applying SELinux label %s", p->selinux_label);
+        }
+        return 0;
+}
+
+static int capset_all(uint64_t eff, uint64_t perm, uint64_t inh)
+{
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = {
+                { .effective = (uint32_t)eff, .permitted = (uint32_t)perm, .inheritable = (uint32_t)inh },
+                { .effective = (uint32_t)(eff >> 32),
+                  .permitted = (uint32_t)(perm >> 32),
+                  .inheritable = (uint32_t)(inh >> 32) },
+        };
+        if (syscall(SYS_capset, &h, d) < 0)
+                return -errno;
+        return 0;
+}
+
+static int install_seccomp(ChildContext *c, Error *reterr)
+{
+        if (!c->seccomp)
+                return 0;
+        int r = seccomp_program_install(c->seccomp, NULL);
+        if (r < 0)
+                return error_set(reterr, r, "installing the seccomp filter");
+        return 0;
+}
+
+int process_apply_final(ChildContext *c, Error *reterr)
+{
+        const RuntimeProcess *p = c->process;
+        int r;
+
+        r = apply_labels(p, reterr);
+        if (r < 0)
+                return r;
+
+        /* Without no_new_privs the filter needs CAP_SYS_ADMIN, which we are about to drop. */
+        if (!p->no_new_privileges) {
+                r = install_seccomp(c, reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        if (p->has_caps) {
+                if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                        return error_set(reterr, -errno, "PR_SET_KEEPCAPS");
+                for (int cap = 0; cap <= c->cap_last && cap < 64; cap++)
+                        if (!(p->caps[CAP_SET_BOUNDING] & (UINT64_C(1) << cap)) &&
+                            prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                                return error_set(reterr, -errno, "dropping %s from the bounding set",
+                                                 strna(capability_to_name(cap)));
+        }
+
+        size_t ng = p->n_additional_gids;
+        if (setgroups(ng, p->additional_gids) < 0 && !(errno == EPERM && ng == 0))
+                return error_set(reterr, -errno, "process.user.additionalGids");
+        if (setresgid(p->gid, p->gid, p->gid) < 0)
+                return error_set(reterr, -errno, "process.user.gid %u", (unsigned)p->gid);
+        if (setresuid(p->uid, p->uid, p->uid) < 0)
+                return error_set(reterr, -errno, "process.user.uid %u", (unsigned)p->uid);
+
+        if (p->has_caps) {
+                uint64_t known = c->cap_last >= 63 ? UINT64_MAX : (UINT64_C(1) << (c->cap_last + 1)) - 1;
+                r = capset_all(p->caps[CAP_SET_EFFECTIVE] & known, p->caps[CAP_SET_PERMITTED] & known,
+                               p->caps[CAP_SET_INHERITABLE] & known);
+                if (r < 0)
+                        return error_set(reterr, r, "setting capabilities");
+                (void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+                if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                        return error_set(reterr, -errno, "clearing ambient capabilities");
+                for (int cap = 0; cap <= c->cap_last && cap < 64; cap++)
+                        if ((p->caps[CAP_SET_AMBIENT] & (UINT64_C(1) << cap)) &&
+                            prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+                                return error_set(reterr, -errno, "raising ambient %s",
+                                                 strna(capability_to_name(cap)));
+        } else {
+                /* Keep what the user has, but never pass anything on through inheritance. */
+                struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+                struct __user_cap_data_struct d[2];
+                if (syscall(SYS_capget, &h, d) >= 0) {
+                        d[0].inheritable = d[1].inheritable = 0;
+                        (void)syscall(SYS_capset, &h, d);
+                }
+                (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        }
+
+        if (p->no_new_privileges) {
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        return error_set(reterr, -errno, "setting no_new_privs");
+                r = install_seccomp(c, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int find_executable(const char *name, char *const *env, char **ret)
+{
+        struct stat st;
+        if (strchr(name, '/')) {
+                if (stat(name, &st) < 0)
+                        return -errno;
+                if (S_ISDIR(st.st_mode))
+                        return -EISDIR;
+                char *s = strdup(name);
+                if (!s)
+                        return -ENOMEM;
+                *ret = s;
+                return 0;
+        }
+        const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        for (char *const *e = env; e && *e; e++)
+                if (startswith(*e, "PATH="))
+                        path = *e + 5;
+        int last = -ENOENT;
+        for (const char *p = path;;) {
+                const char *colon = strchrnul(p, ':');
+                size_t len = colon - p;
+                _cleanup_free_ char *cand = len == 0 ? strdup(name)
+                                                     : strprintf("%.*s/%s", (int)len, p, name);
+                if (!cand)
+                        return -ENOMEM;
+                if (stat(cand, &st) >= 0 && S_ISREG(st.st_mode)) {
+                        if (access(cand, X_OK) >= 0) {
+                                *ret = TAKE_PTR(cand);
+                                return 0;
+                        }
+                        last = -EACCES;
+                }
+                if (!*colon)
+                        break;
+                p = colon + 1;
+        }
+        return last;
+}
+
+_noreturn_ void process_exec(ChildContext *c, const char *path, int report_fd)
+{
+        const RuntimeProcess *p = c->process;
+        umask(p->has_umask ? p->umask : 0022);
+
+        /* Nothing of ours survives into the container (CVE-2024-21626): everything from 3 up is
+         * close-on-exec except the descriptors the caller asked to pass on. */
+        unsigned keep = c->opts->preserve_fds;
+        (void)fds_cloexec_from(3 + (int)keep);
+        for (unsigned i = 0; i < keep; i++)
+                (void)fd_cloexec(3 + (int)i, false);
+
+        char *empty[] = { NULL };
+        execve(path, p->args, p->env ?: empty);
+
+        Error e = ERROR_INIT;
+        int r = -errno;
+        error_set(&e, r, "executing %s", path);
+        if (report_fd >= 0)
+                (void)send(report_fd, error_message(&e), strlen(error_message(&e)), MSG_NOSIGNAL);
+        else
+                sync_send_error(c->sync_fd, r, &e);
+        _exit(127);
+}
