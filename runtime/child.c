@@ -289,6 +289,10 @@ _noreturn_ void child_main(ChildContext *c)
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         reset_signals();
         umask(0);
+        /* The state dir fd carries the runtime's flock: never hold it past our parent. */
+        for (size_t i = 0; i < ELEMENTSOF(c->close_fds); i++)
+                if (c->close_fds[i] >= 0)
+                        c->close_fds[i] = safe_close(c->close_fds[i]);
 
         /* Wait until the parent has put us into the cgroup (systemd driver) etc. */
         r = sync_expect(c->sync_fd, SYNC_GO, NULL, NULL, &e);

@@ -292,6 +292,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
                 .cap_last = read_cap_last(),
                 .pidfd = -1,
                 .seccomp = sc_prog,
+                .close_fds = { dirfd, rootdir, sync[0], -1 },
         };
 
         int cgfd = cg && !opts->systemd_cgroup ? cgroup_fd(cg) : -1;
@@ -312,8 +313,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
                 stage1 = 0;
                 goto fail;
         }
-        if (stage1 == 0) {
-                sync[0] = safe_close(sync[0]);
+        if (stage1 == 0)
                 child_main(&c);
         }
         sync[1] = safe_close(sync[1]);
@@ -926,6 +926,7 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 .pidfd = pidfd,
                 .ns_flags = l.rec.ns_flags,
                 .seccomp = sc_prog,
+                .close_fds = { l.dirfd, sync[0], -1, -1 },
         };
         int cgfd = cg ? cgroup_fd(cg) : -1;
         pid_t stage1 = clone3_fork(0, cgfd, NULL), proc = 0;
@@ -948,10 +949,8 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 stage1 = 0;
                 goto fail;
         }
-        if (stage1 == 0) {
-                safe_close(sync[0]);
+        if (stage1 == 0)
                 child_main(&c);
-        }
         sync[1] = safe_close(sync[1]);
         r = sync_send(sync[0], SYNC_GO, 0, 0, NULL);
         if (r < 0) {

@@ -105,6 +105,7 @@ typedef struct ChildContext {
         const SeccompProgram *seccomp;
         bool seccomp_listener;
         const char *seccomp_listener_path;
+        int close_fds[4];     /* the runtime's own fds the child must not keep (locks!), -1 = none */
 } ChildContext;
 
 /* Runs in the forked child; never returns. */

@@ -425,6 +425,15 @@ int rootfs_setup(ChildContext *c, int *ret_rootfd, Error *reterr)
         if (rootfd < 0)
                 return error_set(reterr, -errno, "opening rootfs %s", c->rootfs);
 
+        /* The host's /dev/null, as seen in our copy of its mount namespace (open_tree needs a
+         * mount of our namespace), for masking files; checked to be the null device. */
+        c->devnull_fd = safe_close(c->devnull_fd);
+        c->devnull_fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat dst;
+        if (c->devnull_fd < 0 || fstat(c->devnull_fd, &dst) < 0 || !S_ISCHR(dst.st_mode) ||
+            dst.st_rdev != makedev(1, 3))
+                return error_set_msg(reterr, -EPERM, "/dev/null is not the null device");
+
         bool dev_tmpfs = true;
         bool dev_given = spec_mounts_dev(s, &dev_tmpfs);
         if (!dev_given) {

@@ -128,7 +128,8 @@ pid_t clone3_fork(uint64_t flags, int cgroup_fd, int *ret_pidfd)
         int pidfd = -1;
         struct clone_args args = {
                 .flags = flags | (ret_pidfd ? CLONE_PIDFD : 0),
-                .exit_signal = SIGCHLD,
+                /* CLONE_PARENT takes the exit signal of the caller; clone3 wants 0 then */
+                .exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
         };
         if (cgroup_fd >= 0) {
