@@ -18,10 +18,10 @@
 
 #include "runtime/internal.h"
 
-#define CHILD_FAIL(c, r, e)                                                                        \
-        do {                                                                                       \
-                sync_send_error((c)->sync_fd, (r), (e));                                           \
-                _exit(1);                                                                          \
+#define CHILD_FAIL(c, r, e)                              \
+        do {                                             \
+                sync_send_error((c)->sync_fd, (r), (e)); \
+                _exit(1);                                \
         } while (0)
 
 static void reset_signals(void)
@@ -29,7 +29,7 @@ static void reset_signals(void)
         sigset_t ss;
         sigemptyset(&ss);
         (void)sigprocmask(SIG_SETMASK, &ss, NULL);
-        struct sigaction sa = { .sa_handler = SIG_DFL };
+        struct sigaction sa = {.sa_handler = SIG_DFL};
         for (int sig = 1; sig < _NSIG; sig++) {
                 if (sig == SIGKILL || sig == SIGSTOP)
                         continue;
@@ -41,8 +41,8 @@ static void reset_signals(void)
 static int join_namespaces(ChildContext *c, Error *reterr)
 {
         /* mount last: the paths of the others are resolved in our current mount namespace */
-        static const NamespaceType order[] = { NS_IPC, NS_UTS, NS_NETWORK, NS_PID,
-                                               NS_CGROUP, NS_TIME, NS_MOUNT };
+        static const NamespaceType order[] = {NS_IPC,    NS_UTS,  NS_NETWORK, NS_PID,
+                                              NS_CGROUP, NS_TIME, NS_MOUNT};
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
                 NamespaceType t = order[i];
                 const char *p = c->spec->ns_path[t];
@@ -140,7 +140,7 @@ static int join_container(ChildContext *c, bool *ret_fork, Error *reterr)
 static int setup_stdio(ChildContext *c, Error *reterr)
 {
         const int *in = c->opts->stdio;
-        int tmp[3] = { -1, -1, -1 };
+        int tmp[3] = {-1, -1, -1};
         /* Move out of the way first: the given fds may be 0..2 in another order. */
         for (int i = 0; i < 3; i++)
                 if (in[i] >= 0) {
@@ -240,13 +240,15 @@ _noreturn_ static void init_main(ChildContext *c)
                 CHILD_FAIL(c, r, &e);
         }
 
+        /* From here on we must outlive the runtime (it exits right after create). The parent
+         * death signal goes before READY, or it could still fire when the runtime exits after
+         * its GO; a runtime that dies before GO still takes us along: GO never comes (EOF). */
+        (void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         r = sync_send(c->sync_fd, SYNC_READY, 0, 0, NULL);
         if (r >= 0)
                 r = sync_expect(c->sync_fd, SYNC_GO, NULL, NULL, &e);
         if (r < 0)
                 _exit(1);
-        /* Created: from now on we live on our own. */
-        (void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         c->sync_fd = safe_close(c->sync_fd);
 
         int conn;
@@ -263,8 +265,8 @@ _noreturn_ static void init_main(ChildContext *c)
         c->start_listen_fd = safe_close(c->start_listen_fd);
         c->sync_fd = conn; /* errors from here on go to `start` */
 
-        r = hooks_run(s->hooks[HOOK_START_CONTAINER], s->n_hooks[HOOK_START_CONTAINER],
-                      HOOK_START_CONTAINER, strempty(state_json), &e);
+        r = hooks_run(s->hooks[HOOK_START_CONTAINER], s->n_hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER,
+                      strempty(state_json), &e);
         if (r < 0) {
                 (void)send(conn, error_message(&e), strlen(error_message(&e)), MSG_NOSIGNAL);
                 _exit(1);
@@ -345,12 +347,13 @@ _noreturn_ void child_main(ChildContext *c)
                 error_set(&e, r, "executable \"%s\" not found in the container", c->process->args[0]);
                 CHILD_FAIL(c, r, &e);
         }
+        /* As for create: the parent death signal must be off before the runtime can exit. */
+        (void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         r = sync_expect(c->sync_fd, SYNC_GO, NULL, NULL, &e);
         if (r < 0)
                 _exit(1);
         r = process_apply_final(c, &e);
         if (r < 0)
                 CHILD_FAIL(c, r, &e);
-        (void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         process_exec(c, exe, -1);
 }

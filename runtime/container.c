@@ -36,8 +36,8 @@ static int write_id_map(pid_t pid, const char *file, const IdMap *m, size_t n, E
         char path[64], buf[340 * 36 + 1];
         size_t off = 0;
         for (size_t i = 0; i < n; i++)
-                off += snprintf(buf + off, sizeof buf - off, "%u %u %u\n", m[i].container_id,
-                                m[i].host_id, m[i].size);
+                off += snprintf(buf + off, sizeof buf - off, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                                m[i].size);
         snprintf(path, sizeof path, "/proc/%i/%s", (int)pid, file);
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
@@ -63,8 +63,7 @@ static int open_devnull_checked(int *ret, Error *reterr)
         if (fd < 0)
                 return error_set(reterr, -errno, "opening /dev/null");
         struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 ||
-            minor(st.st_rdev) != 3) {
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3) {
                 safe_close(fd);
                 return error_set_msg(reterr, -EPERM, "/dev/null is not the null device");
         }
@@ -74,7 +73,7 @@ static int open_devnull_checked(int *ret, Error *reterr)
 
 static int console_socket_connect(const char *path, int *ret, Error *reterr)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof sa.sun_path)
                 return error_set_msg(reterr, -ENAMETOOLONG, "console socket path too long: %s", path);
         strcpy(sa.sun_path, path);
@@ -97,7 +96,7 @@ static int cgroup_driver_of(bool systemd)
 
 static void report_warnings(const RuntimeOptions *opts, char **w)
 {
-        STRV_FOREACH(s, w)
+        STRV_FOREACH (s, w)
                 if (opts && opts->warn)
                         opts->warn(opts->warn_userdata, *s);
 }
@@ -112,9 +111,8 @@ static int prepare_seccomp(const RuntimeSpec *spec, const char *root, const Runt
         int r = seccomp_config_parse(spec->seccomp, "linux.seccomp", &cfg, reterr);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *cache = opts && opts->seccomp_cache_dir
-                                             ? strdup(opts->seccomp_cache_dir)
-                                             : path_join(root, "seccomp-cache");
+        _cleanup_free_ char *cache = opts && opts->seccomp_cache_dir ? strdup(opts->seccomp_cache_dir)
+                                                                     : path_join(root, "seccomp-cache");
         if (!cache)
                 return error_set(reterr, -ENOMEM, "seccomp");
         r = seccomp_prepare(cfg, cache, &prog, reterr);
@@ -144,8 +142,8 @@ static void kill_and_reap(pid_t pid)
                 ;
 }
 
-int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
-                   const RuntimeOptions *opts, pid_t *ret_pid, int *ret_pidfd, Error *reterr)
+int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, const RuntimeOptions *opts,
+                   pid_t *ret_pid, int *ret_pidfd, Error *reterr)
 {
         RuntimeOptions defaults = RUNTIME_OPTIONS_INIT;
         if (!opts)
@@ -162,8 +160,9 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
         if (!spec->ns[NS_MOUNT])
                 return error_set_msg(reterr, -EINVAL, "linux.namespaces: a mount namespace is required");
         if (spec->ns_path[NS_MOUNT])
-                return error_set_msg(reterr, -EOPNOTSUPP,
-                                     "linux.namespaces: joining an existing mount namespace is not supported");
+                return error_set_msg(
+                        reterr, -EOPNOTSUPP,
+                        "linux.namespaces: joining an existing mount namespace is not supported");
 
         /* bundle and rootfs, absolute */
         _cleanup_free_ char *bundle = NULL, *rootfs = NULL;
@@ -193,13 +192,13 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
                 return error_set(reterr, -errno, "creating %s/%s", root, id);
         }
         /* From here on a failure removes the state directory again. */
-        _cleanup_close_ int dirfd = -EBADF, listen_fd = -EBADF, console_fd = -EBADF,
-                            devnull = -EBADF, pidfd = -EBADF;
+        _cleanup_close_ int dirfd = -EBADF, listen_fd = -EBADF, console_fd = -EBADF, devnull = -EBADF,
+                            pidfd = -EBADF;
         _cleanup_(seccomp_config_freep) SeccompConfig *sc_cfg = NULL;
         _cleanup_(seccomp_program_freep) SeccompProgram *sc_prog = NULL;
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
         _cleanup_(cgroup_resources_freep) CgroupResources *res = NULL;
-        int sync[2] = { -EBADF, -EBADF };
+        int sync[2] = {-EBADF, -EBADF};
         pid_t stage1 = 0, init_pid = 0;
         bool cgroup_made = false;
 
@@ -254,7 +253,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
                 goto fail;
         }
         {
-                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                struct sockaddr_un sa = {.sun_family = AF_UNIX};
                 snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%i/start.sock", dirfd);
                 if (bind(listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(listen_fd, 4) < 0) {
                         r = error_set(reterr, -errno, "binding start socket");
@@ -292,7 +291,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
                 .cap_last = read_cap_last(),
                 .pidfd = -1,
                 .seccomp = sc_prog,
-                .close_fds = { dirfd, rootdir, sync[0], -1 },
+                .close_fds = {dirfd, rootdir, sync[0], -1},
         };
 
         int cgfd = cg && !opts->systemd_cgroup ? cgroup_fd(cg) : -1;
@@ -315,7 +314,6 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
         }
         if (stage1 == 0)
                 child_main(&c);
-        }
         sync[1] = safe_close(sync[1]);
         listen_fd = safe_close(listen_fd);
         console_fd = safe_close(console_fd);
@@ -361,8 +359,8 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
                         r = write_id_map(stage1, "uid_map", spec->uid_mappings, spec->n_uid_mappings,
                                          reterr);
                         if (r >= 0)
-                                r = write_id_map(stage1, "gid_map", spec->gid_mappings,
-                                                 spec->n_gid_mappings, reterr);
+                                r = write_id_map(stage1, "gid_map", spec->gid_mappings, spec->n_gid_mappings,
+                                                 reterr);
                         if (r < 0) {
                                 error_prefix(reterr, r, "user namespace");
                                 goto fail;
@@ -388,9 +386,9 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
                         }
                         break;
                 case SYNC_HOOKS: {
-                        _cleanup_free_ char *st = container_state_json(
-                                id, RUNTIME_STATUS_CREATING, init_pid, bundle, NULL, NULL, 0,
-                                spec->annotations, false);
+                        _cleanup_free_ char *st =
+                                container_state_json(id, RUNTIME_STATUS_CREATING, init_pid, bundle, NULL,
+                                                     NULL, 0, spec->annotations, false);
                         if (!st) {
                                 r = error_set(reterr, -ENOMEM, "hooks");
                                 goto fail;
@@ -399,14 +397,14 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
                                       HOOK_PRESTART, st, reterr);
                         if (r >= 0)
                                 r = hooks_run(spec->hooks[HOOK_CREATE_RUNTIME],
-                                              spec->n_hooks[HOOK_CREATE_RUNTIME], HOOK_CREATE_RUNTIME,
-                                              st, reterr);
+                                              spec->n_hooks[HOOK_CREATE_RUNTIME], HOOK_CREATE_RUNTIME, st,
+                                              reterr);
                         if (r < 0)
                                 goto fail;
                         /* the in-container hooks see "created" */
-                        _cleanup_free_ char *st2 = container_state_json(
-                                id, RUNTIME_STATUS_CREATED, init_pid, bundle, NULL, NULL, 0,
-                                spec->annotations, false);
+                        _cleanup_free_ char *st2 =
+                                container_state_json(id, RUNTIME_STATUS_CREATED, init_pid, bundle, NULL,
+                                                     NULL, 0, spec->annotations, false);
                         (void)sync_send(sync[0], SYNC_HOOKS_DONE, 0, 0, st2);
                         break;
                 }
@@ -488,7 +486,7 @@ static void loaded_done(Loaded *l)
 
 static int load(const char *root, const char *id, bool lock, Loaded *ret, Error *reterr)
 {
-        Loaded l = { .dirfd = -EBADF };
+        Loaded l = {.dirfd = -EBADF};
         int r = container_dir_open(root_or_default(root), id, lock, &l.dirfd, reterr);
         if (r < 0)
                 return r;
@@ -506,8 +504,8 @@ static int open_cgroup(const ContainerRecord *rec, Cgroup **ret, Error *reterr)
 {
         if (!rec->cgroup_path)
                 return error_set_msg(reterr, -ENOMEDIUM, "container has no cgroup");
-        return cgroup_load(cgroup_driver_of(rec->systemd_cgroup), rec->cgroup_path, rec->cgroup_unit,
-                           ret, reterr);
+        return cgroup_load(cgroup_driver_of(rec->systemd_cgroup), rec->cgroup_path, rec->cgroup_unit, ret,
+                           reterr);
 }
 
 static int spec_of(const ContainerRecord *rec, RuntimeSpec **ret, Error *reterr)
@@ -535,7 +533,7 @@ static int open_init_pidfd(const ContainerRecord *rec, int *ret, Error *reterr)
 
 int runtime_start(const char *root, const char *id, Error *reterr)
 {
-        _cleanup_(loaded_done) Loaded l = { .dirfd = -EBADF };
+        _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, true, &l, reterr);
         if (r < 0)
                 return r;
@@ -546,7 +544,7 @@ int runtime_start(const char *root, const char *id, Error *reterr)
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return error_set(reterr, -errno, "socket");
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%i/start.sock", l.dirfd);
         if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
                 return error_set(reterr, -errno, "connecting to the container");
@@ -568,12 +566,12 @@ int runtime_start(const char *root, const char *id, Error *reterr)
 
         _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
         if (spec_of(&l.rec, &spec, NULL) >= 0 && spec->n_hooks[HOOK_POSTSTART] > 0) {
-                _cleanup_free_ char *st = container_state_json(id, RUNTIME_STATUS_RUNNING, l.rec.pid,
-                                                               l.rec.bundle, NULL, NULL, 0,
-                                                               spec->annotations, false);
+                _cleanup_free_ char *st =
+                        container_state_json(id, RUNTIME_STATUS_RUNNING, l.rec.pid, l.rec.bundle, NULL, NULL,
+                                             0, spec->annotations, false);
                 /* A failing poststart hook does not stop the container (runtime-spec). */
-                r = hooks_run(spec->hooks[HOOK_POSTSTART], spec->n_hooks[HOOK_POSTSTART],
-                              HOOK_POSTSTART, st ?: "{}", NULL);
+                r = hooks_run(spec->hooks[HOOK_POSTSTART], spec->n_hooks[HOOK_POSTSTART], HOOK_POSTSTART,
+                              st ?: "{}", NULL);
                 (void)r;
         }
         return 0;
@@ -581,7 +579,7 @@ int runtime_start(const char *root, const char *id, Error *reterr)
 
 int runtime_state(const char *root, const char *id, RuntimeState *ret, Error *reterr)
 {
-        _cleanup_(loaded_done) Loaded l = { .dirfd = -EBADF };
+        _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, false, &l, reterr);
         if (r < 0)
                 return r;
@@ -598,8 +596,7 @@ int runtime_state(const char *root, const char *id, RuntimeState *ret, Error *re
         json_object *a;
         if (json_object_object_get_ex(l.rec.config, "annotations", &a) &&
             json_object_is_type(a, json_type_object)) {
-                json_object_object_foreach(a, k, v)
-                {
+                json_object_object_foreach (a, k, v) {
                         if (json_object_is_type(v, json_type_string)) {
                                 (void)strv_extend(&s.annotations, k);
                                 (void)strv_extend(&s.annotations, json_object_get_string(v));
@@ -616,7 +613,7 @@ int runtime_state(const char *root, const char *id, RuntimeState *ret, Error *re
 
 int runtime_kill(const char *root, const char *id, int sig, bool all, Error *reterr)
 {
-        _cleanup_(loaded_done) Loaded l = { .dirfd = -EBADF };
+        _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, false, &l, reterr);
         if (r < 0)
                 return r;
@@ -642,7 +639,7 @@ int runtime_kill(const char *root, const char *id, int sig, bool all, Error *ret
 
 static int wait_pidfd_exit(int pidfd, int timeout_ms)
 {
-        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
         int n;
         do
                 n = poll(&p, 1, timeout_ms);
@@ -652,7 +649,7 @@ static int wait_pidfd_exit(int pidfd, int timeout_ms)
 
 int runtime_delete(const char *root, const char *id, bool force, Error *reterr)
 {
-        _cleanup_(loaded_done) Loaded l = { .dirfd = -EBADF };
+        _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, true, &l, reterr);
         if (r < 0)
                 return r;
@@ -742,7 +739,7 @@ int runtime_list(const char *root, char ***ret_ids, Error *reterr)
 
 static int pause_resume(const char *root, const char *id, bool freeze, Error *reterr)
 {
-        _cleanup_(loaded_done) Loaded l = { .dirfd = -EBADF };
+        _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, true, &l, reterr);
         if (r < 0)
                 return r;
@@ -770,7 +767,7 @@ int runtime_resume(const char *root, const char *id, Error *reterr)
 
 int runtime_ps(const char *root, const char *id, pid_t **ret_pids, size_t *ret_n, Error *reterr)
 {
-        _cleanup_(loaded_done) Loaded l = { .dirfd = -EBADF };
+        _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, false, &l, reterr);
         if (r < 0)
                 return r;
@@ -795,7 +792,7 @@ int runtime_ps(const char *root, const char *id, pid_t **ret_pids, size_t *ret_n
 
 int runtime_update(const char *root, const char *id, json_object *resources, Error *reterr)
 {
-        _cleanup_(loaded_done) Loaded l = { .dirfd = -EBADF };
+        _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, true, &l, reterr);
         if (r < 0)
                 return r;
@@ -822,8 +819,7 @@ int runtime_update(const char *root, const char *id, json_object *resources, Err
                     !json_object_is_type(old, json_type_object))
                         json_object_object_add(lx, "resources", json_object_get(resources));
                 else {
-                        json_object_object_foreach(resources, k, v)
-                        {
+                        json_object_object_foreach (resources, k, v) {
                                 json_object_object_add(old, k, json_object_get(v));
                         }
                 }
@@ -832,10 +828,10 @@ int runtime_update(const char *root, const char *id, json_object *resources, Err
         return 0;
 }
 
-int runtime_process_from_container(const char *root, const char *id, char **args,
-                                   RuntimeProcess **ret, Error *reterr)
+int runtime_process_from_container(const char *root, const char *id, char **args, RuntimeProcess **ret,
+                                   Error *reterr)
 {
-        _cleanup_(loaded_done) Loaded l = { .dirfd = -EBADF };
+        _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, false, &l, reterr);
         if (r < 0)
                 return r;
@@ -861,14 +857,14 @@ int runtime_process_from_container(const char *root, const char *id, char **args
 
 /* ---------------------------------------------------------------- exec (runtime side) */
 
-int runtime_exec(const char *root, const char *id, const RuntimeProcess *process,
-                 const RuntimeOptions *opts, pid_t *ret_pid, int *ret_pidfd, Error *reterr)
+int runtime_exec(const char *root, const char *id, const RuntimeProcess *process, const RuntimeOptions *opts,
+                 pid_t *ret_pid, int *ret_pidfd, Error *reterr)
 {
         RuntimeOptions defaults = RUNTIME_OPTIONS_INIT;
         if (!opts)
                 opts = &defaults;
         root = root_or_default(root);
-        _cleanup_(loaded_done) Loaded l = { .dirfd = -EBADF };
+        _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, false, &l, reterr);
         if (r < 0)
                 return r;
@@ -899,7 +895,8 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
         }
         if (process->terminal) {
                 if (!opts->console_socket)
-                        return error_set_msg(reterr, -EINVAL, "a terminal needs a console socket (--console-socket)");
+                        return error_set_msg(reterr, -EINVAL,
+                                             "a terminal needs a console socket (--console-socket)");
                 r = console_socket_connect(opts->console_socket, &console_fd, reterr);
                 if (r < 0)
                         return r;
@@ -926,7 +923,7 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 .pidfd = pidfd,
                 .ns_flags = l.rec.ns_flags,
                 .seccomp = sc_prog,
-                .close_fds = { l.dirfd, sync[0], -1, -1 },
+                .close_fds = {l.dirfd, sync[0], -1, -1},
         };
         int cgfd = cg ? cgroup_fd(cg) : -1;
         pid_t stage1 = clone3_fork(0, cgfd, NULL), proc = 0;

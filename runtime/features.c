@@ -15,18 +15,20 @@ static json_object *strv_json(const char *const *l)
 
 char *runtime_features_json(void)
 {
-        static const char *const hooks[] = { "prestart",       "createRuntime", "createContainer",
-                                             "startContainer", "poststart",     "poststop",
-                                             NULL };
+        static const char *const hooks[] = {
+                "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+                NULL};
         static const char *const mount_options[] = {
-                "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
-                "mand", "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
-                "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro",
-                "rprivate", "rro", "rshared", "rslave", "runbindable", "rw", "shared", "slave",
-                "strictatime", "suid", "sync", "unbindable", NULL,
+                "async",         "atime",       "bind",     "defaults",   "dev",
+                "diratime",      "dirsync",     "exec",     "mand",       "noatime",
+                "nodev",         "nodiratime",  "noexec",   "nomand",     "norelatime",
+                "nostrictatime", "nosuid",      "private",  "rbind",      "relatime",
+                "remount",       "ro",          "rprivate", "rro",        "rshared",
+                "rslave",        "runbindable", "rw",       "shared",     "slave",
+                "strictatime",   "suid",        "sync",     "unbindable", NULL,
         };
-        static const char *const namespaces[] = { "cgroup", "ipc",  "mount", "network",
-                                                  "pid",    "time", "user",  "uts", NULL };
+        static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network", "pid",
+                                                 "time",   "user", "uts",   NULL};
         json_object *o = json_object_new_object();
         json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
         json_object_object_add(o, "ociVersionMax", json_object_new_string("1.2.0"));
@@ -49,14 +51,13 @@ char *runtime_features_json(void)
         json_object_object_add(lx, "cgroup", cg);
         json_object *sc = json_object_new_object();
         json_object_object_add(sc, "enabled", json_object_new_boolean(true));
-        static const char *const actions[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
-                                               "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-                                               "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
-                                               NULL };
+        static const char *const actions[] = {
+                "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
+                "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+                "SCMP_ACT_TRACE",        "SCMP_ACT_TRAP",        NULL};
         json_object_object_add(sc, "actions", strv_json(actions));
-        static const char *const ops[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
-                                           "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
-                                           "SCMP_CMP_NE", NULL };
+        static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE",        "SCMP_CMP_GT", "SCMP_CMP_LE",
+                                          "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL};
         json_object_object_add(sc, "operators", strv_json(ops));
         json_object_object_add(lx, "seccomp", sc);
         json_object *ap = json_object_new_object();
@@ -74,9 +75,8 @@ char *runtime_features_json(void)
         json_object_object_add(mext, "idmap", idm);
         json_object_object_add(lx, "mountExtensions", mext);
         json_object_object_add(o, "linux", lx);
-        char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                                  JSON_C_TO_STRING_SPACED |
-                                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+        char *s = strdup(json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return s;
 }
@@ -108,7 +108,8 @@ static const char default_spec[] =
         "    { \"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
         "      \"options\": [ \"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\" ] },\n"
         "    { \"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n"
-        "      \"options\": [ \"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\"%s ] },\n"
+        "      \"options\": [ \"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\"%s ] "
+        "},\n"
         "    { \"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\",\n"
         "      \"options\": [ \"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\" ] },\n"
         "    { \"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\",\n"
@@ -139,10 +140,10 @@ char *runtime_spec_default_json(bool rootless)
                                  ",\n      { \"type\": \"network\" }");
         uid_t u = getuid();
         gid_t g = getgid();
-        _cleanup_free_ char *maps = strprintf(
-                "    \"uidMappings\": [ { \"containerID\": 0, \"hostID\": %u, \"size\": 1 } ],\n"
-                "    \"gidMappings\": [ { \"containerID\": 0, \"hostID\": %u, \"size\": 1 } ],\n",
-                (unsigned)u, (unsigned)g);
+        _cleanup_free_ char *maps =
+                strprintf("    \"uidMappings\": [ { \"containerID\": 0, \"hostID\": %u, \"size\": 1 } ],\n"
+                          "    \"gidMappings\": [ { \"containerID\": 0, \"hostID\": %u, \"size\": 1 } ],\n",
+                          (unsigned)u, (unsigned)g);
         if (!maps)
                 return NULL;
         return strprintf(default_spec, "", "none", "/sys", ", \"rbind\"", maps,

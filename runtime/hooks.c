@@ -27,8 +27,8 @@ static int hook_run(const SpecHook *h, const char *state_json, Error *reterr)
                 sigset_t ss;
                 sigemptyset(&ss);
                 sigprocmask(SIG_SETMASK, &ss, NULL);
-                char *empty[] = { NULL };
-                char *argv0[] = { (char *)h->path, NULL };
+                char *empty[] = {NULL};
+                char *argv0[] = {(char *)h->path, NULL};
                 execve(h->path, h->args ?: argv0, h->env ?: empty);
                 _exit(127);
         }
@@ -41,7 +41,7 @@ static int hook_run(const SpecHook *h, const char *state_json, Error *reterr)
 
         int status = 0;
         if (h->timeout > 0 && pidfd >= 0) {
-                struct pollfd p = { .fd = pidfd, .events = POLLIN };
+                struct pollfd p = {.fd = pidfd, .events = POLLIN};
                 int n;
                 do
                         n = poll(&p, 1, h->timeout * 1000);
@@ -50,8 +50,8 @@ static int hook_run(const SpecHook *h, const char *state_json, Error *reterr)
                         (void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
                         (void)waitpid(pid, NULL, 0);
                         safe_close(pidfd);
-                        return error_set_msg(reterr, -ETIMEDOUT, "hook %s: timed out after %i s",
-                                             h->path, h->timeout);
+                        return error_set_msg(reterr, -ETIMEDOUT, "hook %s: timed out after %i s", h->path,
+                                             h->timeout);
                 }
         }
         safe_close(pidfd);

@@ -20,14 +20,14 @@ struct json_object;
  * SYNC_ERROR with the text of its Error chain, so the parent can show exactly what failed. */
 
 typedef enum SyncType {
-        SYNC_ERROR = 'E',         /* child → parent: int code + text */
-        SYNC_USERNS = 'U',        /* child → parent: write my uid/gid maps */
-        SYNC_USERNS_DONE = 'u',   /* parent → child */
-        SYNC_PID = 'P',           /* child → parent: pid of the process that will exec */
-        SYNC_HOOKS = 'H',         /* child → parent: run prestart + createRuntime hooks now */
-        SYNC_HOOKS_DONE = 'h',    /* parent → child: payload: state JSON for in-container hooks */
-        SYNC_READY = 'R',         /* child → parent: set up, waiting for start */
-        SYNC_GO = 'G',            /* parent → child: go on (after the parent did its part) */
+        SYNC_ERROR = 'E',       /* child → parent: int code + text */
+        SYNC_USERNS = 'U',      /* child → parent: write my uid/gid maps */
+        SYNC_USERNS_DONE = 'u', /* parent → child */
+        SYNC_PID = 'P',         /* child → parent: pid of the process that will exec */
+        SYNC_HOOKS = 'H',       /* child → parent: run prestart + createRuntime hooks now */
+        SYNC_HOOKS_DONE = 'h',  /* parent → child: payload: state JSON for in-container hooks */
+        SYNC_READY = 'R',       /* child → parent: set up, waiting for start */
+        SYNC_GO = 'G',          /* parent → child: go on (after the parent did its part) */
 } SyncType;
 
 typedef struct SyncHeader {
@@ -59,7 +59,7 @@ typedef struct ContainerRecord {
         bool systemd_cgroup;
         char *cgroup_path; /* relative to the cgroup2 root, NULL if none */
         char *cgroup_unit;
-        int ns_flags;     /* CLONE_NEW* of the namespaces exec must join */
+        int ns_flags;               /* CLONE_NEW* of the namespaces exec must join */
         struct json_object *config; /* the spec, for exec/delete */
 } ContainerRecord;
 
@@ -78,8 +78,8 @@ RuntimeStatus container_record_status(int dirfd, const ContainerRecord *rec);
 
 /* State JSON for hooks and `state`. */
 char *container_state_json(const char *id, RuntimeStatus status, pid_t pid, const char *bundle,
-                           const char *rootfs, const char *created, uid_t owner,
-                           char *const *annotations, bool pretty);
+                           const char *rootfs, const char *created, uid_t owner, char *const *annotations,
+                           bool pretty);
 
 /* ---------------------------------------------------------------- hooks */
 
@@ -95,17 +95,17 @@ typedef struct ChildContext {
         const char *rootfs; /* absolute, host view */
         const char *bundle;
         int sync_fd;
-        int start_listen_fd;  /* create: accept()ed by start */
-        int console_fd;       /* connected console socket or -1 */
-        int devnull_fd;       /* O_PATH of the host /dev/null, verified char 1:3 */
+        int start_listen_fd; /* create: accept()ed by start */
+        int console_fd;      /* connected console socket or -1 */
+        int devnull_fd;      /* O_PATH of the host /dev/null, verified char 1:3 */
         int cap_last;
-        bool exec;            /* runtime_exec rather than create */
-        int pidfd;            /* exec: pidfd of the container's init */
-        int ns_flags;         /* exec: namespaces to join */
+        bool exec;    /* runtime_exec rather than create */
+        int pidfd;    /* exec: pidfd of the container's init */
+        int ns_flags; /* exec: namespaces to join */
         const SeccompProgram *seccomp;
         bool seccomp_listener;
         const char *seccomp_listener_path;
-        int close_fds[4];     /* the runtime's own fds the child must not keep (locks!), -1 = none */
+        int close_fds[4]; /* the runtime's own fds the child must not keep (locks!), -1 = none */
 } ChildContext;
 
 /* Runs in the forked child; never returns. */
@@ -124,7 +124,7 @@ int write_sysctls(ChildContext *c, int procfd, Error *reterr);
 int find_executable(const char *name, char *const *env, char **ret);
 
 /* Common async-signal-unsafe-but-single-threaded helpers for both create and exec children. */
-int process_apply_pre(ChildContext *c, Error *reterr); /* rlimits, sched, ioprio, personality, oom */
+int process_apply_pre(ChildContext *c, Error *reterr);   /* rlimits, sched, ioprio, personality, oom */
 int process_apply_final(ChildContext *c, Error *reterr); /* user, caps, nnp, seccomp, cwd */
 _noreturn_ void process_exec(ChildContext *c, const char *path, int report_fd);
 

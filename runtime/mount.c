@@ -26,8 +26,7 @@
 
 #define RES_IN_ROOT (CTR_RESOLVE_IN_ROOT | CTR_RESOLVE_NO_MAGICLINKS)
 
-static int mount_fd(const char *source, int fd, const char *type, unsigned long flags,
-                    const char *data)
+static int mount_fd(const char *source, int fd, const char *type, unsigned long flags, const char *data)
 {
         char p[64];
         if (mount(source, fd_proc_path(p, sizeof p, fd), type, flags, data) < 0)
@@ -87,14 +86,14 @@ static bool is_file_source(const SpecMount *m, const char *bundle)
         struct stat st;
         if (!m->bind || !m->source)
                 return false;
-        _cleanup_free_ char *p = path_is_absolute(m->source) ? strdup(m->source)
-                                                               : path_join(bundle, m->source);
+        _cleanup_free_ char *p =
+                path_is_absolute(m->source) ? strdup(m->source) : path_join(bundle, m->source);
         return p && stat(p, &st) >= 0 && !S_ISDIR(st.st_mode);
 }
 
 /* Makes the mount point (directory or empty file) and returns an O_PATH fd of it. */
-static int open_target(ChildContext *c, int rootfd, const char *dest, bool file, bool plain_dir,
-                       int *ret, Error *reterr)
+static int open_target(ChildContext *c, int rootfd, const char *dest, bool file, bool plain_dir, int *ret,
+                       Error *reterr)
 {
         int r;
         int fd = openat_resolve(rootfd, dest, O_PATH | O_NOFOLLOW, 0, RES_IN_ROOT);
@@ -108,9 +107,9 @@ static int open_target(ChildContext *c, int rootfd, const char *dest, bool file,
                 if (S_ISLNK(st.st_mode)) {
                         safe_close(fd);
                         if (plain_dir)
-                                return error_set_msg(reterr, -ELOOP,
-                                                     "%s must be mounted on an ordinary directory, not a symlink",
-                                                     dest);
+                                return error_set_msg(
+                                        reterr, -ELOOP,
+                                        "%s must be mounted on an ordinary directory, not a symlink", dest);
                         /* Follow it, but only inside the rootfs. */
                         fd = openat_resolve(rootfd, dest, O_PATH, 0, RES_IN_ROOT);
                         if (fd < 0 && fd != -ENOENT)
@@ -139,7 +138,8 @@ static int open_target(ChildContext *c, int rootfd, const char *dest, bool file,
                         if (r < 0)
                                 return error_set(reterr, r, "creating mount point %s", parent);
                         const char *base = path_basename(dest);
-                        int f = openat(pfd, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0644);
+                        int f = openat(pfd, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC,
+                                       0644);
                         if (f < 0 && errno != EEXIST)
                                 return error_set(reterr, -errno, "creating mount point %s", dest);
                         safe_close(f);
@@ -159,28 +159,27 @@ static int open_target(ChildContext *c, int rootfd, const char *dest, bool file,
 
 static int bind_mount(ChildContext *c, const SpecMount *m, int target, Error *reterr)
 {
-        _cleanup_free_ char *src = path_is_absolute(m->source) ? strdup(m->source)
-                                                                 : path_join(c->bundle, m->source);
+        _cleanup_free_ char *src =
+                path_is_absolute(m->source) ? strdup(m->source) : path_join(c->bundle, m->source);
         if (!src)
                 return -ENOMEM;
-        _cleanup_close_ int tree = open_tree(AT_FDCWD, src,
-                                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                                     (m->rbind ? AT_RECURSIVE : 0));
+        _cleanup_close_ int tree = open_tree(
+                AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->rbind ? AT_RECURSIVE : 0));
         if (tree < 0)
                 return error_set(reterr, -errno, "bind source %s", src);
         uint64_t clr = 0, set = mount_attr_of(m->flags, &clr);
         if (set || clr) {
-                struct mount_attr a = { .attr_set = set, .attr_clr = clr };
+                struct mount_attr a = {.attr_set = set, .attr_clr = clr};
                 if (mount_setattr(tree, "", AT_EMPTY_PATH | (m->rro ? AT_RECURSIVE : 0), &a, sizeof a) < 0)
                         return error_set(reterr, -errno, "setting mount options of %s", m->destination);
         }
         if (m->rro && !(set & MOUNT_ATTR_RDONLY)) {
-                struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+                struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
                 if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
                         return error_set(reterr, -errno, "making %s recursively read-only", m->destination);
         }
         if (m->propagation) {
-                struct mount_attr a = { .propagation = m->propagation & ~MS_REC };
+                struct mount_attr a = {.propagation = m->propagation & ~MS_REC};
                 if (mount_setattr(tree, "", AT_EMPTY_PATH | ((m->propagation & MS_REC) ? AT_RECURSIVE : 0),
                                   &a, sizeof a) < 0)
                         return error_set(reterr, -errno, "setting propagation of %s", m->destination);
@@ -202,7 +201,7 @@ static int reopen_and(int rootfd, const char *dest, unsigned long propagation, b
                         return error_set(reterr, r, "setting propagation of %s", dest);
         }
         if (rro) {
-                struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+                struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
                 if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
                         return error_set(reterr, -errno, "making %s recursively read-only", dest);
         }
@@ -216,8 +215,7 @@ static int mount_one(ChildContext *c, int rootfd, const SpecMount *m, bool in_us
         _cleanup_close_ int target = -EBADF;
         int r;
 
-        r = open_target(c, rootfd, m->destination, is_file_source(m, c->bundle), procsys, &target,
-                        reterr);
+        r = open_target(c, rootfd, m->destination, is_file_source(m, c->bundle), procsys, &target, reterr);
         if (r < 0)
                 return r;
 
@@ -229,16 +227,22 @@ static int mount_one(ChildContext *c, int rootfd, const SpecMount *m, bool in_us
                 r = mount_fd("cgroup2", target, "cgroup2", flags, NULL);
                 if (r < 0) {
                         /* No cgroup namespace of our own: show the host's hierarchy read-only. */
-                        SpecMount b = { .destination = m->destination, .source = "/sys/fs/cgroup",
-                                        .bind = true, .rbind = true, .flags = flags | MS_RDONLY };
+                        SpecMount b = {.destination = m->destination,
+                                       .source = "/sys/fs/cgroup",
+                                       .bind = true,
+                                       .rbind = true,
+                                       .flags = flags | MS_RDONLY};
                         return bind_mount(c, &b, target, reterr);
                 }
         } else {
                 r = mount_fd(m->source ?: type, target, type, flags, m->data);
                 if (r == -EPERM && in_userns && streq(type, "sysfs")) {
                         /* sysfs needs a network namespace owned by our user namespace. */
-                        SpecMount b = { .destination = m->destination, .source = "/sys",
-                                        .bind = true, .rbind = true, .flags = flags | MS_RDONLY };
+                        SpecMount b = {.destination = m->destination,
+                                       .source = "/sys",
+                                       .bind = true,
+                                       .rbind = true,
+                                       .flags = flags | MS_RDONLY};
                         return bind_mount(c, &b, target, reterr);
                 }
                 if (r < 0)
@@ -256,13 +260,11 @@ static const struct {
         const char *name;
         unsigned major, minor;
 } default_devices[] = {
-        { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
-        { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
-static int make_device(int rootfd, const char *path, char type, unsigned maj, unsigned min,
-                       mode_t mode, bool has_uid, uid_t uid, bool has_gid, gid_t gid, bool in_userns,
-                       Error *reterr)
+static int make_device(int rootfd, const char *path, char type, unsigned maj, unsigned min, mode_t mode,
+                       bool has_uid, uid_t uid, bool has_gid, gid_t gid, bool in_userns, Error *reterr)
 {
         _cleanup_free_ char *parent = NULL;
         _cleanup_close_ int pfd = -EBADF;
@@ -302,8 +304,8 @@ static int make_device(int rootfd, const char *path, char type, unsigned maj, un
                         return 0;
                 return error_set(reterr, -errno, "creating device %s", path);
         }
-        if ((has_uid || has_gid) &&
-            fchownat(pfd, base, has_uid ? uid : (uid_t)-1, has_gid ? gid : (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0)
+        if ((has_uid || has_gid) && fchownat(pfd, base, has_uid ? uid : (uid_t)-1, has_gid ? gid : (gid_t)-1,
+                                             AT_SYMLINK_NOFOLLOW) < 0)
                 return error_set(reterr, -errno, "chown %s", path);
         return 0;
 }
@@ -315,18 +317,18 @@ static int setup_dev(ChildContext *c, int rootfd, bool in_userns, Error *reterr)
         for (size_t i = 0; i < ELEMENTSOF(default_devices); i++) {
                 char p[64];
                 snprintf(p, sizeof p, "/dev/%s", default_devices[i].name);
-                r = make_device(rootfd, p, 'c', default_devices[i].major, default_devices[i].minor,
-                                0666, false, 0, false, 0, in_userns, reterr);
+                r = make_device(rootfd, p, 'c', default_devices[i].major, default_devices[i].minor, 0666,
+                                false, 0, false, 0, in_userns, reterr);
                 if (r < 0)
                         return r;
         }
         for (size_t i = 0; i < s->n_devices; i++) {
                 const SpecDevice *d = &s->devices[i];
                 if (!path_startswith_dir(d->path, "/dev"))
-                        return error_set_msg(reterr, -EINVAL, "linux.devices[%zu].path: %s is not below /dev",
-                                             i, d->path);
-                r = make_device(rootfd, d->path, d->type == 'u' ? 'c' : d->type, d->major, d->minor,
-                                d->mode, d->has_uid, d->uid, d->has_gid, d->gid, in_userns, reterr);
+                        return error_set_msg(reterr, -EINVAL,
+                                             "linux.devices[%zu].path: %s is not below /dev", i, d->path);
+                r = make_device(rootfd, d->path, d->type == 'u' ? 'c' : d->type, d->major, d->minor, d->mode,
+                                d->has_uid, d->uid, d->has_gid, d->gid, in_userns, reterr);
                 if (r < 0)
                         return r;
         }
@@ -335,9 +337,8 @@ static int setup_dev(ChildContext *c, int rootfd, bool in_userns, Error *reterr)
         if (devfd < 0)
                 return error_set(reterr, devfd, "opening /dev");
         static const char *const links[][2] = {
-                { "/proc/self/fd", "fd" },        { "/proc/self/fd/0", "stdin" },
-                { "/proc/self/fd/1", "stdout" },  { "/proc/self/fd/2", "stderr" },
-                { "pts/ptmx", "ptmx" },
+                {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+                {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
         };
         for (size_t i = 0; i < ELEMENTSOF(links); i++)
                 if (symlinkat(links[i][0], devfd, links[i][1]) < 0 && errno != EEXIST)
@@ -359,7 +360,7 @@ static bool spec_mounts_dev(const RuntimeSpec *s, bool *ret_tmpfs)
 
 static int mask_paths(ChildContext *c, int rootfd, Error *reterr)
 {
-        STRV_FOREACH(p, c->spec->masked_paths) {
+        STRV_FOREACH (p, c->spec->masked_paths) {
                 _cleanup_close_ int fd = openat_resolve(rootfd, *p, O_PATH, 0, RES_IN_ROOT);
                 if (fd == -ENOENT)
                         continue;
@@ -373,8 +374,8 @@ static int mask_paths(ChildContext *c, int rootfd, Error *reterr)
                         r = mount_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                      "size=0,mode=0");
                 else {
-                        _cleanup_close_ int tree = open_tree(c->devnull_fd, "",
-                                                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+                        _cleanup_close_ int tree = open_tree(
+                                c->devnull_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
                         r = tree < 0 ? -errno : move_tree_to(tree, fd);
                 }
                 if (r < 0)
@@ -385,18 +386,18 @@ static int mask_paths(ChildContext *c, int rootfd, Error *reterr)
 
 static int readonly_paths(ChildContext *c, int rootfd, Error *reterr)
 {
-        STRV_FOREACH(p, c->spec->readonly_paths) {
+        STRV_FOREACH (p, c->spec->readonly_paths) {
                 _cleanup_close_ int fd = openat_resolve(rootfd, *p, O_PATH, 0, RES_IN_ROOT);
                 if (fd == -ENOENT)
                         continue;
                 if (fd < 0)
                         return error_set(reterr, fd, "making %s read-only", *p);
-                _cleanup_close_ int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                                                     AT_EMPTY_PATH | AT_RECURSIVE);
+                _cleanup_close_ int tree = open_tree(
+                        fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
                 if (tree < 0)
                         return error_set(reterr, -errno, "making %s read-only", *p);
-                struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                                    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+                struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                                   MOUNT_ATTR_NOEXEC};
                 if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
                         return error_set(reterr, -errno, "making %s read-only", *p);
                 int r = move_tree_to(tree, fd);
@@ -437,8 +438,11 @@ int rootfs_setup(ChildContext *c, int *ret_rootfd, Error *reterr)
         bool dev_tmpfs = true;
         bool dev_given = spec_mounts_dev(s, &dev_tmpfs);
         if (!dev_given) {
-                SpecMount m = { .destination = "/dev", .type = "tmpfs", .source = "tmpfs",
-                                .flags = MS_NOSUID | MS_STRICTATIME, .data = "mode=755,size=65536k" };
+                SpecMount m = {.destination = "/dev",
+                               .type = "tmpfs",
+                               .source = "tmpfs",
+                               .flags = MS_NOSUID | MS_STRICTATIME,
+                               .data = "mode=755,size=65536k"};
                 r = mount_one(c, rootfd, &m, in_userns, reterr);
                 if (r < 0)
                         return r;
@@ -488,7 +492,7 @@ int rootfs_pivot(ChildContext *c, int rootfd, Error *reterr)
         if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
                 return error_set(reterr, -errno, "setting rootfs propagation");
         if (s->root_readonly) {
-                struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+                struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
                 if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0)
                         return error_set(reterr, -errno, "making the rootfs read-only");
         }
@@ -521,9 +525,9 @@ int write_sysctls(ChildContext *c, int procfd, Error *reterr)
                 for (char *x = p + 4; *x; x++)
                         if (*x == '.')
                                 *x = '/';
-                _cleanup_close_ int fd = openat_resolve(procfd, p, O_WRONLY, 0,
-                                                        CTR_RESOLVE_BENEATH | CTR_RESOLVE_NO_SYMLINKS |
-                                                                CTR_RESOLVE_NO_XDEV);
+                _cleanup_close_ int fd =
+                        openat_resolve(procfd, p, O_WRONLY, 0,
+                                       CTR_RESOLVE_BENEATH | CTR_RESOLVE_NO_SYMLINKS | CTR_RESOLVE_NO_XDEV);
                 if (fd < 0)
                         return error_set(reterr, fd, "linux.sysctl.%s", l[i]);
                 if (write(fd, l[i + 1], strlen(l[i + 1])) < 0)
@@ -538,9 +542,12 @@ static int send_fd(int sock, int fd, const char *name)
 {
         char buf[CMSG_SPACE(sizeof(int))];
         memset(buf, 0, sizeof buf);
-        struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
+        struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
         struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof buf,
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = buf,
+                .msg_controllen = sizeof buf,
         };
         struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
         cm->cmsg_level = SOL_SOCKET;
@@ -554,8 +561,8 @@ static int send_fd(int sock, int fd, const char *name)
 
 int console_setup(ChildContext *c, bool mount_console, int *ret_slave, Error *reterr)
 {
-        _cleanup_close_ int pts = openat_resolve(AT_FDCWD, "/dev/pts", O_PATH | O_DIRECTORY, 0,
-                                                 CTR_RESOLVE_NO_SYMLINKS);
+        _cleanup_close_ int pts =
+                openat_resolve(AT_FDCWD, "/dev/pts", O_PATH | O_DIRECTORY, 0, CTR_RESOLVE_NO_SYMLINKS);
         if (pts < 0)
                 return error_set(reterr, pts, "opening /dev/pts (a terminal needs a devpts mount)");
         struct statfs sfs;
@@ -571,13 +578,13 @@ int console_setup(ChildContext *c, bool mount_console, int *ret_slave, Error *re
         if (slave < 0)
                 return error_set(reterr, -errno, "opening the pty peer");
         if (c->process->console_width || c->process->console_height) {
-                struct winsize ws = { .ws_row = c->process->console_height,
-                                      .ws_col = c->process->console_width };
+                struct winsize ws = {.ws_row = c->process->console_height,
+                                     .ws_col = c->process->console_width};
                 (void)ioctl(master, TIOCSWINSZ, &ws);
         }
         if (mount_console) {
-                _cleanup_close_ int dev = openat_resolve(AT_FDCWD, "/dev", O_PATH | O_DIRECTORY, 0,
-                                                         CTR_RESOLVE_NO_SYMLINKS);
+                _cleanup_close_ int dev =
+                        openat_resolve(AT_FDCWD, "/dev", O_PATH | O_DIRECTORY, 0, CTR_RESOLVE_NO_SYMLINKS);
                 if (dev < 0)
                         return error_set(reterr, dev, "opening /dev");
                 int f = openat(dev, "console", O_CREAT | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0600);
@@ -586,12 +593,13 @@ int console_setup(ChildContext *c, bool mount_console, int *ret_slave, Error *re
                 safe_close(f);
                 _cleanup_close_ int target = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 /* Mount the pty we hold, never a path someone could have swapped (CVE-2025-52565). */
-                _cleanup_close_ int tree = open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+                _cleanup_close_ int tree =
+                        open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
                 if (target < 0 || tree < 0 || move_tree_to(tree, target) < 0)
                         return error_set(reterr, -errno, "mounting /dev/console");
         }
         char name[64] = "console";
-        (void)ioctl(slave, TIOCGPTN, &(unsigned){ 0 });
+        (void)ioctl(slave, TIOCGPTN, &(unsigned){0});
         int r = send_fd(c->console_fd, master, name);
         if (r < 0)
                 return error_set(reterr, r, "sending the pty to the console socket");

@@ -34,25 +34,24 @@ struct sched_attr_compat {
 static const char *rlimit_name(int resource)
 {
         static const char *const names[] = {
-                [RLIMIT_CPU] = "RLIMIT_CPU",         [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-                [RLIMIT_DATA] = "RLIMIT_DATA",       [RLIMIT_STACK] = "RLIMIT_STACK",
-                [RLIMIT_CORE] = "RLIMIT_CORE",       [RLIMIT_RSS] = "RLIMIT_RSS",
-                [RLIMIT_NPROC] = "RLIMIT_NPROC",     [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-                [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
-                [RLIMIT_LOCKS] = "RLIMIT_LOCKS",     [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+                [RLIMIT_CPU] = "RLIMIT_CPU",           [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+                [RLIMIT_DATA] = "RLIMIT_DATA",         [RLIMIT_STACK] = "RLIMIT_STACK",
+                [RLIMIT_CORE] = "RLIMIT_CORE",         [RLIMIT_RSS] = "RLIMIT_RSS",
+                [RLIMIT_NPROC] = "RLIMIT_NPROC",       [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+                [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",   [RLIMIT_AS] = "RLIMIT_AS",
+                [RLIMIT_LOCKS] = "RLIMIT_LOCKS",       [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
                 [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-                [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",   [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+                [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",     [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
         };
-        return resource >= 0 && (size_t)resource < ELEMENTSOF(names) && names[resource]
-                       ? names[resource]
-                       : "RLIMIT_?";
+        return resource >= 0 && (size_t)resource < ELEMENTSOF(names) && names[resource] ? names[resource]
+                                                                                        : "RLIMIT_?";
 }
 
 static int apply_rlimits(const RuntimeProcess *p, Error *reterr)
 {
         for (size_t i = 0; i < p->n_rlimits; i++) {
                 const SpecRlimit *l = &p->rlimits[i];
-                struct rlimit rl = { .rlim_cur = l->soft, .rlim_max = l->hard };
+                struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard};
                 if (setrlimit(l->resource, &rl) < 0) {
                         int r = -errno;
                         struct rlimit cur;
@@ -85,9 +84,8 @@ static int apply_scheduler(const RuntimeProcess *p, Error *reterr)
                 if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
                         return error_set(reterr, -errno, "process.scheduler");
         }
-        if (p->has_io_priority &&
-            syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
-                    (p->io_priority_class << 13) | p->io_priority) < 0)
+        if (p->has_io_priority && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
+                                          (p->io_priority_class << 13) | p->io_priority) < 0)
                 return error_set(reterr, -errno, "process.ioPriority");
         return 0;
 }
@@ -111,16 +109,15 @@ int process_apply_pre(ChildContext *c, Error *reterr)
         char buf[PATH_MAX];
         if (!getcwd(buf, sizeof buf) || buf[0] != '/')
                 return error_set_msg(reterr, -EPERM,
-                                     "process.cwd: %s is outside the container (possible breakout)",
-                                     p->cwd);
+                                     "process.cwd: %s is outside the container (possible breakout)", p->cwd);
         return 0;
 }
 
 static int write_attr(int procfd, const char *path, const char *value, Error *reterr)
 {
-        _cleanup_close_ int fd = openat_resolve(procfd, path, O_WRONLY, 0,
-                                                CTR_RESOLVE_BENEATH | CTR_RESOLVE_NO_MAGICLINKS |
-                                                        CTR_RESOLVE_NO_XDEV);
+        _cleanup_close_ int fd =
+                openat_resolve(procfd, path, O_WRONLY, 0,
+                               CTR_RESOLVE_BENEATH | CTR_RESOLVE_NO_MAGICLINKS | CTR_RESOLVE_NO_XDEV);
         if (fd < 0)
                 return error_set(reterr, fd, "opening /proc/%s", path);
         if (write(fd, value, strlen(value)) < 0)
@@ -160,12 +157,12 @@ static int apply_labels(const RuntimeProcess *p, Error *reterr)
 
 static int capset_all(uint64_t eff, uint64_t perm, uint64_t inh)
 {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
         struct __user_cap_data_struct d[2] = {
-                { .effective = (uint32_t)eff, .permitted = (uint32_t)perm, .inheritable = (uint32_t)inh },
-                { .effective = (uint32_t)(eff >> 32),
-                  .permitted = (uint32_t)(perm >> 32),
-                  .inheritable = (uint32_t)(inh >> 32) },
+                {.effective = (uint32_t)eff, .permitted = (uint32_t)perm, .inheritable = (uint32_t)inh},
+                {.effective = (uint32_t)(eff >> 32),
+                 .permitted = (uint32_t)(perm >> 32),
+                 .inheritable = (uint32_t)(inh >> 32)},
         };
         if (syscall(SYS_capset, &h, d) < 0)
                 return -errno;
@@ -232,7 +229,7 @@ int process_apply_final(ChildContext *c, Error *reterr)
                                                  strna(capability_to_name(cap)));
         } else {
                 /* Keep what the user has, but never pass anything on through inheritance. */
-                struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+                struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
                 struct __user_cap_data_struct d[2];
                 if (syscall(SYS_capget, &h, d) >= 0) {
                         d[0].inheritable = d[1].inheritable = 0;
@@ -273,8 +270,8 @@ int find_executable(const char *name, char *const *env, char **ret)
         for (const char *p = path;;) {
                 const char *colon = strchrnul(p, ':');
                 size_t len = colon - p;
-                _cleanup_free_ char *cand = len == 0 ? strdup(name)
-                                                     : strprintf("%.*s/%s", (int)len, p, name);
+                _cleanup_free_ char *cand =
+                        len == 0 ? strdup(name) : strprintf("%.*s/%s", (int)len, p, name);
                 if (!cand)
                         return -ENOMEM;
                 if (stat(cand, &st) >= 0 && S_ISREG(st.st_mode)) {
@@ -303,7 +300,7 @@ _noreturn_ void process_exec(ChildContext *c, const char *path, int report_fd)
         for (unsigned i = 0; i < keep; i++)
                 (void)fd_cloexec(3 + (int)i, false);
 
-        char *empty[] = { NULL };
+        char *empty[] = {NULL};
         execve(path, p->args, p->env ?: empty);
 
         Error e = ERROR_INIT;

@@ -75,9 +75,9 @@ typedef struct RuntimeOptions {
         void *warn_userdata;
 } RuntimeOptions;
 
-#define RUNTIME_OPTIONS_INIT                                                                       \
-        ((RuntimeOptions){                                                                         \
-                .stdio = { -1, -1, -1 },                                                           \
+#define RUNTIME_OPTIONS_INIT           \
+        ((RuntimeOptions){             \
+                .stdio = {-1, -1, -1}, \
         })
 
 typedef enum RuntimeStatus {
@@ -115,8 +115,8 @@ bool runtime_id_is_valid(const char *id);
  * caller's pid namespace), ret_pidfd (optional) a pidfd of it where the kernel has them
  * (-1 otherwise). The init is a child of the calling process.
  */
-int runtime_create(const char *root, const char *id, const RuntimeSpec *spec,
-                   const RuntimeOptions *opts, pid_t *ret_pid, int *ret_pidfd, Error *reterr);
+int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, const RuntimeOptions *opts,
+                   pid_t *ret_pid, int *ret_pidfd, Error *reterr);
 /* Lets the init execute the user's process; runs the poststart hooks. */
 int runtime_start(const char *root, const char *id, Error *reterr);
 int runtime_state(const char *root, const char *id, RuntimeState *ret, Error *reterr);
@@ -134,8 +134,8 @@ typedef struct RuntimeProcess RuntimeProcess;
 int runtime_process_parse_string(const char *json, RuntimeProcess **ret, Error *reterr);
 int runtime_process_load(const char *path, RuntimeProcess **ret, Error *reterr);
 /* Copies the container's process and replaces args (and optionally more via the setters). */
-int runtime_process_from_container(const char *root, const char *id, char **args,
-                                   RuntimeProcess **ret, Error *reterr);
+int runtime_process_from_container(const char *root, const char *id, char **args, RuntimeProcess **ret,
+                                   Error *reterr);
 int runtime_process_set_terminal(RuntimeProcess *p, bool terminal);
 int runtime_process_add_env(RuntimeProcess *p, const char *assignment);
 int runtime_process_set_cwd(RuntimeProcess *p, const char *cwd);
@@ -146,16 +146,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(RuntimeProcess *, runtime_process_free);
 #define _cleanup_runtime_process_ _cleanup_(runtime_process_freep)
 
 /* Runs process in the running container id. The new process is a child of the caller. */
-int runtime_exec(const char *root, const char *id, const RuntimeProcess *process,
-                 const RuntimeOptions *opts, pid_t *ret_pid, int *ret_pidfd, Error *reterr);
+int runtime_exec(const char *root, const char *id, const RuntimeProcess *process, const RuntimeOptions *opts,
+                 pid_t *ret_pid, int *ret_pidfd, Error *reterr);
 
 int runtime_pause(const char *root, const char *id, Error *reterr);
 int runtime_resume(const char *root, const char *id, Error *reterr);
 /* Pids (caller's pid namespace) of all processes in the container's cgroup. */
 int runtime_ps(const char *root, const char *id, pid_t **ret_pids, size_t *ret_n, Error *reterr);
 /* Applies a linux.resources object to the running container. */
-int runtime_update(const char *root, const char *id, struct json_object *resources,
-                   Error *reterr);
+int runtime_update(const char *root, const char *id, struct json_object *resources, Error *reterr);
 
 /* `features` as JSON text (malloc'd). */
 char *runtime_features_json(void);

@@ -13,17 +13,16 @@
 #define SPEC_MAX_SIZE (16U * 1024U * 1024U)
 
 static const char *const ns_names[_NS_MAX] = {
-        [NS_PID] = "pid",       [NS_NETWORK] = "network", [NS_MOUNT] = "mount",
-        [NS_IPC] = "ipc",       [NS_UTS] = "uts",         [NS_USER] = "user",
-        [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
+        [NS_PID] = "pid", [NS_NETWORK] = "network", [NS_MOUNT] = "mount",   [NS_IPC] = "ipc",
+        [NS_UTS] = "uts", [NS_USER] = "user",       [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
 };
 static const char *const ns_proc_names[_NS_MAX] = {
-        [NS_PID] = "pid",       [NS_NETWORK] = "net", [NS_MOUNT] = "mnt",  [NS_IPC] = "ipc",
-        [NS_UTS] = "uts",       [NS_USER] = "user",   [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
+        [NS_PID] = "pid", [NS_NETWORK] = "net", [NS_MOUNT] = "mnt",     [NS_IPC] = "ipc",
+        [NS_UTS] = "uts", [NS_USER] = "user",   [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
 };
 static const int ns_flags[_NS_MAX] = {
-        [NS_PID] = CLONE_NEWPID,   [NS_NETWORK] = CLONE_NEWNET, [NS_MOUNT] = CLONE_NEWNS,
-        [NS_IPC] = CLONE_NEWIPC,   [NS_UTS] = CLONE_NEWUTS,     [NS_USER] = CLONE_NEWUSER,
+        [NS_PID] = CLONE_NEWPID,       [NS_NETWORK] = CLONE_NEWNET, [NS_MOUNT] = CLONE_NEWNS,
+        [NS_IPC] = CLONE_NEWIPC,       [NS_UTS] = CLONE_NEWUTS,     [NS_USER] = CLONE_NEWUSER,
         [NS_CGROUP] = CLONE_NEWCGROUP, [NS_TIME] = CLONE_NEWTIME,
 };
 
@@ -57,14 +56,22 @@ static const struct {
         const char *name;
         int resource;
 } rlimit_table[] = {
-        { "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },
-        { "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_DATA", RLIMIT_DATA },
-        { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-        { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-        { "RLIMIT_NICE", RLIMIT_NICE },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-        { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-        { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-        { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+        {"RLIMIT_AS", RLIMIT_AS},
+        {"RLIMIT_CORE", RLIMIT_CORE},
+        {"RLIMIT_CPU", RLIMIT_CPU},
+        {"RLIMIT_DATA", RLIMIT_DATA},
+        {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+        {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+        {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+        {"RLIMIT_NICE", RLIMIT_NICE},
+        {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+        {"RLIMIT_NPROC", RLIMIT_NPROC},
+        {"RLIMIT_RSS", RLIMIT_RSS},
+        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+        {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+        {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+        {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 int rlimit_from_string(const char *s)
@@ -89,8 +96,7 @@ _printf_(3, 4) static void fmt_path(char *buf, size_t n, const char *fmt, ...)
 static int want_type(json_object *o, json_type t, const char *path, Error *reterr)
 {
         if (!json_object_is_type(o, t))
-                return error_set_msg(reterr, -EINVAL, "%s: expected %s, got %s", path,
-                                     json_type_to_name(t),
+                return error_set_msg(reterr, -EINVAL, "%s: expected %s, got %s", path, json_type_to_name(t),
                                      o ? json_type_to_name(json_object_get_type(o)) : "null");
         return 0;
 }
@@ -117,8 +123,7 @@ static int get_bool(json_object *o, const char *path, bool *ret, Error *reterr)
         return 0;
 }
 
-static int get_int64(json_object *o, const char *path, int64_t min, int64_t max, int64_t *ret,
-                     Error *reterr)
+static int get_int64(json_object *o, const char *path, int64_t min, int64_t max, int64_t *ret, Error *reterr)
 {
         int r = want_type(o, json_type_int, path, reterr);
         if (r < 0)
@@ -183,8 +188,7 @@ static int get_string_map(json_object *o, const char *path, char ***ret, Error *
         if (r < 0)
                 return r;
         _cleanup_strv_free_ char **l = NULL;
-        json_object_object_foreach(o, k, v)
-        {
+        json_object_object_foreach (o, k, v) {
                 if (!json_object_is_type(v, json_type_string))
                         return error_set_msg(reterr, -EINVAL, "%s.%s: expected string", path, k);
                 if (strv_extend(&l, k) < 0 || strv_extend(&l, json_object_get_string(v)) < 0)
@@ -209,7 +213,7 @@ static json_object *field(json_object *o, const char *key)
 static int parse_capabilities(json_object *o, const char *path, RuntimeProcess *p, Error *reterr)
 {
         static const char *const names[_CAP_SET_MAX] = {
-                [CAP_SET_EFFECTIVE] = "effective", [CAP_SET_BOUNDING] = "bounding",
+                [CAP_SET_EFFECTIVE] = "effective",     [CAP_SET_BOUNDING] = "bounding",
                 [CAP_SET_INHERITABLE] = "inheritable", [CAP_SET_PERMITTED] = "permitted",
                 [CAP_SET_AMBIENT] = "ambient",
         };
@@ -231,13 +235,12 @@ static int parse_capabilities(json_object *o, const char *path, RuntimeProcess *
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
                         json_object *e = json_object_array_get_idx(a, i);
                         if (!json_object_is_type(e, json_type_string))
-                                return error_set_msg(reterr, -EINVAL, "%s[%zu]: expected string",
-                                                     sub, i);
+                                return error_set_msg(reterr, -EINVAL, "%s[%zu]: expected string", sub, i);
                         const char *n = json_object_get_string(e);
                         int c = startswith(n, "CAP_") ? capability_from_name(n) : -EINVAL;
                         if (c < 0)
-                                return error_set_msg(reterr, -EINVAL,
-                                                     "%s[%zu]: unknown capability \"%s\"", sub, i, n);
+                                return error_set_msg(reterr, -EINVAL, "%s[%zu]: unknown capability \"%s\"",
+                                                     sub, i, n);
                         /* Capabilities this kernel does not know are skipped like runc does. */
                         if (c < 64)
                                 p->caps[s] |= UINT64_C(1) << c;
@@ -271,12 +274,11 @@ static int parse_rlimits(json_object *o, const char *path, RuntimeProcess *p, Er
                         return r;
                 l->resource = rlimit_from_string(type);
                 if (l->resource < 0)
-                        return error_set_msg(reterr, -EINVAL, "%s: unknown rlimit \"%s\"", sub2,
-                                             type);
+                        return error_set_msg(reterr, -EINVAL, "%s: unknown rlimit \"%s\"", sub2, type);
                 for (size_t j = 0; j < p->n_rlimits; j++)
                         if (p->rlimits[j].resource == l->resource)
-                                return error_set_msg(reterr, -EINVAL, "%s: duplicate rlimit \"%s\"",
-                                                     sub2, type);
+                                return error_set_msg(reterr, -EINVAL, "%s: duplicate rlimit \"%s\"", sub2,
+                                                     type);
                 fmt_path(sub2, sizeof sub2, "%s.soft", sub);
                 r = get_uint64(field(e, "soft"), sub2, &l->soft, reterr);
                 if (r < 0)
@@ -298,18 +300,17 @@ static int parse_scheduler(json_object *o, const char *path, RuntimeProcess *p, 
                 const char *name;
                 int policy;
         } policies[] = {
-                { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 },  { "SCHED_RR", 2 },
-                { "SCHED_BATCH", 3 }, { "SCHED_ISO", 4 },   { "SCHED_IDLE", 5 },
-                { "SCHED_DEADLINE", 6 },
+                {"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2},       {"SCHED_BATCH", 3},
+                {"SCHED_ISO", 4},   {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6},
         };
         static const struct {
                 const char *name;
                 uint64_t flag;
         } flags[] = {
-                { "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
-                { "SCHED_FLAG_DL_OVERRUN", 0x04 },    { "SCHED_FLAG_KEEP_POLICY", 0x08 },
-                { "SCHED_FLAG_KEEP_PARAMS", 0x10 },   { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
-                { "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 },
+                {"SCHED_FLAG_RESET_ON_FORK", 0x01},  {"SCHED_FLAG_RECLAIM", 0x02},
+                {"SCHED_FLAG_DL_OVERRUN", 0x04},     {"SCHED_FLAG_KEEP_POLICY", 0x08},
+                {"SCHED_FLAG_KEEP_PARAMS", 0x10},    {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+                {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
         };
         char sub[256];
         int r = want_type(o, json_type_object, path, reterr);
@@ -349,7 +350,7 @@ static int parse_scheduler(json_object *o, const char *path, RuntimeProcess *p, 
                 if (r < 0)
                         return r;
                 size_t idx = 0;
-                STRV_FOREACH(s, l) {
+                STRV_FOREACH (s, l) {
                         bool found = false;
                         for (size_t i = 0; i < ELEMENTSOF(flags); i++)
                                 if (streq(flags[i].name, *s)) {
@@ -358,17 +359,16 @@ static int parse_scheduler(json_object *o, const char *path, RuntimeProcess *p, 
                                 }
                         if (!found)
                                 return error_set_msg(reterr, -EINVAL,
-                                                     "%s[%zu]: unknown scheduler flag \"%s\"", sub,
-                                                     idx, *s);
+                                                     "%s[%zu]: unknown scheduler flag \"%s\"", sub, idx, *s);
                         idx++;
                 }
         }
         struct {
                 const char *key;
                 uint64_t *dst;
-        } u[] = { { "runtime", &p->sched_runtime },
-                  { "deadline", &p->sched_deadline },
-                  { "period", &p->sched_period } };
+        } u[] = {{"runtime", &p->sched_runtime},
+                 {"deadline", &p->sched_deadline},
+                 {"period", &p->sched_period}};
         for (size_t i = 0; i < ELEMENTSOF(u); i++)
                 if ((f = field(o, u[i].key))) {
                         fmt_path(sub, sizeof sub, "%s.%s", path, u[i].key);
@@ -398,8 +398,7 @@ static int parse_io_priority(json_object *o, const char *path, RuntimeProcess *p
         else if (streq(cls, "IOPRIO_CLASS_IDLE"))
                 p->io_priority_class = 3;
         else
-                return error_set_msg(reterr, -EINVAL, "%s: unknown I/O priority class \"%s\"", sub,
-                                     cls);
+                return error_set_msg(reterr, -EINVAL, "%s: unknown I/O priority class \"%s\"", sub, cls);
         json_object *f = field(o, "priority");
         if (f) {
                 int64_t v;
@@ -536,18 +535,16 @@ int spec_parse_process(json_object *o, const char *path, RuntimeProcess **ret, E
                 return error_set_msg(reterr, -EOPNOTSUPP, "%s: only for Windows", SUB("commandLine"));
         if ((f = field(o, "env")) && (r = get_strv(f, SUB("env"), &p->env, reterr)) < 0)
                 return r;
-        STRV_FOREACH(e, p->env)
+        STRV_FOREACH (e, p->env)
                 if (!strchr(*e, '='))
-                        return error_set_msg(reterr, -EINVAL, "%s: \"%s\" is not KEY=VALUE", SUB("env"),
-                                             *e);
+                        return error_set_msg(reterr, -EINVAL, "%s: \"%s\" is not KEY=VALUE", SUB("env"), *e);
         f = field(o, "cwd");
         if (!f)
                 return error_set_msg(reterr, -EINVAL, "%s: missing", SUB("cwd"));
         if ((r = get_string(f, SUB("cwd"), &p->cwd, reterr)) < 0)
                 return r;
         if (!path_is_absolute(p->cwd))
-                return error_set_msg(reterr, -EINVAL, "%s: \"%s\" is not an absolute path", sub,
-                                     p->cwd);
+                return error_set_msg(reterr, -EINVAL, "%s: \"%s\" is not an absolute path", sub, p->cwd);
         if ((f = field(o, "capabilities")) &&
             (r = parse_capabilities(f, SUB("capabilities"), p, reterr)) < 0)
                 return r;
@@ -585,45 +582,41 @@ static const struct {
         bool clear;
         unsigned long flag;
 } mount_flag_table[] = {
-        { "defaults", false, 0 },
-        { "ro", false, MS_RDONLY },
-        { "rw", true, MS_RDONLY },
-        { "suid", true, MS_NOSUID },
-        { "nosuid", false, MS_NOSUID },
-        { "dev", true, MS_NODEV },
-        { "nodev", false, MS_NODEV },
-        { "exec", true, MS_NOEXEC },
-        { "noexec", false, MS_NOEXEC },
-        { "sync", false, MS_SYNCHRONOUS },
-        { "async", true, MS_SYNCHRONOUS },
-        { "dirsync", false, MS_DIRSYNC },
-        { "remount", false, MS_REMOUNT },
-        { "mand", false, MS_MANDLOCK },
-        { "nomand", true, MS_MANDLOCK },
-        { "atime", true, MS_NOATIME },
-        { "noatime", false, MS_NOATIME },
-        { "diratime", true, MS_NODIRATIME },
-        { "nodiratime", false, MS_NODIRATIME },
-        { "relatime", false, MS_RELATIME },
-        { "norelatime", true, MS_RELATIME },
-        { "strictatime", false, MS_STRICTATIME },
-        { "nostrictatime", true, MS_STRICTATIME },
-        { "silent", false, MS_SILENT },
-        { "loud", true, MS_SILENT },
+        {"defaults", false, 0},
+        {"ro", false, MS_RDONLY},
+        {"rw", true, MS_RDONLY},
+        {"suid", true, MS_NOSUID},
+        {"nosuid", false, MS_NOSUID},
+        {"dev", true, MS_NODEV},
+        {"nodev", false, MS_NODEV},
+        {"exec", true, MS_NOEXEC},
+        {"noexec", false, MS_NOEXEC},
+        {"sync", false, MS_SYNCHRONOUS},
+        {"async", true, MS_SYNCHRONOUS},
+        {"dirsync", false, MS_DIRSYNC},
+        {"remount", false, MS_REMOUNT},
+        {"mand", false, MS_MANDLOCK},
+        {"nomand", true, MS_MANDLOCK},
+        {"atime", true, MS_NOATIME},
+        {"noatime", false, MS_NOATIME},
+        {"diratime", true, MS_NODIRATIME},
+        {"nodiratime", false, MS_NODIRATIME},
+        {"relatime", false, MS_RELATIME},
+        {"norelatime", true, MS_RELATIME},
+        {"strictatime", false, MS_STRICTATIME},
+        {"nostrictatime", true, MS_STRICTATIME},
+        {"silent", false, MS_SILENT},
+        {"loud", true, MS_SILENT},
 };
 
 static const struct {
         const char *name;
         unsigned long flag;
 } propagation_table[] = {
-        { "private", MS_PRIVATE },
-        { "rprivate", MS_PRIVATE | MS_REC },
-        { "shared", MS_SHARED },
-        { "rshared", MS_SHARED | MS_REC },
-        { "slave", MS_SLAVE },
-        { "rslave", MS_SLAVE | MS_REC },
-        { "unbindable", MS_UNBINDABLE },
-        { "runbindable", MS_UNBINDABLE | MS_REC },
+        {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+        {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+        {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+        {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 static int parse_propagation(const char *s, unsigned long *ret)
@@ -659,10 +652,9 @@ static int parse_mount(json_object *o, const char *path, SpecMount *m, Error *re
         if ((f = field(o, "options")) && (r = get_strv(f, SUB("options"), &m->options, reterr)) < 0)
                 return r;
         if (field(o, "uidMappings") || field(o, "gidMappings"))
-                return error_set_msg(reterr, -EOPNOTSUPP, "%s: idmapped mounts are not supported",
-                                     path);
+                return error_set_msg(reterr, -EOPNOTSUPP, "%s: idmapped mounts are not supported", path);
 #undef SUB
-        STRV_FOREACH(opt, m->options) {
+        STRV_FOREACH (opt, m->options) {
                 bool done = false;
                 if (streq(*opt, "bind")) {
                         m->bind = true;
@@ -710,8 +702,7 @@ static int parse_mount(json_object *o, const char *path, SpecMount *m, Error *re
 
 /* ---------------------------------------------------------------- linux */
 
-static int parse_id_mappings(json_object *o, const char *path, IdMap **ret, size_t *ret_n,
-                             Error *reterr)
+static int parse_id_mappings(json_object *o, const char *path, IdMap **ret, size_t *ret_n, Error *reterr)
 {
         int r = want_type(o, json_type_array, path, reterr);
         if (r < 0)
@@ -728,8 +719,8 @@ static int parse_id_mappings(json_object *o, const char *path, IdMap **ret, size
                 fmt_path(sub, sizeof sub, "%s[%zu]", path, i);
                 if ((r = want_type(e, json_type_object, sub, reterr)) < 0)
                         return r;
-                const char *keys[3] = { "containerID", "hostID", "size" };
-                uint32_t *dst[3] = { &m[i].container_id, &m[i].host_id, &m[i].size };
+                const char *keys[3] = {"containerID", "hostID", "size"};
+                uint32_t *dst[3] = {&m[i].container_id, &m[i].host_id, &m[i].size};
                 for (int k = 0; k < 3; k++) {
                         char s2[300];
                         fmt_path(s2, sizeof s2, "%s.%s", sub, keys[k]);
@@ -763,8 +754,8 @@ static int parse_devices(json_object *o, const char *path, RuntimeSpec *s, Error
                 if ((r = get_string(field(e, "path"), s2, &d->path, reterr)) < 0)
                         return r;
                 if (!path_is_absolute(d->path) || !path_is_safe(d->path))
-                        return error_set_msg(reterr, -EINVAL, "%s: \"%s\" is not a safe absolute path",
-                                             s2, d->path);
+                        return error_set_msg(reterr, -EINVAL, "%s: \"%s\" is not a safe absolute path", s2,
+                                             d->path);
                 _cleanup_free_ char *type = NULL;
                 fmt_path(s2, sizeof s2, "%s.type", sub);
                 if ((r = get_string(field(e, "type"), s2, &type, reterr)) < 0)
@@ -824,8 +815,7 @@ static int parse_personality(json_object *o, const char *path, RuntimeSpec *s, E
         else if (streq(domain, "LINUX32"))
                 s->personality = PER_LINUX32;
         else
-                return error_set_msg(reterr, -EINVAL, "%s: unknown personality domain \"%s\"", sub,
-                                     domain);
+                return error_set_msg(reterr, -EINVAL, "%s: unknown personality domain \"%s\"", sub, domain);
         json_object *f = field(o, "flags");
         if (f) {
                 _cleanup_strv_free_ char **l = NULL;
@@ -833,8 +823,8 @@ static int parse_personality(json_object *o, const char *path, RuntimeSpec *s, E
                 if ((r = get_strv(f, sub, &l, reterr)) < 0)
                         return r;
                 if (!strv_isempty(l))
-                        return error_set_msg(reterr, -EOPNOTSUPP,
-                                             "%s: personality flags are not supported", sub);
+                        return error_set_msg(reterr, -EOPNOTSUPP, "%s: personality flags are not supported",
+                                             sub);
         }
         s->has_personality = true;
         return 0;
@@ -845,9 +835,9 @@ static int parse_time_offsets(json_object *o, const char *path, RuntimeSpec *s, 
         int r = want_type(o, json_type_object, path, reterr);
         if (r < 0)
                 return r;
-        const char *keys[2] = { "boottime", "monotonic" };
-        int64_t *secs[2] = { &s->boottime_secs, &s->monotonic_secs };
-        uint32_t *nsecs[2] = { &s->boottime_nsecs, &s->monotonic_nsecs };
+        const char *keys[2] = {"boottime", "monotonic"};
+        int64_t *secs[2] = {&s->boottime_secs, &s->monotonic_secs};
+        uint32_t *nsecs[2] = {&s->boottime_nsecs, &s->monotonic_nsecs};
         for (int i = 0; i < 2; i++) {
                 json_object *f = field(o, keys[i]), *g;
                 char sub[256], s2[300];
@@ -899,11 +889,11 @@ static int parse_linux(json_object *o, RuntimeSpec *s, Error *reterr)
                                 if (streq(ns_names[k], type))
                                         t = k;
                         if (t == _NS_MAX)
-                                return error_set_msg(reterr, -EINVAL, "%s: unknown namespace \"%s\"",
-                                                     sub, type);
+                                return error_set_msg(reterr, -EINVAL, "%s: unknown namespace \"%s\"", sub,
+                                                     type);
                         if (s->ns[t])
-                                return error_set_msg(reterr, -EINVAL, "%s: duplicate namespace \"%s\"",
-                                                     sub, type);
+                                return error_set_msg(reterr, -EINVAL, "%s: duplicate namespace \"%s\"", sub,
+                                                     type);
                         s->ns[t] = true;
                         if ((g = field(e, "path"))) {
                                 fmt_path(sub, sizeof sub, "linux.namespaces[%zu].path", i);
@@ -916,13 +906,11 @@ static int parse_linux(json_object *o, RuntimeSpec *s, Error *reterr)
                         }
                 }
         }
-        if ((f = field(o, "uidMappings")) &&
-            (r = parse_id_mappings(f, "linux.uidMappings", &s->uid_mappings, &s->n_uid_mappings,
-                                   reterr)) < 0)
+        if ((f = field(o, "uidMappings")) && (r = parse_id_mappings(f, "linux.uidMappings", &s->uid_mappings,
+                                                                    &s->n_uid_mappings, reterr)) < 0)
                 return r;
-        if ((f = field(o, "gidMappings")) &&
-            (r = parse_id_mappings(f, "linux.gidMappings", &s->gid_mappings, &s->n_gid_mappings,
-                                   reterr)) < 0)
+        if ((f = field(o, "gidMappings")) && (r = parse_id_mappings(f, "linux.gidMappings", &s->gid_mappings,
+                                                                    &s->n_gid_mappings, reterr)) < 0)
                 return r;
         if ((s->n_uid_mappings || s->n_gid_mappings) && !s->ns[NS_USER])
                 return error_set_msg(reterr, -EINVAL,
@@ -930,12 +918,10 @@ static int parse_linux(json_object *o, RuntimeSpec *s, Error *reterr)
         if (s->ns[NS_USER] && !s->ns_path[NS_USER] && (!s->n_uid_mappings || !s->n_gid_mappings))
                 return error_set_msg(reterr, -EINVAL,
                                      "linux.uidMappings: a new user namespace needs uid and gid mappings");
-        if ((f = field(o, "timeOffsets")) &&
-            (r = parse_time_offsets(f, "linux.timeOffsets", s, reterr)) < 0)
+        if ((f = field(o, "timeOffsets")) && (r = parse_time_offsets(f, "linux.timeOffsets", s, reterr)) < 0)
                 return r;
         if (s->has_time_offsets && (!s->ns[NS_TIME] || s->ns_path[NS_TIME]))
-                return error_set_msg(reterr, -EINVAL,
-                                     "linux.timeOffsets: needs a new time namespace");
+                return error_set_msg(reterr, -EINVAL, "linux.timeOffsets: needs a new time namespace");
         if ((f = field(o, "devices")) && (r = parse_devices(f, "linux.devices", s, reterr)) < 0)
                 return r;
         if ((f = field(o, "cgroupsPath")) &&
@@ -975,8 +961,7 @@ static int parse_linux(json_object *o, RuntimeSpec *s, Error *reterr)
         if ((f = field(o, "mountLabel")) &&
             (r = get_string(f, "linux.mountLabel", &s->mount_label, reterr)) < 0)
                 return r;
-        if ((f = field(o, "personality")) &&
-            (r = parse_personality(f, "linux.personality", s, reterr)) < 0)
+        if ((f = field(o, "personality")) && (r = parse_personality(f, "linux.personality", s, reterr)) < 0)
                 return r;
         return 0;
 }
@@ -1116,8 +1101,7 @@ int runtime_spec_parse_json(json_object *root, RuntimeSpec **ret, Error *reterr)
                         return r;
                 s->has_domainname = true;
         }
-        if ((f = field(root, "process")) &&
-            (r = spec_parse_process(f, "process", &s->process, reterr)) < 0)
+        if ((f = field(root, "process")) && (r = spec_parse_process(f, "process", &s->process, reterr)) < 0)
                 return r;
         if ((f = field(root, "mounts"))) {
                 if ((r = want_type(f, json_type_array, "mounts", reterr)) < 0)
@@ -1130,8 +1114,8 @@ int runtime_spec_parse_json(json_object *root, RuntimeSpec **ret, Error *reterr)
                         char sub[64];
                         fmt_path(sub, sizeof sub, "mounts[%zu]", i);
                         s->n_mounts++;
-                        if ((r = parse_mount(json_object_array_get_idx(f, i), sub, &s->mounts[i],
-                                             reterr)) < 0)
+                        if ((r = parse_mount(json_object_array_get_idx(f, i), sub, &s->mounts[i], reterr)) <
+                            0)
                                 return r;
                 }
         }
@@ -1144,8 +1128,7 @@ int runtime_spec_parse_json(json_object *root, RuntimeSpec **ret, Error *reterr)
                 return r;
 
         if ((s->has_hostname || s->has_domainname) && !s->ns[NS_UTS])
-                return error_set_msg(reterr, -EINVAL,
-                                     "hostname: setting it needs a new uts namespace");
+                return error_set_msg(reterr, -EINVAL, "hostname: setting it needs a new uts namespace");
         if (s->process && s->process->terminal && !s->process->args)
                 return error_set_msg(reterr, -EINVAL, "process.args: missing");
 
@@ -1172,8 +1155,7 @@ static int parse_text(const char *json, size_t len, json_object **ret, Error *re
         for (size_t i = off; i < len; i++)
                 if (!strchr(" \t\r\n", json[i])) {
                         json_object_put(o);
-                        return error_set_msg(reterr, -EINVAL, "invalid JSON: trailing data at byte %zu",
-                                             i);
+                        return error_set_msg(reterr, -EINVAL, "invalid JSON: trailing data at byte %zu", i);
                 }
         *ret = o;
         return 0;
@@ -1249,7 +1231,7 @@ int runtime_process_add_env(RuntimeProcess *p, const char *assignment)
         if (!eq || eq == assignment)
                 return -EINVAL;
         size_t klen = eq - assignment + 1;
-        STRV_FOREACH(e, p->env)
+        STRV_FOREACH (e, p->env)
                 if (strneq(*e, assignment, klen)) {
                         char *c = strdup(assignment);
                         if (!c)
@@ -1295,9 +1277,8 @@ bool runtime_id_is_valid(const char *id)
         if (isempty(id) || strlen(id) > 1024)
                 return false;
         for (const char *c = id; *c; c++) {
-                bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                          (*c >= '0' && *c <= '9') || *c == '_' || *c == '+' || *c == '-' ||
-                          (*c == '.' && c != id);
+                bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                          *c == '_' || *c == '+' || *c == '-' || (*c == '.' && c != id);
                 if (!ok)
                         return false;
         }

@@ -24,8 +24,8 @@ typedef enum NamespaceType {
         _NS_MAX,
 } NamespaceType;
 
-const char *namespace_type_to_string(NamespaceType t);   /* spec name: "pid", "network", ... */
-const char *namespace_type_proc_name(NamespaceType t);   /* /proc/PID/ns name: "pid", "net" */
+const char *namespace_type_to_string(NamespaceType t); /* spec name: "pid", "network", ... */
+const char *namespace_type_proc_name(NamespaceType t); /* /proc/PID/ns name: "pid", "net" */
 int namespace_type_clone_flag(NamespaceType t);
 
 typedef struct IdMap {
@@ -139,16 +139,16 @@ struct RuntimeSpec {
         char **annotations; /* key, value pairs */
 
         bool has_linux;
-        bool ns[_NS_MAX];        /* namespace requested */
-        char *ns_path[_NS_MAX];  /* join this one instead of creating */
+        bool ns[_NS_MAX];       /* namespace requested */
+        char *ns_path[_NS_MAX]; /* join this one instead of creating */
         IdMap *uid_mappings, *gid_mappings;
         size_t n_uid_mappings, n_gid_mappings;
         SpecDevice *devices;
         size_t n_devices;
         char *cgroups_path;
-        struct json_object *resources; /* linux.resources, borrowed from json */
-        struct json_object *seccomp;   /* linux.seccomp, borrowed from json */
-        char **sysctl;                 /* key, value pairs */
+        struct json_object *resources;    /* linux.resources, borrowed from json */
+        struct json_object *seccomp;      /* linux.seccomp, borrowed from json */
+        char **sysctl;                    /* key, value pairs */
         unsigned long rootfs_propagation; /* 0 = default (MS_SLAVE|MS_REC semantics as runc) */
         char **masked_paths;
         char **readonly_paths;
@@ -161,8 +161,7 @@ struct RuntimeSpec {
 };
 
 /* Parses a "process" object; path is the JSON path prefix for errors ("process"). */
-int spec_parse_process(struct json_object *o, const char *path, RuntimeProcess **ret,
-                       Error *reterr);
+int spec_parse_process(struct json_object *o, const char *path, RuntimeProcess **ret, Error *reterr);
 RuntimeProcess *runtime_process_copy(const RuntimeProcess *p);
 
 const char *hook_kind_to_string(HookKind k);

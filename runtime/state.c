@@ -14,13 +14,13 @@
 
 int sync_send(int fd, SyncType type, int code, int64_t value, const char *text)
 {
-        SyncHeader h = { .type = type, .code = code, .value = value };
+        SyncHeader h = {.type = type, .code = code, .value = value};
         size_t tl = text ? MIN(strlen(text), (size_t)SYNC_MAX_PAYLOAD) : 0;
         struct iovec iov[2] = {
-                { .iov_base = &h, .iov_len = sizeof h },
-                { .iov_base = (void *)text, .iov_len = tl },
+                {.iov_base = &h, .iov_len = sizeof h},
+                {.iov_base = (void *)text, .iov_len = tl},
         };
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = tl ? 2 : 1 };
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = tl ? 2 : 1};
         for (;;) {
                 ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
                 if (n >= 0)
@@ -164,7 +164,7 @@ void container_record_done(ContainerRecord *r)
         free(r->cgroup_path);
         free(r->cgroup_unit);
         json_object_put(r->config);
-        *r = (ContainerRecord){ 0 };
+        *r = (ContainerRecord){0};
 }
 
 int container_record_save(int dirfd, const ContainerRecord *rec, Error *reterr)
@@ -221,7 +221,7 @@ int container_record_load(int dirfd, ContainerRecord *ret, Error *reterr)
                 json_object_put(o);
                 return error_set_msg(reterr, -EBADMSG, "state.json: corrupt");
         }
-        ContainerRecord rec = { 0 };
+        ContainerRecord rec = {0};
         json_object *v;
 #define DUP(k) (jstr(o, k) ? strdup(jstr(o, k)) : NULL)
         rec.id = DUP("id");
@@ -300,8 +300,8 @@ const char *runtime_status_to_string(RuntimeStatus s)
 }
 
 char *container_state_json(const char *id, RuntimeStatus status, pid_t pid, const char *bundle,
-                           const char *rootfs, const char *created, uid_t owner,
-                           char *const *annotations, bool pretty)
+                           const char *rootfs, const char *created, uid_t owner, char *const *annotations,
+                           bool pretty)
 {
         json_object *o = json_object_new_object();
         if (!o)
@@ -326,8 +326,9 @@ char *container_state_json(const char *id, RuntimeStatus status, pid_t pid, cons
                 json_object_object_add(a, annotations[i], json_object_new_string(annotations[i + 1]));
         json_object_object_add(o, "annotations", a);
         char *s = strdup(json_object_to_json_string_ext(
-                o, pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE
-                          : JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                o,
+                pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE
+                       : JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return s;
 }
@@ -340,13 +341,13 @@ void runtime_state_done(RuntimeState *s)
         free(s->created);
         strv_free(s->annotations);
         free(s->cgroup_path);
-        *s = (RuntimeState){ 0 };
+        *s = (RuntimeState){0};
 }
 
 int runtime_state_json(const RuntimeState *s, char **ret)
 {
-        char *j = container_state_json(s->id, s->status, s->pid, s->bundle, s->rootfs, s->created,
-                                       s->owner, s->annotations, true);
+        char *j = container_state_json(s->id, s->status, s->pid, s->bundle, s->rootfs, s->created, s->owner,
+                                       s->annotations, true);
         if (!j)
                 return -ENOMEM;
         *ret = j;

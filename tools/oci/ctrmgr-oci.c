@@ -33,10 +33,11 @@ static void log_sink(int level, const char *message, void *userdata)
                         strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
                         json_object *o = json_object_new_object();
                         json_object_object_add(o, "level",
-                                               json_object_new_string(level <= LOG_LEVEL_ERR       ? "error"
-                                                                      : level <= LOG_LEVEL_WARNING ? "warning"
-                                                                      : level <= LOG_LEVEL_INFO    ? "info"
-                                                                                                   : "debug"));
+                                               json_object_new_string(level <= LOG_LEVEL_ERR ? "error"
+                                                                      : level <= LOG_LEVEL_WARNING
+                                                                              ? "warning"
+                                                                      : level <= LOG_LEVEL_INFO ? "info"
+                                                                                                : "debug"));
                         json_object_object_add(o, "msg", json_object_new_string(message));
                         json_object_object_add(o, "time", json_object_new_string(t));
                         fprintf(log_file, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -90,15 +91,15 @@ typedef struct CreateArgs {
 static int parse_create_args(int argc, char **argv, bool run, CreateArgs *a, const char **ret_id)
 {
         static const struct option opts[] = {
-                { "bundle", required_argument, NULL, 'b' },
-                { "pid-file", required_argument, NULL, 'p' },
-                { "console-socket", required_argument, NULL, 'c' },
-                { "no-pivot", no_argument, NULL, 'P' },
-                { "preserve-fds", required_argument, NULL, 'f' },
-                { "no-new-keyring", no_argument, NULL, 'k' },
-                { "detach", no_argument, NULL, 'd' },
-                { "keep", no_argument, NULL, 'K' },
-                { "no-subreaper", no_argument, NULL, 'S' },
+                {"bundle", required_argument, NULL, 'b'},
+                {"pid-file", required_argument, NULL, 'p'},
+                {"console-socket", required_argument, NULL, 'c'},
+                {"no-pivot", no_argument, NULL, 'P'},
+                {"preserve-fds", required_argument, NULL, 'f'},
+                {"no-new-keyring", no_argument, NULL, 'k'},
+                {"detach", no_argument, NULL, 'd'},
+                {"keep", no_argument, NULL, 'K'},
+                {"no-subreaper", no_argument, NULL, 'S'},
                 {},
         };
         int c;
@@ -208,8 +209,8 @@ static int wait_forwarding(pid_t pid, const sigset_t *mask)
 static void block_forwarded(sigset_t *mask)
 {
         sigemptyset(mask);
-        static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
-                                    SIGUSR2, SIGWINCH, SIGPIPE, SIGALRM, SIGCONT };
+        static const int sigs[] = {SIGCHLD, SIGTERM,  SIGINT,  SIGHUP,  SIGQUIT, SIGUSR1,
+                                   SIGUSR2, SIGWINCH, SIGPIPE, SIGALRM, SIGCONT};
         for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
                 sigaddset(mask, sigs[i]);
         sigprocmask(SIG_BLOCK, mask, NULL);
@@ -284,8 +285,8 @@ static int verb_state(int argc, char **argv)
 static int verb_list(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "quiet", no_argument, NULL, 'q' },
+                {"format", required_argument, NULL, 'f'},
+                {"quiet", no_argument, NULL, 'q'},
                 {},
         };
         bool json = false, quiet = false;
@@ -312,9 +313,9 @@ static int verb_list(int argc, char **argv)
                 return fail(r, &e, "list");
         json_object *arr = json ? json_object_new_array() : NULL;
         if (!json && !quiet)
-                printf("%-12s %-10s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
-                       "CREATED", "OWNER");
-        STRV_FOREACH(id, ids) {
+                printf("%-12s %-10s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+                       "OWNER");
+        STRV_FOREACH (id, ids) {
                 RuntimeState s = {};
                 if (runtime_state(arg_root, *id, &s, NULL) < 0)
                         continue;
@@ -325,11 +326,13 @@ static int verb_list(int argc, char **argv)
                         json_object_object_add(o, "ociVersion", json_object_new_string("1.2.0"));
                         json_object_object_add(o, "id", json_object_new_string(s.id));
                         json_object_object_add(o, "pid", json_object_new_int(s.pid));
-                        json_object_object_add(o, "status", json_object_new_string(runtime_status_to_string(s.status)));
+                        json_object_object_add(o, "status",
+                                               json_object_new_string(runtime_status_to_string(s.status)));
                         json_object_object_add(o, "bundle", json_object_new_string(s.bundle));
                         json_object_object_add(o, "rootfs", json_object_new_string(s.rootfs));
                         json_object_object_add(o, "created", json_object_new_string(s.created));
-                        json_object_object_add(o, "owner", json_object_new_string(s.owner == 0 ? "root" : ""));
+                        json_object_object_add(o, "owner",
+                                               json_object_new_string(s.owner == 0 ? "root" : ""));
                         json_object_array_add(arr, o);
                 } else
                         printf("%-12s %-10i %-10s %-40s %-30s %s\n", s.id, (int)s.pid,
@@ -339,7 +342,7 @@ static int verb_list(int argc, char **argv)
         }
         if (json) {
                 printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
-                                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
+                                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(arr);
         }
         return 0;
@@ -348,7 +351,7 @@ static int verb_list(int argc, char **argv)
 static int verb_kill(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "all", no_argument, NULL, 'a' },
+                {"all", no_argument, NULL, 'a'},
                 {},
         };
         bool all = false;
@@ -380,7 +383,7 @@ static int verb_kill(int argc, char **argv)
 static int verb_delete(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "force", no_argument, NULL, 'f' },
+                {"force", no_argument, NULL, 'f'},
                 {},
         };
         bool force = false;
@@ -410,20 +413,19 @@ static int verb_delete(int argc, char **argv)
 static int verb_exec(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "process", required_argument, NULL, 'p' },
-                { "tty", no_argument, NULL, 't' },
-                { "detach", no_argument, NULL, 'd' },
-                { "env", required_argument, NULL, 'e' },
-                { "cwd", required_argument, NULL, 'w' },
-                { "user", required_argument, NULL, 'u' },
-                { "pid-file", required_argument, NULL, 'P' },
-                { "console-socket", required_argument, NULL, 'c' },
-                { "preserve-fds", required_argument, NULL, 'f' },
-                { "no-new-privs", no_argument, NULL, 'n' },
+                {"process", required_argument, NULL, 'p'},
+                {"tty", no_argument, NULL, 't'},
+                {"detach", no_argument, NULL, 'd'},
+                {"env", required_argument, NULL, 'e'},
+                {"cwd", required_argument, NULL, 'w'},
+                {"user", required_argument, NULL, 'u'},
+                {"pid-file", required_argument, NULL, 'P'},
+                {"console-socket", required_argument, NULL, 'c'},
+                {"preserve-fds", required_argument, NULL, 'f'},
+                {"no-new-privs", no_argument, NULL, 'n'},
                 {},
         };
-        const char *process_file = NULL, *cwd = NULL, *user = NULL, *pid_file = NULL,
-                   *console_socket = NULL;
+        const char *process_file = NULL, *cwd = NULL, *user = NULL, *pid_file = NULL, *console_socket = NULL;
         bool tty = false, detach = false, nnp = false;
         unsigned preserve = 0;
         _cleanup_strv_free_ char **env = NULL;
@@ -483,7 +485,7 @@ static int verb_exec(int argc, char **argv)
                 return fail(r, &e, "exec");
         if (!process_file)
                 (void)runtime_process_set_terminal(p, tty);
-        STRV_FOREACH(a, env)
+        STRV_FOREACH (a, env)
                 if (runtime_process_add_env(p, *a) < 0)
                         return usage_error(argv[0], "invalid --env");
         if (cwd && runtime_process_set_cwd(p, cwd) < 0)
@@ -527,7 +529,7 @@ static int verb_pause(int argc, char **argv)
 static int verb_ps(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "format", required_argument, NULL, 'f' },
+                {"format", required_argument, NULL, 'f'},
                 {},
         };
         bool json = false;
@@ -597,17 +599,17 @@ static int verb_ps(int argc, char **argv)
 static int verb_update(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "resources", required_argument, NULL, 'r' },
-                { "memory", required_argument, NULL, 'm' },
-                { "memory-reservation", required_argument, NULL, 'R' },
-                { "memory-swap", required_argument, NULL, 's' },
-                { "cpu-shares", required_argument, NULL, 'S' },
-                { "cpu-quota", required_argument, NULL, 'Q' },
-                { "cpu-period", required_argument, NULL, 'E' },
-                { "cpuset-cpus", required_argument, NULL, 'C' },
-                { "cpuset-mems", required_argument, NULL, 'M' },
-                { "pids-limit", required_argument, NULL, 'L' },
-                { "blkio-weight", required_argument, NULL, 'B' },
+                {"resources", required_argument, NULL, 'r'},
+                {"memory", required_argument, NULL, 'm'},
+                {"memory-reservation", required_argument, NULL, 'R'},
+                {"memory-swap", required_argument, NULL, 's'},
+                {"cpu-shares", required_argument, NULL, 'S'},
+                {"cpu-quota", required_argument, NULL, 'Q'},
+                {"cpu-period", required_argument, NULL, 'E'},
+                {"cpuset-cpus", required_argument, NULL, 'C'},
+                {"cpuset-mems", required_argument, NULL, 'M'},
+                {"pids-limit", required_argument, NULL, 'L'},
+                {"blkio-weight", required_argument, NULL, 'B'},
                 {},
         };
         json_object *res = json_object_new_object();
@@ -621,16 +623,36 @@ static int verb_update(int argc, char **argv)
                 case 'r':
                         file = optarg;
                         continue;
-                case 'm': group = "memory", key = "limit"; break;
-                case 'R': group = "memory", key = "reservation"; break;
-                case 's': group = "memory", key = "swap"; break;
-                case 'S': group = "cpu", key = "shares"; break;
-                case 'Q': group = "cpu", key = "quota"; break;
-                case 'E': group = "cpu", key = "period"; break;
-                case 'C': group = "cpu", key = "cpus", str = true; break;
-                case 'M': group = "cpu", key = "mems", str = true; break;
-                case 'L': group = "pids", key = "limit"; break;
-                case 'B': group = "blockIO", key = "weight"; break;
+                case 'm':
+                        group = "memory", key = "limit";
+                        break;
+                case 'R':
+                        group = "memory", key = "reservation";
+                        break;
+                case 's':
+                        group = "memory", key = "swap";
+                        break;
+                case 'S':
+                        group = "cpu", key = "shares";
+                        break;
+                case 'Q':
+                        group = "cpu", key = "quota";
+                        break;
+                case 'E':
+                        group = "cpu", key = "period";
+                        break;
+                case 'C':
+                        group = "cpu", key = "cpus", str = true;
+                        break;
+                case 'M':
+                        group = "cpu", key = "mems", str = true;
+                        break;
+                case 'L':
+                        group = "pids", key = "limit";
+                        break;
+                case 'B':
+                        group = "blockIO", key = "weight";
+                        break;
                 default:
                         json_object_put(res);
                         return 2;
@@ -663,7 +685,8 @@ static int verb_update(int argc, char **argv)
         if (file) {
                 json_object_put(res);
                 _cleanup_free_ char *buf = NULL;
-                int r = read_full_file_at(AT_FDCWD, streq(file, "-") ? "/dev/stdin" : file, 1 << 20, &buf, NULL);
+                int r = read_full_file_at(AT_FDCWD, streq(file, "-") ? "/dev/stdin" : file, 1 << 20, &buf,
+                                          NULL);
                 if (r < 0)
                         return fail(r, NULL, file);
                 res = json_tokener_parse(buf);
@@ -683,8 +706,8 @@ static int verb_update(int argc, char **argv)
 static int verb_spec(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "bundle", required_argument, NULL, 'b' },
-                { "rootless", no_argument, NULL, 'r' },
+                {"bundle", required_argument, NULL, 'b'},
+                {"rootless", no_argument, NULL, 'r'},
                 {},
         };
         const char *bundle = ".";
@@ -731,21 +754,25 @@ static const struct {
         int (*run)(int argc, char **argv);
         const char *help;
 } verbs[] = {
-        { "create", verb_create, "create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID" },
-        { "start", verb_start, "start ID" },
-        { "run", verb_run, "run [--bundle DIR] [--detach] [--pid-file F] [--console-socket S] [--keep] ID" },
-        { "state", verb_state, "state ID" },
-        { "kill", verb_kill, "kill [--all] ID [SIGNAL]" },
-        { "delete", verb_delete, "delete [--force] ID" },
-        { "exec", verb_exec, "exec [--process F | ID CMD ARGS…] [--tty] [--detach] [--env K=V] [--cwd D] [--user U[:G]] [--pid-file F] [--console-socket S] ID" },
-        { "list", verb_list, "list [--format table|json] [--quiet]" },
-        { "ls", verb_list, NULL },
-        { "ps", verb_ps, "ps [--format table|json] ID [PS-ARGS…]" },
-        { "pause", verb_pause, "pause ID" },
-        { "resume", verb_pause, "resume ID" },
-        { "update", verb_update, "update [--resources FILE|-] [--memory N] [--cpu-shares N] [--pids-limit N] … ID" },
-        { "spec", verb_spec, "spec [--bundle DIR] [--rootless]" },
-        { "features", verb_features, "features" },
+        {"create", verb_create,
+         "create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID"},
+        {"start", verb_start, "start ID"},
+        {"run", verb_run, "run [--bundle DIR] [--detach] [--pid-file F] [--console-socket S] [--keep] ID"},
+        {"state", verb_state, "state ID"},
+        {"kill", verb_kill, "kill [--all] ID [SIGNAL]"},
+        {"delete", verb_delete, "delete [--force] ID"},
+        {"exec", verb_exec,
+         "exec [--process F | ID CMD ARGS…] [--tty] [--detach] [--env K=V] [--cwd D] [--user U[:G]] "
+         "[--pid-file F] [--console-socket S] ID"},
+        {"list", verb_list, "list [--format table|json] [--quiet]"},
+        {"ls", verb_list, NULL},
+        {"ps", verb_ps, "ps [--format table|json] ID [PS-ARGS…]"},
+        {"pause", verb_pause, "pause ID"},
+        {"resume", verb_pause, "resume ID"},
+        {"update", verb_update,
+         "update [--resources FILE|-] [--memory N] [--cpu-shares N] [--pids-limit N] … ID"},
+        {"spec", verb_spec, "spec [--bundle DIR] [--rootless]"},
+        {"features", verb_features, "features"},
 };
 
 static void help(void)
@@ -762,16 +789,16 @@ static void help(void)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "root", required_argument, NULL, 'r' },
-                { "log", required_argument, NULL, 'l' },
-                { "log-format", required_argument, NULL, 'F' },
-                { "log-level", required_argument, NULL, 'L' },
-                { "systemd-cgroup", no_argument, NULL, 's' },
-                { "debug", no_argument, NULL, 'd' },
-                { "criu", required_argument, NULL, 'C' },
-                { "rootless", required_argument, NULL, 'R' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'v' },
+                {"root", required_argument, NULL, 'r'},
+                {"log", required_argument, NULL, 'l'},
+                {"log-format", required_argument, NULL, 'F'},
+                {"log-level", required_argument, NULL, 'L'},
+                {"systemd-cgroup", no_argument, NULL, 's'},
+                {"debug", no_argument, NULL, 'd'},
+                {"criu", required_argument, NULL, 'C'},
+                {"rootless", required_argument, NULL, 'R'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'v'},
                 {},
         };
         log_set_program_name("ctrmgr-oci");
