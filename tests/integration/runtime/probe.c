@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * probe: a small static program copied into the test containers as /probe. Each subcommand
+ * reports one thing the container sees, in a line the tests match:
+ *
+ *   probe caps                 "inh=HEX prm=HEX eff=HEX bnd=HEX amb=HEX"
+ *   probe fds                  one line per descriptor >= 3: "N TARGET"
+ *   probe cwd                  the working directory, or "error NAME"
+ *   probe dumpable             prctl(PR_GET_DUMPABLE)
+ *   probe rlimit NAME          "SOFT HARD" (NOFILE, NPROC, CORE, STACK, ...; -1 = unlimited)
+ *   probe open PATH [r|w|p]    "ok" or "error NAME" (p: O_PATH)
+ *   probe mkdir PATH           "ok" or "error NAME"
+ *   probe sethostname NAME     "ok" or "error NAME"
+ *   probe umask                the umask in octal
+ *   probe nnp                  prctl(PR_GET_NO_NEW_PRIVS)
+ *   probe ids                  "uid=U gid=G groups=G1,G2"
+ *   probe stdin                copies stdin to stdout
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int report(int r)
+{
+        if (r < 0) {
+                const char *n = strerrorname_np(errno);
+                printf("error %s\n", n ? n : "unknown");
+                return 1;
+        }
+        printf("ok\n");
+        return 0;
+}
+
+static int do_caps(void)
+{
+        FILE *f = fopen("/proc/self/status", "re");
+        if (!f)
+                return report(-1);
+        char line[256], inh[32] = "", prm[32] = "", eff[32] = "", bnd[32] = "", amb[32] = "";
+        while (fgets(line, sizeof line, f)) {
+                sscanf(line, "CapInh: %31s", inh);
+                sscanf(line, "CapPrm: %31s", prm);
+                sscanf(line, "CapEff: %31s", eff);
+                sscanf(line, "CapBnd: %31s", bnd);
+                sscanf(line, "CapAmb: %31s", amb);
+        }
+        fclose(f);
+        printf("inh=%s prm=%s eff=%s bnd=%s amb=%s\n", inh, prm, eff, bnd, amb);
+        return 0;
+}
+
+static int do_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return report(-1);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                int fd = atoi(de->d_name);
+                if (de->d_name[0] == '.' || fd < 3 || fd == dirfd(d))
+                        continue;
+                char p[64], t[PATH_MAX] = "";
+                snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+                ssize_t n = readlink(p, t, sizeof t - 1);
+                if (n > 0)
+                        t[n] = 0;
+                printf("%d %s\n", fd, t);
+        }
+        closedir(d);
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        int res;
+} rlimits[] = {
+        {"NOFILE", RLIMIT_NOFILE}, {"NPROC", RLIMIT_NPROC},     {"CORE", RLIMIT_CORE},
+        {"STACK", RLIMIT_STACK},   {"AS", RLIMIT_AS},           {"CPU", RLIMIT_CPU},
+        {"FSIZE", RLIMIT_FSIZE},   {"MEMLOCK", RLIMIT_MEMLOCK},
+};
+
+static int do_rlimit(const char *name)
+{
+        for (size_t i = 0; i < sizeof rlimits / sizeof rlimits[0]; i++)
+                if (strcmp(rlimits[i].name, name) == 0) {
+                        struct rlimit rl;
+                        if (getrlimit(rlimits[i].res, &rl) < 0)
+                                return report(-1);
+                        printf("%lld %lld\n", rl.rlim_cur == RLIM_INFINITY ? -1LL : (long long)rl.rlim_cur,
+                               rl.rlim_max == RLIM_INFINITY ? -1LL : (long long)rl.rlim_max);
+                        return 0;
+                }
+        fprintf(stderr, "unknown rlimit %s\n", name);
+        return 2;
+}
+
+int main(int argc, char *argv[])
+{
+        const char *cmd = argc > 1 ? argv[1] : "";
+
+        if (strcmp(cmd, "caps") == 0)
+                return do_caps();
+        if (strcmp(cmd, "fds") == 0)
+                return do_fds();
+        if (strcmp(cmd, "cwd") == 0) {
+                char buf[PATH_MAX];
+                if (!getcwd(buf, sizeof buf))
+                        return report(-1);
+                printf("%s\n", buf);
+                return 0;
+        }
+        if (strcmp(cmd, "dumpable") == 0) {
+                printf("%d\n", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+                return 0;
+        }
+        if (strcmp(cmd, "nnp") == 0) {
+                printf("%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+                return 0;
+        }
+        if (strcmp(cmd, "umask") == 0) {
+                mode_t m = umask(0);
+                printf("%04o\n", (unsigned)m);
+                return 0;
+        }
+        if (strcmp(cmd, "ids") == 0) {
+                gid_t g[64];
+                int n = getgroups(64, g);
+                printf("uid=%u gid=%u groups=", (unsigned)getuid(), (unsigned)getgid());
+                for (int i = 0; i < n; i++)
+                        printf("%s%u", i ? "," : "", (unsigned)g[i]);
+                printf("\n");
+                return 0;
+        }
+        if (strcmp(cmd, "rlimit") == 0 && argc > 2)
+                return do_rlimit(argv[2]);
+        if (strcmp(cmd, "open") == 0 && argc > 2) {
+                const char *m = argc > 3 ? argv[3] : "r";
+                int flags = m[0] == 'w' ? O_WRONLY : m[0] == 'p' ? O_PATH : O_RDONLY;
+                return report(open(argv[2], flags | O_CLOEXEC));
+        }
+        if (strcmp(cmd, "mkdir") == 0 && argc > 2)
+                return report(mkdir(argv[2], 0755));
+        if (strcmp(cmd, "sethostname") == 0 && argc > 2)
+                return report(sethostname(argv[2], strlen(argv[2])));
+        if (strcmp(cmd, "stdin") == 0) {
+                char buf[4096];
+                ssize_t n;
+                while ((n = read(0, buf, sizeof buf)) > 0)
+                        if (write(1, buf, n) != n)
+                                return 1;
+                return n < 0;
+        }
+        fprintf(stderr, "usage: probe caps|fds|cwd|dumpable|nnp|umask|ids|rlimit N|open P [r|w|p]|"
+                        "mkdir P|sethostname N|stdin\n");
+        return 2;
+}

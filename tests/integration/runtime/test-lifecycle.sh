@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The OCI lifecycle through ctrmgr-oci: create, state, start, kill, delete, run, list.
+source "$(dirname "$0")/lib.sh"
+
+B=$T/life
+make_bundle "$B" sh -c 'echo "started as $$ on $(hostname)"; exec sleep 100'
+
+# ---------------------------------------------------------------- create / start / kill / delete
+oci create --bundle "$B" --pid-file "$T/life.pid" life >"$T/create.out" 2>&1 </dev/null
+check "create leaves a created container" test "$(status_of life)" = created
+pid=$(pid_of life)
+check "the pid file names the init" test "$(cat "$T/life.pid")" = "$pid"
+check "the init is alive in its own mount namespace" \
+        test "$(readlink /proc/"$pid"/ns/mnt)" != "$(readlink /proc/self/ns/mnt)"
+check "the init is in its own pid namespace" \
+        test "$(readlink /proc/"$pid"/ns/pid)" != "$(readlink /proc/self/ns/pid)"
+check "the init is in the cgroup of cgroupsPath" grep -qx "$pid" "$CG2$CGPARENT/life/cgroup.procs"
+check "nothing ran before start" test ! -s "$T/create.out"
+check_output "list shows the created container" "^life +$pid +created" oci list
+check_output "list --format json" "\"id\": *\"life\"" oci list --format json
+
+check "start" oci start life
+check "state is running" test "$(status_of life)" = running
+check "the process writes to create's stdout" wait_for 5 grep -q "started as 1 on ctrmgr" "$T/create.out"
+check_fails "a second start is refused" oci start life
+
+check "kill with a signal name" oci kill life TERM
+check "sh as pid 1 ignores TERM: still running" test "$(status_of life)" = running
+check "kill with a number" oci kill life 9
+check "state is stopped" wait_for 5 test "$(status_of life)" = stopped
+check "the init is gone" wait_for 5 test ! -e /proc/"$pid"/ns
+check "delete" oci delete life
+check_fails "state of a deleted container fails" oci state life
+check "the state dir is gone" test ! -e "$ROOT/life"
+check "the cgroup is gone" test ! -e "$CG2$CGPARENT/life"
+
+# ---------------------------------------------------------------- delete --force, kill --all
+oci create --bundle "$B" busy >/dev/null 2>&1 </dev/null
+oci start busy
+pid=$(pid_of busy)
+check_fails "delete of a running container without --force is refused" oci delete busy
+check "kill --all" oci kill --all busy KILL
+check "kill --all stops it" wait_for 5 test "$(status_of busy)" = stopped
+check "delete after kill --all" oci delete busy
+oci create --bundle "$B" busy2 >/dev/null 2>&1 </dev/null
+oci start busy2
+pid=$(pid_of busy2)
+check "delete --force of a running container" oci delete --force busy2
+check "delete --force killed the init" wait_for 5 test ! -e /proc/"$pid"/ns
+check "delete --force removed the cgroup" test ! -e "$CG2$CGPARENT/busy2"
+oci create --bundle "$B" created-only >/dev/null 2>&1 </dev/null
+pid=$(pid_of created-only)
+check "delete --force of a created container" oci delete --force created-only
+check "its init is gone" wait_for 5 test ! -e /proc/"$pid"/ns
+
+# ---------------------------------------------------------------- run
+R=$T/run
+make_bundle "$R" sh -c 'echo out; echo err >&2; exit 3'
+rc=0
+oci run --bundle "$R" runner >"$T/run.out" 2>"$T/run.err" </dev/null || rc=$?
+check "run returns the exit status of the process" test "$rc" = 3
+check "run: stdout" grep -qx out "$T/run.out"
+check "run: stderr" grep -qx err "$T/run.err"
+check "run deletes the container afterwards" test ! -e "$ROOT/runner"
+echo "from stdin" >"$T/in"
+set_args "$R" /probe stdin
+check_output "run: stdin" "^from stdin$" oci run --bundle "$R" runner2 <"$T/in"
+
+set_args "$R" sleep 100
+check "run --detach" oci run --detach --bundle "$R" detached </dev/null
+check "run --detach leaves it running" test "$(status_of detached)" = running
+check "delete --force the detached one" oci delete --force detached
+
+check_fails "create with an invalid id is refused" oci create --bundle "$R" ../evil
+check_fails "create of an existing id is refused" sh -c "oci create --bundle '$R' dup && oci create --bundle '$R' dup"
+oci delete --force dup >/dev/null 2>&1 || true
+check_output "an error in config.json names the JSON path" 'linux\.namespaces\[0\]\.type' \
+        sh -c "jq '.linux.namespaces[0].type = \"bogus\"' '$R/config.json' >'$T/bad.json' && mkdir -p '$T/bad' && cp '$T/bad.json' '$T/bad/config.json' && ln -s '$R/rootfs' '$T/bad/rootfs' && '$OCI' --root '$ROOT' create --bundle '$T/bad' bad"
+
+finish
