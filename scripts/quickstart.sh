@@ -28,6 +28,7 @@ done
 build=$top/build-quickstart
 work=$build/quickstart
 store=$work/images
+setup_log=${TMPDIR:-/tmp}/ctrmgr-quickstart-setup.log
 testhost=$top/tests/system/lib/testhost
 missing=()
 
@@ -57,36 +58,23 @@ fi
 step "Build (meson, prefix /usr, into build-quickstart/)"
 if [ ! -f "$build/build.ninja" ]; then
         meson setup "$build" "$top" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
-                --buildtype=debugoptimized -Dtests=false >"$build.setup.log" 2>&1 ||
-                { tail -n 30 "$build.setup.log" >&2; die "meson setup failed (log: $build.setup.log)"; }
+                --buildtype=debugoptimized -Dtests=false >"$setup_log" 2>&1 ||
+                { tail -n 30 "$setup_log" >&2; die "meson setup failed (log: $setup_log)"; }
 fi
 ninja -C "$build" || die "the build failed"
 mkdir -p "$work"
 
 step "Example image (examples/images/)"
-image_script=""
-for s in "$top"/examples/images/build.sh "$top"/examples/images/build-image.sh "$top"/examples/images/*.sh; do
-        if [ -f "$s" ]; then
-                image_script=$s
-                break
-        fi
-done
-if [ -z "$image_script" ]; then
-        miss "examples/images/ has no image build script yet (the image store issue); the host gets no images"
+image_script=$top/examples/images/build-busybox.sh
+if [ ! -x "$image_script" ]; then
+        miss "examples/images/build-busybox.sh is missing; the host gets no images"
 else
         rm -rf "$store"
         mkdir -p "$store"
-        # The script gets the OCI layout to fill as its argument, and the freshly built ctrmgr.
-        if CTRMGR="$build/tools/ctrmgr" CTRMGR_IMAGE_STORE="$store" PATH="$build/tools:$PATH" \
-                "$image_script" "$store"; then
-                if [ -f "$store/index.json" ]; then
-                        echo "image store: $store ($(du -sh "$store" | cut -f1))"
-                else
-                        die "$image_script ran but $store has no index.json"
-                fi
-        else
+        "$image_script" --ctrmgr "$build/tools/ctrmgr" --store "$store" --name busybox:latest ||
                 die "$image_script failed"
-        fi
+        [ -f "$store/index.json" ] || die "$image_script ran but $store has no index.json"
+        echo "image store: $store ($(du -sh "$store" | cut -f1)), busybox:latest"
 fi
 
 step "Boot the test host '$name' with ctrmgr installed"
