@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #include "image/image-private.h"
@@ -636,7 +637,10 @@ int image_import(ImageStore *s, const char *path, const char *name, char ***ret_
 /* ---------------------------------------------------------------- import-rootfs */
 
 typedef struct TarOut {
+        ImageStore *s;
+        const char *what;
         BlobWriter *w;
+        uint64_t last_progress;
         Error *e;
         int r;
 } TarOut;
@@ -649,6 +653,10 @@ static la_ssize_t tar_write_cb(struct archive *a, void *userdata, const void *bu
                 t->r = r;
                 archive_set_error(a, -r, "writing layer");
                 return -1;
+        }
+        if (t->w->size - t->last_progress >= (32u << 20)) {
+                t->last_progress = t->w->size;
+                progress(t->s, t->what, t->w->size, 0);
         }
         return (la_ssize_t)n;
 }
@@ -670,6 +678,30 @@ typedef struct TarWalk {
 static int name_cmp(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The xattrs of fd that an unpack keeps (see xattr_policy() in unpack.c); the host's labels
+ * (security.selinux, …) are not the image's. */
+static int tar_entry_add_xattrs(TarWalk *t, struct archive_entry *ae, int fd, const char *path)
+{
+        char names[64 * 1024];
+        ssize_t n = flistxattr(fd, names, sizeof(names));
+        if (n < 0)
+                return errno == EOPNOTSUPP ? 0 : error_set(t->e, -errno, "listing xattrs of %s", path);
+        for (const char *nm = names; nm < names + n; nm += strlen(nm) + 1) {
+                char value[64 * 1024];
+                if (!startswith(nm, "user.") && !streq(nm, "security.capability") &&
+                    !streq(nm, "system.posix_acl_access") && !streq(nm, "system.posix_acl_default"))
+                        continue;
+                ssize_t k = fgetxattr(fd, nm, value, sizeof(value));
+                if (k < 0) {
+                        if (errno == ENODATA)
+                                continue;
+                        return error_set(t->e, -errno, "reading xattr %s of %s", nm, path);
+                }
+                archive_entry_xattr_add_entry(ae, nm, value, (size_t)k);
+        }
+        return 0;
 }
 
 static int tar_add_dir(TarWalk *t, int dfd, const char *prefix)
@@ -741,11 +773,16 @@ static int tar_add_dir(TarWalk *t, int dfd, const char *prefix)
                                 t->seen[t->n_seen++] = (InodeSeen){st.st_dev, st.st_ino, strdup(path)};
                         }
                 }
-                if (S_ISREG(st.st_mode) && !archive_entry_hardlink(ae)) {
+                if ((S_ISREG(st.st_mode) && !archive_entry_hardlink(ae)) || S_ISDIR(st.st_mode)) {
                         fd = openat(dfd, *nm, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
                         if (fd < 0) {
                                 archive_entry_free(ae);
                                 return error_set(t->e, -errno, "opening %s", path);
+                        }
+                        r = tar_entry_add_xattrs(t, ae, fd, path);
+                        if (r < 0) {
+                                archive_entry_free(ae);
+                                return r;
                         }
                 }
                 if (archive_write_header(t->a, ae) < ARCHIVE_WARN) {
@@ -755,7 +792,7 @@ static int tar_add_dir(TarWalk *t, int dfd, const char *prefix)
                         return r;
                 }
                 archive_entry_free(ae);
-                if (fd >= 0) {
+                if (fd >= 0 && S_ISREG(st.st_mode)) {
                         static char buf[256 * 1024];
                         uint64_t left = (uint64_t)st.st_size;
                         while (left > 0) {
@@ -772,11 +809,7 @@ static int tar_add_dir(TarWalk *t, int dfd, const char *prefix)
                         }
                 }
                 if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub =
-                                openat(dfd, *nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (sub < 0)
-                                return error_set(t->e, -errno, "opening %s", path);
-                        r = tar_add_dir(t, sub, path);
+                        r = tar_add_dir(t, fd, path);
                         if (r < 0)
                                 return r;
                 }
@@ -789,12 +822,14 @@ static int layer_from_dir(ImageStore *s, const char *path, char digest[static DI
 {
         _cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         BlobWriter w;
-        TarOut out = {.w = &w, .e = e};
+        char what[64];
+        TarOut out = {.s = s, .what = what, .w = &w, .e = e};
         TarWalk t = {.e = e};
         int r;
 
         if (dfd < 0)
                 return error_set(e, -errno, "opening %s", path);
+        snprintf(what, sizeof(what), "importing %.40s", path_basename(path));
         r = blob_writer_open(s, &w, e);
         if (r < 0)
                 return r;
@@ -835,10 +870,17 @@ static int layer_from_tarball(ImageStore *s, const char *path, char digest[stati
         _cleanup_free_ char *buf = NULL;
         unsigned char magic[4] = {};
         BlobWriter w;
+        uint64_t last = 0;
+        struct stat st;
+        char what[64];
         int r;
 
         if (fd < 0)
                 return error_set(e, -errno, "opening %s", path);
+        if (fstat(fd, &st) < 0)
+                return error_set(e, -errno, "%s", path);
+        snprintf(what, sizeof(what), "importing %.40s", path_basename(path));
+        progress(s, what, 0, (uint64_t)st.st_size);
         ssize_t k = pread(fd, magic, sizeof(magic), 0);
         LayerCompression c = compression_sniff(magic, k > 0 ? (size_t)k : 0);
         r = blob_uncompressed_digest(fd, c, diff_id, e);
@@ -868,6 +910,10 @@ static int layer_from_tarball(ImageStore *s, const char *path, char digest[stati
                 r = blob_writer_write(&w, buf, (size_t)k, e);
                 if (r < 0)
                         break;
+                if (w.size - last >= (32u << 20)) {
+                        last = w.size;
+                        progress(s, what, w.size, (uint64_t)st.st_size);
+                }
         }
         blob_writer_done(&w);
         *ret_c = c;

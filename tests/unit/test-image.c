@@ -290,6 +290,85 @@ static void test_store(void **state)
         assert_true(l[0].size > 0);
         image_summary_free_many(l, n);
 
+        /* Names as other tools write them into index.json: containerd's io.containerd.image.name,
+         * umoci's bare tag, and an entry without a name. */
+        {
+                _cleanup_image_ Image *img = NULL;
+                assert_int_equal(image_resolve(s, "hello:1", &img, &e), 0);
+                _cleanup_free_ char *idx = NULL, *ipath = path_join(store, "index.json");
+                assert_true(asprintf(&idx,
+                                     "{\"schemaVersion\":2,\"manifests\":["
+                                     "{\"mediaType\":\"" MT_OCI_MANIFEST
+                                     "\",\"digest\":\"%1$s\",\"size\":%2$" PRIu64 ","
+                                     "\"annotations\":{\"org.opencontainers.image.ref.name\":\"hello:1\"}},"
+                                     "{\"mediaType\":\"" MT_OCI_MANIFEST
+                                     "\",\"digest\":\"%1$s\",\"size\":%2$" PRIu64 ","
+                                     "\"annotations\":{\"io.containerd.image.name\":\"docker.io/library/"
+                                     "ctrd:2\"}},"
+                                     "{\"mediaType\":\"" MT_OCI_MANIFEST
+                                     "\",\"digest\":\"%1$s\",\"size\":%2$" PRIu64 ","
+                                     "\"annotations\":{\"org.opencontainers.image.ref.name\":\"v3\"}}]}",
+                                     img->manifest_digest, img->manifest_size) > 0);
+                write_file(ipath, idx);
+                const char *names[] = {
+                        "ctrd:2", "docker.io/library/ctrd:2", "index.docker.io/library/ctrd:2",
+                        "v3",     "hello:1@sha256:",          "ctrd:2@sha256:"};
+                FOREACH_ARRAY (nm, names, ELEMENTSOF(names)) {
+                        _cleanup_image_ Image *i2 = NULL;
+                        _cleanup_free_ char *ref = endswith(*nm, "@sha256:")
+                                                           ? strjoin(*nm, img->manifest_digest + 7)
+                                                           : strdup(*nm);
+                        assert_int_equal(image_resolve(s, ref, &i2, &e), 0);
+                        assert_string_equal(i2->manifest_digest, img->manifest_digest);
+                }
+                _cleanup_image_ Image *none2 = NULL;
+                assert_int_equal(image_resolve(s, "ctrd:3", &none2, &e), -ENOENT);
+                assert_int_equal(image_resolve(s, "ctrd", &none2, &e), -ENOENT); /* ctrd:latest */
+                assert_int_equal(image_resolve(s, "hello:1@sha256:0000", &none2, &e), -EINVAL);
+                char absent[8 + SHA256_HEX_LEN];
+                snprintf(absent, sizeof(absent), "sha256:%064d", 0);
+                assert_int_equal(image_resolve(s, absent, &none2, &e), -ENOENT);
+                assert_non_null(strstr(error_message(&e), absent));
+
+                /* oci:DIR without a reference needs a layout with exactly one image. */
+                _cleanup_free_ char *oref = strjoin("oci:", store);
+                assert_int_equal(image_resolve(s, oref, &none2, &e), -ENOENT);
+                assert_non_null(strstr(error_message(&e), "lists 3 images"));
+                _cleanup_free_ char *one = NULL;
+                assert_true(asprintf(&one,
+                                     "{\"schemaVersion\":2,\"manifests\":["
+                                     "{\"mediaType\":\"" MT_OCI_MANIFEST
+                                     "\",\"digest\":\"%s\",\"size\":%" PRIu64 "}]}",
+                                     img->manifest_digest, img->manifest_size) > 0);
+                write_file(ipath, one);
+                _cleanup_image_ Image *only = NULL;
+                assert_int_equal(image_resolve(s, oref, &only, &e), 0);
+                assert_string_equal(only->manifest_digest, img->manifest_digest);
+                _cleanup_free_ char *missing = NULL, *mref = NULL;
+                missing = path_join(tmp_dir, "nonexistent");
+                mref = strjoin("oci:", missing, ":x");
+                assert_true(image_resolve(s, mref, &none2, &e) < 0);
+                assert_non_null(strstr(error_message(&e), missing));
+
+                /* A size in index.json that does not match the blob is refused, naming the digest. */
+                _cleanup_free_ char *wrong = NULL;
+                assert_true(
+                        asprintf(&wrong,
+                                 "{\"schemaVersion\":2,\"manifests\":["
+                                 "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":%" PRIu64
+                                 ","
+                                 "\"annotations\":{\"org.opencontainers.image.ref.name\":\"hello:1\"}}]}",
+                                 img->manifest_digest, img->manifest_size + 1) > 0);
+                write_file(ipath, wrong);
+                assert_true(image_resolve(s, "hello:1", &none2, &e) < 0);
+                assert_non_null(strstr(error_message(&e), img->manifest_digest));
+                write_file(ipath, idx); /* back to the three names */
+                assert_int_equal(image_remove(s, "ctrd:2", &e), 0);
+                assert_int_equal(image_remove(s, "v3", &e), 0);
+                /* The rewrites dropped hello:latest; bring it back. */
+                assert_int_equal(image_import_rootfs(s, root, "hello:latest", &cfg, NULL, &e), 0);
+        }
+
         /* oci:/path:ref resolves in another layout. */
         _cleanup_free_ char *oref = strjoin("oci:", store, ":hello:1");
         _cleanup_image_ Image *other = NULL;

@@ -47,6 +47,7 @@ static void help(void)
                "     --read-only          Mount without an upper directory\n"
                "     --fresh              Discard the container's old upper directory\n"
                "     --max-layer-size SIZE, --max-entries N, --max-ratio N   Unpack limits\n"
+               "     --progress, --no-progress  Progress on stderr (default: when it is a terminal)\n"
                "  -o --output=json        JSON output (list)\n");
 }
 
@@ -80,17 +81,31 @@ static int parse_words(const char *s, char ***ret)
         return 0;
 }
 
-/* Progress on a terminal: one line rewritten in place. */
+/* Progress on stderr: on a terminal one line rewritten in place; otherwise (--progress) a plain
+ * line at most once a second, for logs. */
+static int arg_progress = -1; /* -1: when stderr is a terminal */
 static bool progress_shown;
+static uint64_t progress_last_usec;
 static void progress_cb(const char *what, uint64_t done, uint64_t total, void *userdata)
 {
-        char a[FORMAT_BYTES_MAX], b[FORMAT_BYTES_MAX];
+        char a[FORMAT_BYTES_MAX], b[FORMAT_BYTES_MAX], line[256];
+        bool tty = isatty(STDERR_FILENO);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (!tty && progress_last_usec > 0 && now - progress_last_usec < USEC_PER_SEC)
+                return;
+        progress_last_usec = now;
         if (total > 0)
-                fprintf(stderr, "\r\033[K%s: %3u%% (%s of %s)", what, (unsigned)(done * 100 / total),
-                        format_bytes(a, sizeof(a), done), format_bytes(b, sizeof(b), total));
+                snprintf(line, sizeof(line), "%s: %3u%% (%s of %s)", what,
+                         (unsigned)(MIN(done, total) * 100 / total), format_bytes(a, sizeof(a), done),
+                         format_bytes(b, sizeof(b), total));
         else
-                fprintf(stderr, "\r\033[K%s: %s", what, format_bytes(a, sizeof(a), done));
-        progress_shown = true;
+                snprintf(line, sizeof(line), "%s: %s", what, format_bytes(a, sizeof(a), done));
+        if (tty) {
+                fprintf(stderr, "\r\033[K%s", line);
+                progress_shown = true;
+        } else
+                fprintf(stderr, "%s\n", line);
 }
 
 static void progress_end(void)
@@ -110,7 +125,7 @@ static int open_store(bool create, bool read_only, ImageStore **ret)
                 .create = create,
                 .read_only = read_only,
                 .limits = arg_limits,
-                .progress = isatty(STDERR_FILENO) ? progress_cb : NULL,
+                .progress = (arg_progress < 0 ? isatty(STDERR_FILENO) : arg_progress) ? progress_cb : NULL,
         };
         int r = image_store_open(&o, ret, &e);
         if (r < 0)
@@ -264,6 +279,8 @@ static int run(int argc, char **argv)
                 ARG_MAX_LAYER_SIZE,
                 ARG_MAX_ENTRIES,
                 ARG_MAX_RATIO,
+                ARG_PROGRESS,
+                ARG_NO_PROGRESS,
         };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -287,6 +304,8 @@ static int run(int argc, char **argv)
                 {"max-layer-size", required_argument, NULL, ARG_MAX_LAYER_SIZE},
                 {"max-entries", required_argument, NULL, ARG_MAX_ENTRIES},
                 {"max-ratio", required_argument, NULL, ARG_MAX_RATIO},
+                {"progress", no_argument, NULL, ARG_PROGRESS},
+                {"no-progress", no_argument, NULL, ARG_NO_PROGRESS},
                 {},
         };
         int c, r;
@@ -359,6 +378,10 @@ static int run(int argc, char **argv)
                         break;
                 case ARG_REMOVE:
                         arg_remove = true;
+                        break;
+                case ARG_PROGRESS:
+                case ARG_NO_PROGRESS:
+                        arg_progress = c == ARG_PROGRESS;
                         break;
                 case ARG_IN_USE:
                         if (strv_extend(&arg_in_use, optarg) < 0)

@@ -6,8 +6,9 @@ multi-platform indexes, and compares two root filesystems file by file.
 
   imgtool.py tar CASE OUT.tar [--outside DIR]
   imgtool.py layout DIR --tag TAG [--platform linux/amd64] [--bad-diffid N] [--corrupt-blob N]
-                        [--truncate-blob N] [--no-tag] LAYER.tar[:gzip|:zstd|:none]...
-  imgtool.py index DIR --tag TAG MANIFEST_DIGEST...     (platforms from the manifests' configs)
+                        [--truncate-blob N] [--no-tag] [--docker] LAYER.tar[:gzip|:zstd|:none]...
+  imgtool.py index DIR --tag TAG [--docker] MANIFEST_DIGEST...  (platforms from the manifests' configs)
+  (--docker: Docker v2 schema 2 media types instead of OCI ones)
   imgtool.py compare ROOT_A ROOT_B
 """
 import hashlib, io, json, os, stat, subprocess, sys, tarfile, time
@@ -154,7 +155,16 @@ def compress(data, how):
     return data
 
 MT = {"gzip": "application/vnd.oci.image.layer.v1.tar+gzip", "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
-      "none": "application/vnd.oci.image.layer.v1.tar"}
+      "none": "application/vnd.oci.image.layer.v1.tar",
+      "manifest": "application/vnd.oci.image.manifest.v1+json", "config": "application/vnd.oci.image.config.v1+json",
+      "index": "application/vnd.oci.image.index.v1+json"}
+# Docker v2 schema 2, as `docker push` and registries write it (--docker).
+MT_DOCKER = {"gzip": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+             "zstd": "application/vnd.docker.image.rootfs.diff.tar.zstd",
+             "none": "application/vnd.docker.image.rootfs.diff.tar",
+             "manifest": "application/vnd.docker.distribution.manifest.v2+json",
+             "config": "application/vnd.docker.container.image.v1+json",
+             "index": "application/vnd.docker.distribution.manifest.list.v2+json"}
 
 def write_blob(layout, data):
     d = sha(data)
@@ -182,7 +192,7 @@ def save_index(layout, idx, tag, desc):
 
 def cmd_layout(args):
     layout, tag, plat, bad_diffid, corrupt, truncate = args[0], None, "linux/amd64", -1, -1, -1
-    layers, i, no_tag = [], 1, False
+    layers, i, no_tag, mt = [], 1, False, MT
     while i < len(args):
         a = args[i]
         if a == "--tag": tag = args[i + 1]; i += 2
@@ -191,6 +201,7 @@ def cmd_layout(args):
         elif a == "--corrupt-blob": corrupt = int(args[i + 1]); i += 2
         elif a == "--truncate-blob": truncate = int(args[i + 1]); i += 2
         elif a == "--no-tag": no_tag = True; i += 1
+        elif a == "--docker": mt = MT_DOCKER; i += 1
         else: layers.append(a); i += 1
     idx = load_index(layout)
     descs, diff_ids = [], []
@@ -205,7 +216,7 @@ def cmd_layout(args):
         if n == corrupt:
             p = os.path.join(layout, "blobs", "sha256", d[7:])
             b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0xff; open(p, "wb").write(bytes(b))
-        descs.append({"mediaType": MT[how], "digest": d, "size": len(blob)})
+        descs.append({"mediaType": mt[how], "digest": d, "size": len(blob)})
         did = sha(raw)
         if n == bad_diffid:
             did = "sha256:" + "0" * 64
@@ -220,20 +231,21 @@ def cmd_layout(args):
         config["variant"] = parts[2]
     cj = json.dumps(config).encode()
     cd = write_blob(layout, cj)
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(cj)},
+    manifest = {"schemaVersion": 2, "mediaType": mt["manifest"],
+                "config": {"mediaType": mt["config"], "digest": cd, "size": len(cj)},
                 "layers": descs}
     mj = json.dumps(manifest).encode()
     md = write_blob(layout, mj)
-    desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(mj)}
+    desc = {"mediaType": mt["manifest"], "digest": md, "size": len(mj)}
     if not no_tag:
         save_index(layout, idx, tag, desc)
     print(md)
 
 def cmd_index(args):
-    layout, tag, digests, i = args[0], None, [], 1
+    layout, tag, digests, i, mt = args[0], None, [], 1, MT
     while i < len(args):
         if args[i] == "--tag": tag = args[i + 1]; i += 2
+        elif args[i] == "--docker": mt = MT_DOCKER; i += 1
         else: digests.append(args[i]); i += 1
     idx = load_index(layout)
     entries = []
@@ -244,10 +256,9 @@ def cmd_index(args):
         p = {"os": c["os"], "architecture": c["architecture"]}
         if "variant" in c: p["variant"] = c["variant"]
         entries.append({"mediaType": m["mediaType"], "digest": d, "size": len(mj), "platform": p})
-    ij = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                     "manifests": entries}).encode()
+    ij = json.dumps({"schemaVersion": 2, "mediaType": mt["index"], "manifests": entries}).encode()
     d = write_blob(layout, ij)
-    save_index(layout, idx, tag, {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": d, "size": len(ij)})
+    save_index(layout, idx, tag, {"mediaType": mt["index"], "digest": d, "size": len(ij)})
     print(d)
 
 # ----------------------------------------------------------------------------- comparing trees

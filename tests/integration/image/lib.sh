@@ -41,6 +41,19 @@ check_fails() { # description command…  (must fail)
         if "$@" >"$T/out" 2>&1; then not_ok "$d (succeeded)"; sed 's/^/# /' "$T/out"; else ok "$d"; fi
         cp "$T/out" "$T/failed.out"
 }
+# Mounts REF read-only as container NAME and compares it file by file with the tree REFROOT
+# (normally what `umoci unpack` made of the same image).
+compare_rootfs() { # name ref refroot
+        local m=$T/mnt/$1
+        mkdir -p "$m"
+        if ! img mount "$2" "$m" --name "$1" --read-only >"$T/out" 2>&1; then
+                not_ok "mount $2"
+                sed 's/^/# /' "$T/out"
+                return
+        fi
+        check "rootfs of $2 equals umoci's" python3 "$here/imgtool.py" compare "$3" "$m"
+        img umount "$m" --name "$1" --remove # the container record too: prune may take its layers
+}
 finish() {
         echo "1..$n"
         [ $failed -eq 0 ]

@@ -26,15 +26,7 @@ check "skopeo writes an oci-archive" skopeo copy -q "oci:$src:layered-zstd" "oci
 check "import an oci-archive with --name" img import "$T/oci.tar" --name ociarchive:1
 check "skopeo copies straight into the store" skopeo copy -q "oci:$src:layered-mixed" "oci:$T/store:direct:1"
 
-compare_ref() { # name ref
-        local m=$T/mnt/$1
-        mkdir -p "$m"
-        if ! img mount "$2" "$m" --name "$1" --read-only >"$T/out" 2>&1; then
-                not_ok "mount $2"; sed 's/^/# /' "$T/out"; return
-        fi
-        check "rootfs of $2 equals umoci's" python3 "$here/imgtool.py" compare "$ref" "$m"
-        umount "$m"
-}
+compare_ref() { compare_rootfs "$1" "$2" "$ref"; }
 compare_ref gz layered-gzip
 compare_ref zs layered-zstd
 compare_ref no layered-none
