@@ -125,13 +125,19 @@ int cgroup_systemd_resolve(Cgroup *cg, const char *cgroups_path, Error *reterr)
 
 /* ------------------------------------------------------------------ bus and jobs */
 
-static int bus_open(Cgroup *cg, Error *reterr)
+/*
+ * One connection per process, shared by every Cgroup: connecting and subscribing cost more than
+ * the StartTransientUnit itself, and the daemon starts many scopes. Not for threads (neither is
+ * the runtime). A child after fork() never touches it (sd-bus refuses use in another pid anyway).
+ */
+static sd_bus *shared_bus;
+static pid_t shared_bus_pid;
+static bool shared_bus_subscribed;
+
+static int bus_connect(sd_bus **ret)
 {
         sd_bus *bus = NULL;
         int r;
-
-        if (cg->bus)
-                return 0;
 
         /* As root, systemd's private socket: no dbus-daemon in between (systemctl does the same). */
         if (geteuid() == 0 && access("/run/systemd/private", F_OK) >= 0) {
@@ -141,16 +147,40 @@ static int bus_open(Cgroup *cg, Error *reterr)
                 if (r >= 0)
                         r = sd_bus_start(bus);
                 if (r >= 0) {
-                        cg->bus = bus;
+                        *ret = bus;
                         return 0;
                 }
                 bus = sd_bus_flush_close_unref(bus);
         }
-        r = sd_bus_open_system(&bus);
-        if (r < 0)
-                return error_set(reterr, r,
-                                 "connecting to systemd (system bus) for the systemd cgroup driver");
-        cg->bus = bus;
+        return sd_bus_open_system(ret);
+}
+
+static int bus_open(Cgroup *cg, Error *reterr)
+{
+        int r;
+
+        if (shared_bus && (shared_bus_pid != getpid() || !sd_bus_is_open(shared_bus))) {
+                /* closed by systemd (or inherited over fork): start over */
+                if (shared_bus_pid == getpid())
+                        shared_bus = sd_bus_flush_close_unref(shared_bus);
+                else
+                        shared_bus = NULL; /* the parent's: not ours to close */
+                shared_bus_subscribed = false;
+        }
+        if (cg->bus && cg->bus != shared_bus)
+                cg->bus = sd_bus_unref(cg->bus);
+        if (!shared_bus) {
+                r = bus_connect(&shared_bus);
+                if (r < 0)
+                        return error_set(reterr, r,
+                                         "connecting to systemd (system bus) for the systemd cgroup driver");
+                shared_bus_pid = getpid();
+        }
+        /* Signals (systemd sends a direct client all of them) piled up since the last use: drop. */
+        while (sd_bus_process(shared_bus, NULL) > 0)
+                ;
+        if (!cg->bus)
+                cg->bus = sd_bus_ref(shared_bus);
         return 0;
 }
 
@@ -192,8 +222,10 @@ static int call_and_wait(Cgroup *cg, sd_bus_message *m, const char *what, Error 
         r = sd_bus_match_signal(cg->bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", job_removed, &w);
         if (r < 0)
                 return error_set(reterr, r, "%s: subscribing to JobRemoved", what);
-        /* Signals go only to subscribed clients on older systemd versions. */
-        (void)sd_bus_call_method(cg->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, NULL);
+        /* Signals go only to subscribed clients on a bus (and on older systemd versions). */
+        if (!shared_bus_subscribed &&
+            sd_bus_call_method(cg->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, NULL) >= 0)
+                shared_bus_subscribed = true;
 
         r = sd_bus_call(cg->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
         if (r < 0) {

@@ -991,7 +991,7 @@ Cgroup *cgroup_free(Cgroup *cg)
         free(cg->slice);
         free(cg->unit);
         safe_close(cg->fd);
-        sd_bus_flush_close_unref(cg->bus);
+        sd_bus_unref(cg->bus); /* the per-process connection stays open (cgroup-systemd.c) */
         return mfree(cg);
 }
 

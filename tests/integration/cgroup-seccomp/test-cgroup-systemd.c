@@ -306,6 +306,59 @@ static void run(void)
         }
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return (x > y) - (x < y);
+}
+
+/* What one container's scope costs the runtime: create + enter (StartTransientUnit, job wait,
+ * ControlGroup) + destroy, for N scopes in a row. Printed as a figure, not judged. */
+static void measure(void)
+{
+        enum { MAX = 100 };
+        uint64_t start[MAX], stop[MAX];
+        size_t n = 0, N = 20;
+        const char *e = getenv("CTRMGR_TEST_SCOPES"); /* fewer in the slow tier-2 VM */
+        unsigned u;
+
+        if (e && safe_atou(e, &u) >= 0)
+                N = MIN((size_t)u, (size_t)MAX);
+        for (size_t i = 0; i < N; i++) {
+                _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                char id[64], path[128];
+                snprintf(id, sizeof(id), "m%d-%zu", (int)getpid(), i);
+                snprintf(path, sizeof(path), "system.slice:ctrmgr-test:%s", id);
+                CgroupOptions opts = {.driver = CGROUP_DRIVER_SYSTEMD, .cgroups_path = path, .id = id};
+                pid_t pid = spawn();
+                uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+                int r = cgroup_create(&opts, &cg, &err);
+                if (r >= 0)
+                        r = cgroup_enter(cg, pid, &err);
+                uint64_t t1 = now_usec(CLOCK_MONOTONIC);
+                kill(pid, SIGKILL);
+                reaped(pid, NULL);
+                if (r >= 0)
+                        r = cgroup_destroy(cg, &err);
+                uint64_t t2 = now_usec(CLOCK_MONOTONIC);
+                if (r < 0) {
+                        printf("#   scope %zu: %s\n", i, error_message(&err));
+                        break;
+                }
+                start[n] = t1 - t0;
+                stop[n++] = t2 - t1;
+        }
+        ok(n == N, "%zu scopes started and stopped in a row", N);
+        if (n == 0)
+                return;
+        qsort(start, n, sizeof(uint64_t), cmp_u64);
+        qsort(stop, n, sizeof(uint64_t), cmp_u64);
+        printf("# figure: systemd scope per container: start (create+enter) median %" PRIu64
+               " us, max %" PRIu64 " us; kill+destroy median %" PRIu64 " us (%zu scopes)\n",
+               start[n / 2], start[n - 1], stop[n / 2], n);
+}
+
 int main(void)
 {
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -314,6 +367,7 @@ int main(void)
                 return 77;
         }
         run();
+        measure();
         printf("1..%u\n", n_test);
         return n_fail > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
