@@ -432,6 +432,8 @@ typedef struct TxJob {
         size_t node;
         DepJobType type;
         bool anchor, deleted;
+        bool wanted_root; /* asked for as a target's Wants= would: kept, but does not matter */
+        bool matters;     /* see tx_compute_matters() */
         TxLink *in;
         size_t n_in, cap_in;
         IdxList out;   /* jobs this one pulled in */
@@ -589,7 +591,8 @@ static int tx_collect_garbage(TxBuild *b)
                 return -ENOMEM;
         size_t head = 0, tail = 0;
         for (size_t j = 0; j < b->n_jobs; j++)
-                if (!b->jobs[j].deleted && (b->jobs[j].anchor || b->jobs[j].type == DEP_JOB_WAIT)) {
+                if (!b->jobs[j].deleted &&
+                    (b->jobs[j].anchor || b->jobs[j].wanted_root || b->jobs[j].type == DEP_JOB_WAIT)) {
                         reach[j] = true;
                         queue[tail++] = j;
                 }
@@ -609,16 +612,40 @@ static int tx_collect_garbage(TxBuild *b)
         return 0;
 }
 
-/* Does the request need this job? (systemd: "job matters to anchor", judged by its direct links) */
+/* systemd's "matters to anchor": an anchor matters, and so does every live job pulled in by a
+ * link that matters (Requires=, BindsTo=, Conflicts=, stop propagation) from a job that matters.
+ * A job reached only through Wants=, someone else's Conflicts=, or from a wanted root does not. */
+static int tx_compute_matters(TxBuild *b)
+{
+        _cleanup_free_ size_t *queue = calloc(b->n_jobs ?: 1, sizeof(size_t));
+        if (!queue)
+                return -ENOMEM;
+        size_t head = 0, tail = 0;
+        for (size_t j = 0; j < b->n_jobs; j++) {
+                b->jobs[j].matters = !b->jobs[j].deleted && b->jobs[j].anchor;
+                if (b->jobs[j].matters)
+                        queue[tail++] = j;
+        }
+        while (head < tail) {
+                size_t j = queue[head++];
+                for (size_t i = 0; i < b->jobs[j].out.n; i++) {
+                        TxJob *k = &b->jobs[b->jobs[j].out.v[i]];
+                        if (k->deleted || k->matters)
+                                continue;
+                        for (size_t l = 0; l < k->n_in; l++)
+                                if (k->in[l].from == j && k->in[l].matters) {
+                                        k->matters = true;
+                                        queue[tail++] = b->jobs[j].out.v[i];
+                                        break;
+                                }
+                }
+        }
+        return 0;
+}
+
 static bool tx_job_matters(const TxBuild *b, size_t j)
 {
-        const TxJob *job = &b->jobs[j];
-        if (job->anchor)
-                return true;
-        for (size_t i = 0; i < job->n_in; i++)
-                if (job->in[i].matters && !b->jobs[job->in[i].from].deleted)
-                        return true;
-        return false;
+        return b->jobs[j].matters;
 }
 
 static const char *job_node_name(const TxBuild *b, size_t j)
@@ -669,27 +696,68 @@ static int tx_resolve_missing(TxBuild *b)
         return tail > 0 ? tx_collect_garbage(b) : 0;
 }
 
-/* A unit with both a start and a stop job: drop the one that does not matter. */
+/* Deletes job j and, as systemd does, every job that pulled it in through a link that matters
+ * (it cannot run without j), transitively, with a note for each of those. */
+static int tx_delete_job(TxBuild *b, size_t j)
+{
+        _cleanup_free_ size_t *stack = calloc(b->n_jobs ?: 1, sizeof(size_t));
+        if (!stack)
+                return -ENOMEM;
+        size_t sp = 0;
+        b->jobs[j].deleted = true;
+        stack[sp++] = j;
+        while (sp > 0) {
+                size_t x = stack[--sp];
+                for (size_t i = 0; i < b->jobs[x].n_in; i++) {
+                        size_t f = b->jobs[x].in[i].from;
+                        if (!b->jobs[x].in[i].matters || b->jobs[f].deleted)
+                                continue;
+                        b->jobs[f].deleted = true;
+                        stack[sp++] = f;
+                        if (strv_extendf(&b->notes,
+                                         "Not %s %s: it needs the %s job of %s, which was dropped.",
+                                         b->jobs[f].type == DEP_JOB_STOP ? "stopping" : "starting",
+                                         job_node_name(b, f), dep_job_type_to_string(b->jobs[x].type),
+                                         job_node_name(b, x)) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/*
+ * A unit with both a start and a stop job: drop the one that does not matter; when neither does,
+ * drop the start (its stop comes from a conflict, and systemd then prefers to remove the start).
+ * One job at a time, then garbage collection, as systemd does: dropping one job can make others
+ * disappear.
+ */
 static int tx_resolve_conflicts(TxBuild *b)
 {
         for (;;) {
+                int r = tx_compute_matters(b);
+                if (r < 0)
+                        return r;
                 bool changed = false;
-                for (size_t node = 0; node < b->g->n_nodes; node++) {
+                for (size_t node = 0; node < b->g->n_nodes && !changed; node++) {
                         size_t s = b->start_of[node], t = b->stop_of[node];
                         if (!job_live(b, s) || !job_live(b, t) || b->jobs[s].type != DEP_JOB_START)
                                 continue;
                         const char *name = b->g->nodes[node].name;
                         if (!tx_job_matters(b, s)) {
-                                b->jobs[s].deleted = true;
                                 if (strv_extendf(&b->notes,
                                                  "Not starting %s: it conflicts with a unit being started.",
                                                  name) < 0)
                                         return -ENOMEM;
+                                r = tx_delete_job(b, s);
+                                if (r < 0)
+                                        return r;
                         } else if (!tx_job_matters(b, t)) {
-                                b->jobs[t].deleted = true;
                                 if (strv_extendf(&b->notes, "Not stopping %s: it is needed by this request.",
                                                  name) < 0)
                                         return -ENOMEM;
+                                r = tx_delete_job(b, t);
+                                if (r < 0)
+                                        return r;
                         } else
                                 return error_set_msg(
                                         b->reterr, -EDEADLK,
@@ -700,7 +768,7 @@ static int tx_resolve_conflicts(TxBuild *b)
                 }
                 if (!changed)
                         return 0;
-                int r = tx_collect_garbage(b);
+                r = tx_collect_garbage(b);
                 if (r < 0)
                         return r;
         }
@@ -968,8 +1036,8 @@ static int tx_finalize(TxBuild *b, const size_t *post, size_t n_post, DepTransac
         return 0;
 }
 
-static int tx_build(const DepGraph *g, char *const *units, DepJobType type, DepTransaction **ret,
-                    Error *reterr)
+static int tx_build(const DepGraph *g, char *const *units, DepJobType type, bool wanted,
+                    DepTransaction **ret, Error *reterr)
 {
         _cleanup_(tx_build_done) TxBuild b = {.g = g, .reterr = reterr};
         _cleanup_free_ size_t *stack = NULL, *post = NULL, *cycle = NULL;
@@ -989,13 +1057,27 @@ static int tx_build(const DepGraph *g, char *const *units, DepJobType type, DepT
                 if (r < 0)
                         return r;
                 ssize_t k = graph_lookup(g, n);
-                if (k < 0 || (!g->nodes[k].defined && !g->nodes[k].external))
+                bool missing = k < 0 || (!g->nodes[k].defined && !g->nodes[k].external);
+                bool broken = !missing && type == DEP_JOB_START && g->nodes[k].broken;
+                if ((missing || broken) && wanted) {
+                        r = strv_extendf(&b.notes, "Unit %s %s, ignoring.", n,
+                                         missing ? "not found" : "failed to load");
+                        if (r < 0)
+                                return error_set(reterr, r, "building transaction");
+                        continue;
+                }
+                if (missing)
                         return error_set_msg(reterr, -ENOENT, "Unit %s not found.", n);
-                if (type == DEP_JOB_START && g->nodes[k].broken)
+                if (broken)
                         return error_set_msg(reterr, -ENOEXEC, "Unit %s failed to load.", n);
                 r = tx_add_job(&b, (size_t)k, type, SIZE_MAX, true);
                 if (r < 0)
                         return error_set(reterr, r, "building transaction");
+                if (wanted) {
+                        size_t j = *slot_of(&b, (size_t)k, type);
+                        b.jobs[j].anchor = false;
+                        b.jobs[j].wanted_root = true;
+                }
         }
         for (size_t j = 0; j < b.n_jobs; j++) {
                 r = tx_expand(&b, j);
@@ -1035,6 +1117,9 @@ static int tx_build(const DepGraph *g, char *const *units, DepJobType type, DepT
                         return error_set(reterr, -ENOMEM, "building transaction");
                 /* like systemd: walk back from where the cycle closed, drop the first job that does
                  * not matter to the request */
+                r = tx_compute_matters(&b);
+                if (r < 0)
+                        return error_set(reterr, r, "building transaction");
                 size_t victim = SIZE_MAX;
                 for (size_t i = n; i > 0; i--)
                         if (!tx_job_matters(&b, cycle[i - 1])) {
@@ -1056,7 +1141,9 @@ static int tx_build(const DepGraph *g, char *const *units, DepJobType type, DepT
                         return error_set(reterr, r, "building transaction");
                 if (vt == DEP_JOB_WAIT)
                         b.no_wait[b.jobs[victim].node] = true;
-                b.jobs[victim].deleted = true;
+                r = tx_delete_job(&b, victim);
+                if (r < 0)
+                        return error_set(reterr, r, "building transaction");
                 r = tx_collect_garbage(&b);
                 if (r < 0)
                         return error_set(reterr, r, "building transaction");
@@ -1065,12 +1152,17 @@ static int tx_build(const DepGraph *g, char *const *units, DepJobType type, DepT
 
 int dep_transaction_start(const DepGraph *g, char *const *units, DepTransaction **ret, Error *reterr)
 {
-        return tx_build(g, units, DEP_JOB_START, ret, reterr);
+        return tx_build(g, units, DEP_JOB_START, false, ret, reterr);
+}
+
+int dep_transaction_start_wanted(const DepGraph *g, char *const *units, DepTransaction **ret, Error *reterr)
+{
+        return tx_build(g, units, DEP_JOB_START, true, ret, reterr);
 }
 
 int dep_transaction_stop(const DepGraph *g, char *const *units, DepTransaction **ret, Error *reterr)
 {
-        return tx_build(g, units, DEP_JOB_STOP, ret, reterr);
+        return tx_build(g, units, DEP_JOB_STOP, false, ret, reterr);
 }
 
 ssize_t dep_transaction_find(const DepTransaction *t, const char *unit, DepJobType type)

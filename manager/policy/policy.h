@@ -41,8 +41,9 @@
  *     start_limit_count (NRestarts = rs.n_restarts).
  *
  * Starting (boot, StartUnit, `ctrmgr start a b`) — one job engine for all of them:
- *     boot: the names of units with restart_should_start_on_boot(&s->rc, &s->rs, u->enabled);
- *     dep_transaction_start(m->graph, names, &t, &e)  → on error reply e (it names the units and
+ *     boot: dep_transaction_start_wanted(m->graph, names, &t, &e) of the units with
+ *         restart_should_start_on_boot(&s->rc, &s->rs, u->enabled) (failures do not spread);
+ *     else: dep_transaction_start(m->graph, names, &t, &e)  → on error reply e (it names the units and
  *         the cycle); log each t->notes[] line; keep t until dep_transaction_is_done(t).
  *     pump: while (dep_transaction_next(t, &i) > 0) run t->jobs[i]:
  *         START, ctrmgr unit: if the Service is active already: finish DONE at once; else
@@ -270,6 +271,14 @@ typedef struct DepTransaction {
  * at once with DEP_JOB_RESULT_DONE. O(V+E) (plus one pass per cycle broken).
  */
 int dep_transaction_start(const DepGraph *g, char *const *units, DepTransaction **ret, Error *reterr);
+/*
+ * The same for boot (`ctrmgrd` starting the enabled units): every unit is wanted, as
+ * multi-user.target's Wants= would pull it in, not required. So a unit that cannot start (not
+ * found, failed to load, a required unit missing) is left out with a note instead of failing the
+ * request, a conflict between two of them drops one, and an ordering cycle among them is broken by
+ * dropping one of its jobs, as systemd does at boot. No job is an anchor.
+ */
+int dep_transaction_start_wanted(const DepGraph *g, char *const *units, DepTransaction **ret, Error *reterr);
 /* Stop `units` and, transitively, every unit that Requires=/BindsTo= one of them, in the reverse
  * of the start order. */
 int dep_transaction_stop(const DepGraph *g, char *const *units, DepTransaction **ret, Error *reterr);

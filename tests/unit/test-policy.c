@@ -255,6 +255,48 @@ static void test_dep_missing(void **state)
         assert_true(notes_contain(t5, "Not starting app: unit db not found (required by app)."));
 }
 
+/* Boot: every enabled unit is only wanted; what cannot start is left out, cycles are broken. */
+static void test_dep_boot_wanted(void **state)
+{
+        _cleanup_(dep_graph_freep) DepGraph *g = graph_from_texts(
+                "c1", "[Unit]\nAfter=c2\n", "c2", "[Unit]\nAfter=c1\n", "ok", "", "needs-ghost",
+                "[Unit]\nRequires=ghost\n", "!broken", "", "db", "", "app",
+                "[Unit]\nRequires=db\nAfter=db\n", "new", "[Unit]\nConflicts=old\n", "old", "", NULL);
+        _cleanup_strv_free_ char **l = strv_new("c1", "c2", "ok", "needs-ghost", "broken", "nosuch", "app",
+                                                "db", "new", "old", NULL);
+        _cleanup_error_ Error e = ERROR_INIT;
+        _cleanup_(dep_transaction_freep) DepTransaction *t = NULL;
+        assert_int_equal(dep_transaction_start_wanted(g, l, &t, &e), 0);
+
+        assert_true(job(t, "ok", DEP_JOB_START) >= 0);
+        assert_true(job(t, "needs-ghost", DEP_JOB_START) < 0);
+        assert_true(notes_contain(
+                t, "Not starting needs-ghost: unit ghost not found (required by needs-ghost)."));
+        assert_true(notes_contain(t, "Unit broken failed to load, ignoring."));
+        assert_true(notes_contain(t, "Unit nosuch not found, ignoring."));
+        /* the cycle c1 <-> c2 is broken by dropping one of them */
+        assert_true(notes_contain(t, "Ordering cycle"));
+        assert_true((job(t, "c1", DEP_JOB_START) >= 0) != (job(t, "c2", DEP_JOB_START) >= 0));
+        /* new conflicts with old, both only wanted: one of them starts, the other is stopped */
+        bool new_runs = job(t, "new", DEP_JOB_START) >= 0;
+        const char *winner = new_runs ? "new" : "old", *loser = new_runs ? "old" : "new";
+        assert_true(job(t, winner, DEP_JOB_START) >= 0);
+        assert_true(job(t, loser, DEP_JOB_START) < 0);
+        assert_true(job(t, loser, DEP_JOB_STOP) >= 0);
+        assert_true(job(t, winner, DEP_JOB_STOP) < 0);
+        _cleanup_free_ char *note = strjoin("Not starting ", loser, ": it conflicts");
+        assert_true(notes_contain(t, note));
+        for (size_t i = 0; i < t->n_jobs; i++)
+                assert_false(t->jobs[i].anchor);
+        /* ordering still holds */
+        assert_true(waits_for(t, job(t, "app", DEP_JOB_START), job(t, "db", DEP_JOB_START)));
+
+        /* the same request with dep_transaction_start() fails on the first broken unit */
+        DepTransaction *strict = NULL;
+        assert_true(dep_transaction_start(g, l, &strict, NULL) < 0);
+        assert_null(strict);
+}
+
 /* A missing wanted unit is noted and ignored. */
 static void test_dep_wants_missing(void **state)
 {
@@ -360,6 +402,21 @@ static void test_dep_cycles(void **state)
         assert_true(notes_contain(t2, "Ordering cycle"));
         assert_true(notes_contain(t2, "not starting y"));
         assert_true(notes_contain(t2, "x -> y") || notes_contain(t2, "y -> x"));
+
+        /* "matters" is transitive from the request: a wants b, b requires c, c and d are ordered
+         * after each other, a requires d. c's job is dropped (only a Wants= leads to it), not d's;
+         * b goes too, as it cannot start without c */
+        _cleanup_(dep_graph_freep) DepGraph *m =
+                graph_from_texts("a", "[Unit]\nWants=b\nRequires=d\n", "b", "[Unit]\nRequires=c\nAfter=c\n",
+                                 "c", "[Unit]\nAfter=d\n", "d", "[Unit]\nAfter=c\n", NULL);
+        _cleanup_(dep_transaction_freep) DepTransaction *t3 = start(m, "a", 0, NULL);
+        assert_true(job(t3, "a", DEP_JOB_START) >= 0);
+        assert_true(job(t3, "d", DEP_JOB_START) >= 0);
+        assert_true(job(t3, "c", DEP_JOB_START) < 0);
+        assert_true(job(t3, "b", DEP_JOB_START) < 0);
+        assert_int_equal(t3->n_jobs, 2);
+        assert_true(notes_contain(t3, "not starting c, to break it"));
+        assert_true(notes_contain(t3, "Not starting b: it needs the start job of c, which was dropped."));
 
         /* a graph without cycles */
         _cleanup_(dep_graph_freep) DepGraph *h = graph_from_texts("p", "[Unit]\nAfter=q\n", "q", "", NULL);
@@ -957,6 +1014,7 @@ int main(void)
                 cmocka_unit_test(test_dep_scale),
                 cmocka_unit_test(test_dep_missing),
                 cmocka_unit_test(test_dep_wants_missing),
+                cmocka_unit_test(test_dep_boot_wanted),
                 cmocka_unit_test(test_dep_stop),
                 cmocka_unit_test(test_dep_conflicts),
                 cmocka_unit_test(test_dep_cycles),
