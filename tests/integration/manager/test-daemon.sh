@@ -12,21 +12,19 @@ set -euo pipefail
 build=$(realpath "$1")
 src=$(realpath "$2")
 
-if [ "$(id -u)" -ne 0 ]; then
-        echo "SKIP: needs root"
-        exit 77
-fi
+skip() { echo "1..0 # SKIP $*"; exit 0; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
 if [ -z "${CTRMGR_TEST_IN_NS:-}" ]; then
         export CTRMGR_TEST_IN_NS=1
         exec unshare --mount --propagation private -- "$0" "$@"
 fi
 for tool in dbus-daemon setpriv; do
-        command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
+        command -v $tool >/dev/null || skip "$tool missing"
 done
-[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || { echo "SKIP: busybox-static missing"; exit 77; }
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || skip "busybox-static missing"
 
 cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$cg2" ] || { echo "SKIP: no cgroup2 hierarchy"; exit 77; }
+[ -n "$cg2" ] || skip "no cgroup2 hierarchy"
 
 ctrmgr=$build/tools/ctrmgr
 ctrmgrd=$build/manager/ctrmgrd
@@ -42,8 +40,9 @@ export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus
 export CTRMGR_PAGER=cat NO_COLOR=1
 
 log() { echo "# $*"; }
-fail() { echo "not ok - $*"; failures=$((failures + 1)); }
-pass() { echo "ok - $*"; }
+n=0
+fail() { n=$((n + 1)); echo "not ok $n - $*"; failures=$((failures + 1)); }
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
 check() { # check DESCRIPTION COMMAND…
         local d=$1; shift
         if "$@" >"$T/out" 2>&1; then pass "$d"; else fail "$d"; sed 's/^/#   /' "$T/out"; fi
@@ -93,7 +92,7 @@ mkdir -p "$T/units" "$T/run" "$T/log" "$T/lib"
 if [ -x "$src/examples/images/build-busybox.sh" ] && "$ctrmgr" image --help >/dev/null 2>&1; then
         "$src/examples/images/build-busybox.sh" --ctrmgr "$ctrmgr" --store "$T/lib/images" >/dev/null
 else
-        command -v umoci >/dev/null || { echo "SKIP: neither examples/images nor umoci"; exit 77; }
+        command -v umoci >/dev/null || skip "neither examples/images nor umoci"
         umoci init --layout "$T/lib/images"
         umoci new --image "$T/lib/images:latest"
         umoci unpack --image "$T/lib/images:latest" "$T/bundle" >/dev/null
@@ -280,5 +279,6 @@ check "sleeper's process gone" bash -c "! kill -0 $spid 2>/dev/null"
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$daemon_pid/status)
 log "ctrmgrd RSS: ${rss} kB"
 
+echo "1..$n"
 [ $failures -eq 0 ] || { echo "# $failures failures"; cat "$T/daemon.log" | sed 's/^/# daemon: /' | tail -40; exit 1; }
 exit 0
