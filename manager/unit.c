@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <systemd/sd-journal.h>
 
@@ -802,8 +804,18 @@ static int service_spawn(Service *s, Error *reterr)
                 (void)image_rootfs_umount(rootfs, NULL);
                 r = image_rootfs_mount(store, img, s->name, rootfs,
                                        c->read_only ? IMAGE_ROOTFS_READ_ONLY : 0, reterr);
-                if (r < 0)
+                if (r < 0) {
+                        /* overlayfs refuses an upper directory on overlayfs (a container's or a
+                         * test host's root) with a bare EINVAL: name the cause. */
+                        const char *cdir = m->config.containers_dir ?: IMAGE_DEFAULT_CONTAINERS_DIR;
+                        struct statfs sfs;
+                        if (r == -EINVAL && statfs(cdir, &sfs) == 0 && sfs.f_type == OVERLAYFS_SUPER_MAGIC)
+                                error_prefix(reterr, r,
+                                             "%s is on overlayfs, which cannot hold a container's "
+                                             "writable layer (put it on another file system, e.g. a tmpfs)",
+                                             cdir);
                         return error_prefix(reterr, r, "mounting the root file system of %s", c->image);
+                }
                 s->rootfs_mounted = true;
         } else {
                 free(rootfs);

@@ -116,9 +116,12 @@ WantedBy=multi-user.target
 EOF
 
 # ---------------------------------------------------------------- boot
+# The host's root is an overlay: the containers' writable layers (overlay upper directories)
+# need a file system that can hold them, as /var/lib on a real host is.
 t0=$EPOCHREALTIME
 if ! testhost_boot "$H" --install "$build" --copy "$work/images:/var/lib/ctrmgr/images" \
-        --copy "$work/units:/etc/ctrmgr" --enable ctrmgrd.service >"$work/boot.log" 2>&1; then
+        --copy "$work/units:/etc/ctrmgr" --enable ctrmgrd.service \
+        --nspawn-arg --tmpfs=/var/lib/ctrmgr/containers:mode=0700 >"$work/boot.log" 2>&1; then
         echo "Bail out! the test host did not boot"
         diag <"$work/boot.log"
         exit 1
@@ -205,12 +208,13 @@ check_output "nobody reads status" 'Active: active' setpriv --reuid=65534 --regi
 check_output "nobody lists units" 'web' setpriv --reuid=65534 --regid=65534 --clear-groups ctrmgr list
 check_output "nobody gets access denied for StopUnit" 'Access denied|AccessDenied' setpriv --reuid=65534 --regid=65534 --clear-groups ctrmgr stop web
 check_output "nobody gets access denied for StopUnit over busctl" 'Access denied|AccessDenied' setpriv --reuid=65534 --regid=65534 --clear-groups busctl call org.ctrmgr1 /org/ctrmgr1 org.ctrmgr1.Manager StopUnit s web
-check_output "web still active after the denied calls" '^active$' prop web ActiveState
+[ "$(prop web ActiveState)" = active ] && ok "web still active after the denied calls" ||
+        not_ok "web still active after the denied calls ($(prop web ActiveState))"
 
 # ---------------------------------------------------------------- daemon restart
 wpid=$(prop web MainPID)
 rss=$(in_host bash -c 'grep VmRSS /proc/$(systemctl show -p MainPID --value ctrmgrd)/status' | awk '{ print $2 }')
-echo "# ctrmgrd RSS with $(in_host ctrmgr list --no-legend | grep -c ' active ') containers: ${rss} kB"
+echo "# ctrmgrd RSS with $(in_host ctrmgr list | grep -c ' active ') containers: ${rss} kB"
 check "systemctl restart ctrmgrd" systemctl restart ctrmgrd
 check_output "web still reported active" '^. web +loaded +active +running' ctrmgr list
 [ "$(prop web MainPID)" = "$wpid" ] && ok "with the same main PID ($wpid)" || not_ok "same main PID ($wpid → $(prop web MainPID))"
