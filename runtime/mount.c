@@ -515,10 +515,52 @@ int procfs_open_private(int *ret, Error *reterr)
         return 0;
 }
 
+/* Only sysctls of namespaces the container has may be written: anything else would change the
+ * host (the same list as runc's validator). */
+static int sysctl_check(const RuntimeSpec *s, const char *name, Error *reterr)
+{
+        static const char *const ipc[] = {
+                "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+        };
+        char n[256];
+        if (strlen(name) >= sizeof n)
+                return error_set_msg(reterr, -EINVAL, "linux.sysctl.%s: name too long", name);
+        strcpy(n, name);
+        for (char *x = n; *x; x++)
+                if (*x == '/')
+                        *x = '.';
+        NamespaceType need = _NS_MAX;
+        for (size_t i = 0; i < ELEMENTSOF(ipc); i++)
+                if (streq(n, ipc[i]))
+                        need = NS_IPC;
+        if (startswith(n, "fs.mqueue."))
+                need = NS_IPC;
+        else if (streq(n, "kernel.domainname") || streq(n, "kernel.hostname"))
+                need = NS_UTS;
+        else if (startswith(n, "net."))
+                need = NS_NETWORK;
+        if (need == _NS_MAX)
+                return error_set_msg(reterr, -EPERM,
+                                     "linux.sysctl.%s: not in a namespace of the container (it would "
+                                     "change the host)",
+                                     name);
+        if (!s->ns[need])
+                return error_set_msg(reterr, -EPERM, "linux.sysctl.%s: needs a %s namespace", name,
+                                     namespace_type_to_string(need));
+        if (need == NS_UTS && s->has_hostname && streq(n, "kernel.hostname"))
+                return error_set_msg(reterr, -EINVAL,
+                                     "linux.sysctl.%s: conflicts with \"hostname\"; use that instead", name);
+        return 0;
+}
+
 int write_sysctls(ChildContext *c, int procfd, Error *reterr)
 {
         char **l = c->spec->sysctl;
         for (size_t i = 0; l && l[i] && l[i + 1]; i += 2) {
+                int r = sysctl_check(c->spec, l[i], reterr);
+                if (r < 0)
+                        return r;
                 _cleanup_free_ char *p = strprintf("sys/%s", l[i]);
                 if (!p)
                         return -ENOMEM;
