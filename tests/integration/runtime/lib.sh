@@ -62,6 +62,21 @@ check_no_output() {
         if ! "$@" >"$T/out" 2>&1; then fail "$d (command failed)"; show "$T/out"; return; fi
         if grep -Eq -- "$re" "$T/out"; then fail "$d (/$re/ seen)"; show "$T/out"; else pass "$d"; fi
 }
+# check_eq DESCRIPTION EXPECTED COMMAND…: the command succeeds and prints exactly EXPECTED.
+check_eq() {
+        local d=$1 want=$2; shift 2
+        local got
+        got=$("$@" 2>"$T/err")
+        if [ "$got" = "$want" ]; then pass "$d"; else fail "$d (want \"$want\", got \"$got\")"; show "$T/err"; fi
+}
+# check_ne DESCRIPTION UNWANTED COMMAND…: the command succeeds and prints something non-empty
+# other than UNWANTED.
+check_ne() {
+        local d=$1 bad=$2; shift 2
+        local got rc=0
+        got=$("$@" 2>"$T/err") || rc=$?
+        if [ $rc -eq 0 ] && [ -n "$got" ] && [ "$got" != "$bad" ]; then pass "$d"; else fail "$d (got \"$got\", status $rc)"; show "$T/err"; fi
+}
 wait_for() { # wait_for SECONDS COMMAND…
         local n=$(($1 * 20)); shift
         while [ $n -gt 0 ]; do
@@ -71,6 +86,9 @@ wait_for() { # wait_for SECONDS COMMAND…
         done
         return 1
 }
+# gone PID: the process has ended (a zombie counts: orphans wait for the host's PID 1 to reap
+# them, which can take a second here).
+gone() { [ ! -e "/proc/$1/stat" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 status_of() { oci state "$1" | jq -r .status; }
 pid_of() { oci state "$1" | jq -r .pid; }
 
@@ -78,10 +96,11 @@ pid_of() { oci state "$1" | jq -r .pid; }
 # `ctrmgr-oci spec` without a terminal, in a cgroup below the test's own parent.
 make_bundle() {
         local b=$1; shift
-        mkdir -p "$b/rootfs/bin" "$b/rootfs/etc" "$b/rootfs/tmp"
+        mkdir -p "$b/rootfs/bin" "$b/rootfs/etc" "$b/rootfs/tmp" "$b/rootfs/proc" "$b/rootfs/sys" \
+                "$b/rootfs/dev"
         cp /bin/busybox "$b/rootfs/bin/busybox"
         for a in sh sleep echo cat ls id grep hostname mount touch mkdir readlink stat ps true false \
-                wc head tr ln rm env ulimit; do
+                wc head tr ln rm env awk dd df test printf cut sort; do
                 ln -sf busybox "$b/rootfs/bin/$a"
         done
         cp "$PROBE" "$b/rootfs/probe"
@@ -99,8 +118,9 @@ jq_edit() {
         jq "$@" <"$b/config.json" >"$b/config.json.new"
         mv "$b/config.json.new" "$b/config.json"
 }
-# json_array ARGS…: a JSON array of the arguments (jq would take "-c" for its own option).
-json_array() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@"; }
+# json_array ARGS…: a JSON array of the arguments (with --args, jq would take "-c" for its own
+# option; python3 takes over a second to start on these machines).
+json_array() { printf '%s\x1f' "$@" | jq -Rsc 'split("\u001f")[:-1]'; }
 set_args() {
         local b=$1; shift
         jq_edit "$b" --argjson a "$(json_array "$@")" '.process.args = $a'
@@ -132,4 +152,14 @@ set +e
 finish() {
         echo "1..$ntests"
         [ "$failures" -eq 0 ]
+}
+
+# run_in BUNDLE ARGS…: runs ARGS in a fresh container of BUNDLE (`ctrmgr-oci run`), output on
+# stdout/stderr, its exit status returned.
+run_seq=0
+run_in() {
+        local b=$1; shift
+        set_args "$b" "$@"
+        run_seq=$((run_seq + 1))
+        oci run --bundle "$b" "r$run_seq-$(basename "$b")" </dev/null
 }

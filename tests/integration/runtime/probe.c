@@ -9,7 +9,7 @@
  *   probe dumpable             prctl(PR_GET_DUMPABLE)
  *   probe rlimit NAME          "SOFT HARD" (NOFILE, NPROC, CORE, STACK, ...; -1 = unlimited)
  *   probe open PATH [r|w|p]    "ok" or "error NAME" (p: O_PATH)
- *   probe mkdir PATH           "ok" or "error NAME"
+ *   probe mkdir PATH [MODE]    "ok" or "error NAME" (MODE octal, default 0755)
  *   probe sethostname NAME     "ok" or "error NAME"
  *   probe umask                the umask in octal
  *   probe nnp                  prctl(PR_GET_NO_NEW_PRIVS)
@@ -147,7 +147,7 @@ int main(int argc, char *argv[])
                 return report(open(argv[2], flags | O_CLOEXEC));
         }
         if (strcmp(cmd, "mkdir") == 0 && argc > 2)
-                return report(mkdir(argv[2], 0755));
+                return report(mkdir(argv[2], argc > 3 ? (mode_t)strtoul(argv[3], NULL, 8) : 0755));
         if (strcmp(cmd, "sethostname") == 0 && argc > 2)
                 return report(sethostname(argv[2], strlen(argv[2])));
         if (strcmp(cmd, "stdin") == 0) {

@@ -29,7 +29,7 @@ check "kill with a signal name" oci kill life TERM
 check "sh as pid 1 ignores TERM: still running" test "$(status_of life)" = running
 check "kill with a number" oci kill life 9
 check "state is stopped" wait_for 5 test "$(status_of life)" = stopped
-check "the init is gone" wait_for 5 test ! -e /proc/"$pid"/ns
+check "the init is gone" wait_for 5 gone "$pid"
 check "delete" oci delete life
 check_fails "state of a deleted container fails" oci state life
 check "the state dir is gone" test ! -e "$ROOT/life"
@@ -47,12 +47,12 @@ oci create --bundle "$B" busy2 >/dev/null 2>&1 </dev/null
 oci start busy2
 pid=$(pid_of busy2)
 check "delete --force of a running container" oci delete --force busy2
-check "delete --force killed the init" wait_for 5 test ! -e /proc/"$pid"/ns
+check "delete --force killed the init" wait_for 5 gone "$pid"
 check "delete --force removed the cgroup" test ! -e "$CG2$CGPARENT/busy2"
 oci create --bundle "$B" created-only >/dev/null 2>&1 </dev/null
 pid=$(pid_of created-only)
 check "delete --force of a created container" oci delete --force created-only
-check "its init is gone" wait_for 5 test ! -e /proc/"$pid"/ns
+check "its init is gone" wait_for 5 gone "$pid"
 
 # ---------------------------------------------------------------- run
 R=$T/run

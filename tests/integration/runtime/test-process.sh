@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# process.*: capabilities, no_new_privs, user and groups, umask, rlimits, env, cwd, oomScoreAdj,
+# seccomp (actions, errnoRet, argument conditions), each checked from inside the container.
+source "$(dirname "$0")/lib.sh"
+
+B=$T/proc
+make_bundle "$B"
+jq_edit "$B" ".root.readonly = false"
+
+# ---------------------------------------------------------------- capabilities
+# ctrmgr-oci spec: AUDIT_WRITE(29), KILL(5), NET_BIND_SERVICE(10) = 0x20000420
+check_output "default caps: bounding/effective/permitted as given, no inheritable, no ambient" \
+        "^inh=0000000000000000 prm=0000000020000420 eff=0000000020000420 bnd=0000000020000420 amb=0000000000000000$" \
+        run_in "$B" /probe caps
+jq_edit "$B" '.process.capabilities = { bounding: ["CAP_CHOWN", "CAP_NET_BIND_SERVICE", "CAP_SYS_ADMIN"],
+        effective: ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"], permitted: ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"],
+        inheritable: ["CAP_NET_BIND_SERVICE"], ambient: ["CAP_NET_BIND_SERVICE"] }'
+check_output "all five sets as given (ambient needs inheritable)" \
+        "^inh=0000000000000400 prm=0000000000000401 eff=0000000000000401 bnd=0000000000200401 amb=0000000000000400$" \
+        run_in "$B" /probe caps
+jq_edit "$B" '.process.capabilities = { bounding: ["CAP_CHOWN"], effective: ["CAP_CHOWN"], permitted: ["CAP_CHOWN"] }'
+check_output "no capabilities given as inheritable means none" "^inh=0000000000000000 .* amb=0000000000000000$" \
+        run_in "$B" /probe caps
+jq_edit "$B" '.process.capabilities.bounding = ["CAP_BOGUS"]'
+check_output "an unknown capability is an error naming it" "CAP_BOGUS" run_in "$B" true
+jq_edit "$B" '.process.capabilities = { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] }'
+
+# ---------------------------------------------------------------- no_new_privs
+check_output "noNewPrivileges: true" "^1$" run_in "$B" /probe nnp
+jq_edit "$B" '.process.noNewPrivileges = false'
+check_output "noNewPrivileges: false" "^0$" run_in "$B" /probe nnp
+jq_edit "$B" '.process.noNewPrivileges = true'
+
+# ---------------------------------------------------------------- user, groups, umask
+jq_edit "$B" '.process.user = { uid: 1000, gid: 1001, additionalGids: [5, 7], umask: 23 }'
+check_output "uid, gid and additional gids" "^uid=1000 gid=1001 groups=5,7$" run_in "$B" /probe ids
+check_output "umask" "^0027$" run_in "$B" /probe umask
+check_output "a non-root user has no effective capabilities" "eff=0000000000000000" run_in "$B" /probe caps
+jq_edit "$B" '.process.user = { uid: 0, gid: 0 }'
+check_output "default umask 0022" "^0022$" run_in "$B" /probe umask
+
+# ---------------------------------------------------------------- rlimits
+jq_edit "$B" '.process.rlimits = [ { type: "RLIMIT_NOFILE", soft: 512, hard: 1000 },
+        { type: "RLIMIT_CORE", soft: 0, hard: 0 } ]'
+check_output "RLIMIT_NOFILE" "^512 1000$" run_in "$B" /probe rlimit NOFILE
+check_output "RLIMIT_CORE" "^0 0$" run_in "$B" /probe rlimit CORE
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ]; then
+        jq_edit "$B" --argjson h $((hard + 1)) '.process.rlimits = [ { type: "RLIMIT_NOFILE", soft: 1024, hard: $h } ]'
+        if capsh --has-p=cap_sys_resource 2>/dev/null; then
+                skip "raising a hard limit fails with a clear error" "this host has CAP_SYS_RESOURCE"
+        else
+                check_output "raising a hard limit fails with a clear error" \
+                        "RLIMIT_NOFILE.*(hard limit|CAP_SYS_RESOURCE)" run_in "$B" true
+        fi
+fi
+jq_edit "$B" '.process.rlimits = [ { type: "RLIMIT_BOGUS", soft: 1, hard: 1 } ]'
+check_output "an unknown rlimit names the JSON path" "process\.rlimits\[0\]" run_in "$B" true
+jq_edit "$B" '.process.rlimits = [ { type: "RLIMIT_NOFILE", soft: 1024, hard: 1024 } ]'
+
+# ---------------------------------------------------------------- env, cwd, oomScoreAdj
+jq_edit "$B" '.process.env += ["CTRMGR_TEST=hello world"]'
+check_output "env" "^CTRMGR_TEST=hello world$" run_in "$B" env
+jq_edit "$B" '.process.cwd = "/tmp"'
+check_output "cwd" "^/tmp$" run_in "$B" /probe cwd
+jq_edit "$B" '.process.cwd = "/does/not/exist"'
+check_output "a missing cwd is refused, naming it" "process\.cwd: /does/not/exist: No such file" \
+        run_in "$B" /probe cwd
+jq_edit "$B" '.process.cwd = "/" | .process.oomScoreAdj = 500'
+check_output "oomScoreAdj" "^500$" run_in "$B" cat /proc/self/oom_score_adj
+jq_edit "$B" 'del(.process.oomScoreAdj)'
+
+# ---------------------------------------------------------------- seccomp
+jq_edit "$B" '.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"],
+        syscalls: [
+          { names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 18,
+            args: [ { index: 1, value: 448, op: "SCMP_CMP_EQ" } ] },
+          { names: ["sethostname"], action: "SCMP_ACT_ERRNO" } ] }'
+check_output "seccomp: a filter is installed" "^Seccomp:[[:space:]]+2$" run_in "$B" grep Seccomp: /proc/self/status
+check_output "seccomp: denied by default errno (EPERM)" "^error EPERM$" run_in "$B" /probe sethostname x
+check_output "seccomp: errnoRet with an argument condition that matches" "^error EXDEV$" \
+        run_in "$B" /probe mkdir /tmp/a 0700
+check_output "seccomp: the same call with another argument is allowed" "^ok$" run_in "$B" /probe mkdir /tmp/b 0755
+jq_edit "$B" '.linux.seccomp = { defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 38,
+        syscalls: [ { names: ["execve", "brk", "arch_prctl", "set_tid_address", "set_robust_list",
+          "rseq", "prlimit64", "readlinkat", "getrandom", "mprotect", "uname", "write", "exit_group",
+          "newfstatat", "fstat", "ioctl", "prctl", "capget", "capset", "setresuid", "setresgid",
+          "setgroups", "close", "close_range", "fcntl", "getuid", "getgid", "getgroups" ],
+          action: "SCMP_ACT_ALLOW" } ] }'
+check_output "seccomp: defaultAction ERRNO with defaultErrnoRet" "^error ENOSYS$" run_in "$B" /probe mkdir /tmp/c
+jq_edit "$B" '.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [ { names: ["getppid"], action: "SCMP_ACT_KILL_PROCESS" } ] }'
+rc=0; run_in "$B" sh -c 'echo $PPID' >/dev/null 2>&1 || rc=$?
+if [ "$rc" = 159 ] || [ "$rc" = 137 ]; then pass "seccomp: SCMP_ACT_KILL_PROCESS kills (SIGSYS)"; else fail "seccomp: SCMP_ACT_KILL_PROCESS kills (status $rc)"; fi
+jq_edit "$B" '.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [ { names: ["bogus_call"], action: "SCMP_ACT_ERRNO" } ] }'
+check "seccomp: an unknown syscall name is ignored (as runc and crun do)" run_in "$B" true
+jq_edit "$B" '.linux.seccomp = { defaultAction: "SCMP_ACT_NOPE" }'
+check_output "seccomp: an unknown action names the JSON path" "linux\.seccomp\.defaultAction" run_in "$B" true
+jq_edit "$B" 'del(.linux.seccomp)'
+
+# ---------------------------------------------------------------- LSM labels
+if [ -d /sys/kernel/security/apparmor ] || [ -e /sys/fs/selinux/enforce ]; then
+        skip "LSM labels without an LSM give a clear error" "this host has AppArmor or SELinux"
+else
+        jq_edit "$B" '.process.apparmorProfile = "ctrmgr-test"'
+        check_output "apparmorProfile on a host without AppArmor: a clear error" "[Aa]pp[Aa]rmor" run_in "$B" true
+        jq_edit "$B" 'del(.process.apparmorProfile) | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
+        check_output "selinuxLabel on a host without SELinux: a clear error" "SELinux" run_in "$B" true
+        jq_edit "$B" 'del(.process.selinuxLabel)'
+fi
+
+finish
