@@ -13,7 +13,7 @@ vm=${CTRMGR_VM_RUN:-$src/tests/system/vm/run-in-vm.sh}
 
 skip() {
         echo "1..0 # SKIP $*"
-        exit 77
+        exit 0 # TAP: the plan says skip
 }
 [ "$(id -u)" = 0 ] || skip "needs root"
 [ -x "$vm" ] || skip "no tier-2 VM tooling in this tree ($vm)"
