@@ -790,7 +790,8 @@ int runtime_ps(const char *root, const char *id, pid_t **ret_pids, size_t *ret_n
         return cgroup_get_pids(cg, ret_pids, ret_n, reterr);
 }
 
-int runtime_update(const char *root, const char *id, json_object *resources, Error *reterr)
+int runtime_update(const char *root, const char *id, json_object *resources, char ***ret_warnings,
+                   Error *reterr)
 {
         _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, true, &l, reterr);
@@ -825,6 +826,8 @@ int runtime_update(const char *root, const char *id, json_object *resources, Err
                 }
                 (void)container_record_save(l.dirfd, &l.rec, NULL);
         }
+        if (ret_warnings)
+                *ret_warnings = TAKE_PTR(w);
         return 0;
 }
 

@@ -138,6 +138,8 @@ int runtime_process_from_container(const char *root, const char *id, char **args
                                    Error *reterr);
 int runtime_process_set_terminal(RuntimeProcess *p, bool terminal);
 int runtime_process_add_env(RuntimeProcess *p, const char *assignment);
+/* runc exec --no-new-privs: sets it (never clears one the container has). */
+void runtime_process_set_no_new_privileges(RuntimeProcess *p);
 int runtime_process_set_cwd(RuntimeProcess *p, const char *cwd);
 /* "uid[:gid]" numeric. */
 int runtime_process_set_user(RuntimeProcess *p, const char *user);
@@ -153,8 +155,10 @@ int runtime_pause(const char *root, const char *id, Error *reterr);
 int runtime_resume(const char *root, const char *id, Error *reterr);
 /* Pids (caller's pid namespace) of all processes in the container's cgroup. */
 int runtime_ps(const char *root, const char *id, pid_t **ret_pids, size_t *ret_n, Error *reterr);
-/* Applies a linux.resources object to the running container. */
-int runtime_update(const char *root, const char *id, struct json_object *resources, Error *reterr);
+/* Applies a linux.resources object to the running container. ret_warnings (optional) gets each
+ * limit this host could not apply (hybrid cgroups: controllers missing from v2). */
+int runtime_update(const char *root, const char *id, struct json_object *resources, char ***ret_warnings,
+                   Error *reterr);
 
 /* `features` as JSON text (malloc'd). */
 char *runtime_features_json(void);

@@ -1225,6 +1225,11 @@ int runtime_process_set_terminal(RuntimeProcess *p, bool terminal)
         return 0;
 }
 
+void runtime_process_set_no_new_privileges(RuntimeProcess *p)
+{
+        p->no_new_privileges = true;
+}
+
 int runtime_process_add_env(RuntimeProcess *p, const char *assignment)
 {
         const char *eq = strchr(assignment, '=');

@@ -492,7 +492,8 @@ static int verb_exec(int argc, char **argv)
                 return usage_error(argv[0], "invalid --cwd");
         if (user && runtime_process_set_user(p, user) < 0)
                 return usage_error(argv[0], "invalid --user (uid[:gid])");
-        (void)nnp;
+        if (nnp)
+                runtime_process_set_no_new_privileges(p);
 
         sigset_t mask;
         if (!detach)
@@ -694,10 +695,13 @@ static int verb_update(int argc, char **argv)
                         return usage_error(argv[0], "--resources: invalid JSON");
         }
         Error e = ERROR_INIT;
-        int r = runtime_update(arg_root, argv[optind], res, &e);
+        _cleanup_strv_free_ char **warnings = NULL;
+        int r = runtime_update(arg_root, argv[optind], res, &warnings, &e);
         json_object_put(res);
         if (r < 0)
                 return fail(r, &e, "update");
+        STRV_FOREACH (w, warnings)
+                warn_cb(NULL, *w);
         return 0;
 }
 
