@@ -78,7 +78,7 @@ else
 fi
 
 step "Boot the test host '$name' with ctrmgr installed"
-if "$testhost" list 2>/dev/null | grep -q "^$name "; then
+if grep -q "^$name " <<<"$("$testhost" list 2>/dev/null)"; then
         echo "a test host '$name' exists from an earlier run; stopping it first"
         "$testhost" stop "$name" || "$testhost" cleanup "$name"
 fi
@@ -110,15 +110,18 @@ else
 fi
 
 if [ "$daemon" = 1 ]; then
-        # Units with [Install] WantedBy=multi-user.target start with the daemon; give them a moment.
-        for _ in $(seq 50); do
-                inside ctrmgr status --no-pager web 2>/dev/null | grep -q 'Active: active' && break
-                sleep 0.1
+        # Units with [Install] WantedBy=multi-user.target start with the daemon; web is ready once
+        # its health check passes. Wait up to 30 s for it to settle (active or failed).
+        for _ in $(seq 60); do
+                # (not a pipe into grep -q: with pipefail, ctrmgr's SIGPIPE would hide the match)
+                st=$(inside ctrmgr --no-pager status web 2>/dev/null)
+                grep -Eq 'Active: (active|failed)' <<<"$st" && break
+                sleep 0.5
         done
         step "ctrmgr list"
-        inside ctrmgr list --no-pager || miss "'ctrmgr list' failed"
+        inside ctrmgr --no-pager list || miss "'ctrmgr list' failed"
         step "ctrmgr status web"
-        inside ctrmgr status --no-pager web || miss "'ctrmgr status web' failed (exit $?)"
+        inside ctrmgr --no-pager status web || miss "'ctrmgr status web' failed (exit $?)"
 fi
 
 cat <<EOF

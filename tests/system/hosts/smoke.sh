@@ -93,6 +93,11 @@ check "the scope is delegated (Delegate=yes, sub-cgroups can be made)" \
 check "namespaces can be made inside (what ctrmgr's runtime needs)" \
         testhost_exec "$A" unshare --mount --net --pid --fork --mount-proc \
         sh -c 'ip link set lo up && test "$(ps -o pid= | head -1 | tr -d " ")" = 1'
+check "an overlay with its upper layer in /var/lib/ctrmgr can be mounted inside (a tmpfs there)" \
+        testhost_exec "$A" unshare --mount sh -c 'd=/var/lib/ctrmgr/smoke-$$ &&
+                mkdir -p $d/l $d/u $d/w $d/m && echo x >$d/l/f &&
+                mount -t overlay o -o lowerdir=$d/l,upperdir=$d/u,workdir=$d/w $d/m &&
+                echo y >$d/m/f && test "$(cat $d/u/f)" = y && umount $d/m && rm -rf $d'
 
 # -- isolation from the machine ------------------------------------------------------------------
 testhost_exec "$A" sh -c "echo inside > /var/lib/testhost-smoke-$$"

@@ -21,6 +21,9 @@
 #   testhost_boot NAME [OPTIONS]   boot in the background and wait until it is up. Options, applied
 #                                  to the host's root before systemd starts, in this order:
 #       --mask UNIT                  mask one more unit (symlink to /dev/null), repeatable
+#       --tmpfs PATH                 a tmpfs of its own at PATH (not the overlay), repeatable;
+#                                    /var/lib/ctrmgr always is one (overlayfs cannot put an upper
+#                                    layer on overlayfs, and ctrmgr keeps containers' there)
 #       --install BUILDDIR           `meson install --no-rebuild --destdir ROOT` of that build
 #                                    (configure it with --prefix=/usr so files land where Debian
 #                                    puts them: /usr/bin, /usr/lib/systemd/system, /etc, …)
@@ -77,6 +80,9 @@ TESTHOST_LIB=${BASH_SOURCE[0]}
 case $TESTHOST_LIB in /*) ;; *) TESTHOST_LIB=$PWD/$TESTHOST_LIB ;; esac
 TESTHOST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 declare -ga TESTHOST_BOOTED=()
+
+# Paths that get a tmpfs of their own in every host (see --tmpfs).
+TESTHOST_TMPFS_DEFAULT=(/var/lib/ctrmgr)
 
 # Units the machine image (or a CI machine) may enable that a test host must not start. Anything
 # else enabled in the image's /etc/systemd/system/*.wants/ is masked too (see _testhost_mask_enabled).
@@ -255,11 +261,22 @@ _testhost_stage2() { # NAME
         mount -t overlay "testhost-$name" -o "lowerdir=/,upperdir=$mnt/upper,workdir=$mnt/work" "$root"
         # nspawn wants an unpopulated /dev; and keep its own runtime files off the machine's disk.
         mount -t tmpfs -o mode=0755 tmpfs "$root/dev"
+        # overlayfs refuses an upper or work directory on overlayfs: whatever makes overlays inside
+        # the host (ctrmgr's per-container writable layers) needs a filesystem of its own there.
+        for u in "${TESTHOST_TMPFS_DEFAULT[@]}" "${opt_tmpfs[@]}"; do
+                mkdir -p "$root$u"
+                mount -t tmpfs -o mode=0755 "testhost-$name" "$root$u"
+        done
         mkdir -p /run/systemd/nspawn
         mount -t tmpfs -o mode=0755 tmpfs /run/systemd/nspawn
         # A machine id of its own, so its journal is its own.
         systemd-id128 new >"$root/etc/machine-id"
         echo "$name" >"$root/etc/hostname"
+        # Shut down quickly: a test host has nothing worth waiting 90 s for at poweroff (a unit
+        # that ignores SIGTERM, such as a container whose PID 1 has no handler, is killed after
+        # 10 s), so testhost_stop stays within its time.
+        mkdir -p "$root/etc/systemd/system.conf.d"
+        printf '[Manager]\nDefaultTimeoutStopSec=10s\n' >"$root/etc/systemd/system.conf.d/testhost.conf"
         mkdir -p "$root/etc/systemd/system"
         for u in "${TESTHOST_MASK_DEFAULT[@]}" $(_testhost_mask_enabled "$root") "${opt_mask[@]}"; do
                 ln -sfn /dev/null "$root/etc/systemd/system/$u"
@@ -308,10 +325,13 @@ testhost_boot() {
         shift || true
         _testhost_check_name "$name" || return 1
         local opt_install="" timeout=${TESTHOST_BOOT_TIMEOUT:-90} wait=1 why
-        local -a opt_mask=() opt_copy=() opt_enable=() opt_nspawn=()
+        local -a opt_mask=() opt_copy=() opt_enable=() opt_nspawn=() opt_tmpfs=()
         while [ $# -gt 0 ]; do
                 case $1 in
                 --mask) opt_mask+=("$2"); shift 2 ;;
+                --tmpfs)
+                        [[ $2 == /?* ]] || { _testhost_err "--tmpfs wants an absolute path, got '$2'"; return 1; }
+                        opt_tmpfs+=("$2"); shift 2 ;;
                 --install) opt_install=$(cd "$2" && pwd) || return 1; shift 2 ;;
                 --copy)
                         [[ $2 == *:/* ]] || { _testhost_err "--copy wants SRC:/DEST, got '$2'"; return 1; }
@@ -342,7 +362,7 @@ testhost_boot() {
         mkdir "$d/mnt"
         TESTHOST_BOOTED+=("$name")
         {
-                declare -p opt_install opt_mask opt_copy opt_enable opt_nspawn
+                declare -p opt_install opt_mask opt_copy opt_enable opt_nspawn opt_tmpfs
         } >"$d/options"
         local t0=$EPOCHREALTIME
         _testhost_msg "booting $name"
