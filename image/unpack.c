@@ -174,8 +174,31 @@ static void cache_invalidate(Unpack *u)
         u->cached_parent = mfree(u->cached_parent);
 }
 
-/* Owner and mode of an implicitly created directory: from the topmost lower layer that has
- * it, unless a whiteout or non-directory hides it there. */
+/* Directory times are set once the layer is complete: creating entries inside a directory
+ * changes its mtime. */
+static int defer_dir_time_ts(Unpack *u, const char *path, const struct timespec ts[2])
+{
+        if (u->n_dir_times == u->alloc_dir_times) {
+                size_t n = u->alloc_dir_times ? u->alloc_dir_times * 2 : 256;
+                DirTime *d = realloc(u->dir_times, n * sizeof(DirTime));
+                if (!d)
+                        return -ENOMEM;
+                u->dir_times = d;
+                u->alloc_dir_times = n;
+        }
+        DirTime *t = &u->dir_times[u->n_dir_times];
+        t->path = strdup(path);
+        if (!t->path)
+                return -ENOMEM;
+        t->ts[0] = ts[0];
+        t->ts[1] = ts[1];
+        u->n_dir_times++;
+        return 0;
+}
+
+/* Owner, mode and times of an implicitly created directory: from the topmost lower layer that
+ * has it, unless a whiteout or non-directory hides it there (as umoci and a plain overlay view
+ * of the lower layers would show it). */
 static void copy_lower_attrs(Unpack *u, const char *path, int fd)
 {
         for (size_t i = 0; i < u->opts->n_lower; i++) {
@@ -202,6 +225,7 @@ static void copy_lower_attrs(Unpack *u, const char *path, int fd)
                 (void)fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH);
                 char p[64];
                 (void)chmod(fd_proc_path(p, sizeof(p), fd), st.st_mode & 07777);
+                (void)defer_dir_time_ts(u, path, (const struct timespec[2]){st.st_atim, st.st_mtim});
                 return;
         }
 }
@@ -522,21 +546,9 @@ static int write_regular(Unpack *u, struct archive *a, struct archive_entry *ae,
 
 static int defer_dir_time(Unpack *u, const char *path, struct archive_entry *ae)
 {
-        if (u->n_dir_times == u->alloc_dir_times) {
-                size_t n = u->alloc_dir_times ? u->alloc_dir_times * 2 : 256;
-                DirTime *d = realloc(u->dir_times, n * sizeof(DirTime));
-                if (!d)
-                        return -ENOMEM;
-                u->dir_times = d;
-                u->alloc_dir_times = n;
-        }
-        DirTime *t = &u->dir_times[u->n_dir_times];
-        t->path = strdup(path);
-        if (!t->path)
-                return -ENOMEM;
-        entry_times(ae, t->ts);
-        u->n_dir_times++;
-        return 0;
+        struct timespec ts[2];
+        entry_times(ae, ts);
+        return defer_dir_time_ts(u, path, ts);
 }
 
 static int write_directory(Unpack *u, struct archive_entry *ae, int parent_fd, const char *base,

@@ -8,7 +8,8 @@
 # in an OCI layout, and times side by side, in one run: `ctrmgr image unpack`, `umoci unpack`,
 # `tar -xzf`, `gzip -dc >/dev/null` (the decompression floor), and the zstd variants
 # (`tar -I zstd -xf`, `zstd -dc`), plus rootfs mounts of an already cached image. Prints the
-# medians and the ratios the issue sets targets for. Removes everything it made.
+# medians, the peak RSS of each (GNU time), and the ratios the issue sets targets for.
+# Removes everything it made.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +30,7 @@ done
 [ -n "$ctrmgr" ] || for b in "$top"/build*/tools/ctrmgr; do [ -x "$b" ] && ctrmgr=$b && break; done
 [ -x "$ctrmgr" ] || { echo "bench: no ctrmgr binary (--ctrmgr PATH)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (umoci, tar and ctrmgr preserve owners)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time (package time) missing" >&2; exit 1; }
 for t in umoci zstd gzip tar python3 jq; do command -v $t >/dev/null || { echo "bench: $t missing" >&2; exit 1; }; done
 
 if [ -z "${CTRMGR_BENCH_NS:-}" ]; then
@@ -72,36 +74,38 @@ done
 printf '%s\n' "${manifests[@]}" | jq -s '{schemaVersion:2,manifests:.}' >layout/index.json
 cat layer.tar.gz layer.tar.zst >/dev/null # warm the page cache for everyone alike
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timeit() { # name setup-cmd cmd… ; prints the median of $runs runs
+timeit() { # name setup-cmd cmd… ; prints the median time of $runs runs and the largest peak RSS
         local name=$1 setup=$2; shift 2
-        local t=()
+        local t=() m=0
         for _ in $(seq "$runs"); do
                 rm -rf out bundle layers store.unused; mkdir -p out
                 eval "$setup"
                 sync
-                local a b
-                a=$(now); "$@" >/dev/null; sync; b=$(now)
-                t+=("$(echo "$b - $a" | bc -l)")
+                local sec kb
+                # GNU time: wall seconds and the peak RSS of the command or any child it waited for
+                # (ctrmgr's decompression helper, tar's gzip); its own fork is tiny.
+                # A sync inside the timing: ctrmgr syncs its layer before publishing it, tar does not.
+                read -r sec kb < <(/usr/bin/time -f '%e %M' sh -c '"$@" && sync' sh "$@" 2>&1 >/dev/null | tail -1)
+                t+=("$sec")
+                [ "$kb" -gt "$m" ] && m=$kb
         done
         rm -rf out bundle layers
-        printf '%s\n' "${t[@]}" | median
+        echo "$(printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') $m"
 }
-ctr() { "$ctrmgr" image --store "$W/layout" --layers "$W/layers" --containers "$W/containers" "$@"; }
+ctr=("$ctrmgr" image --store "$W/layout" --layers "$W/layers" --containers "$W/containers")
 
 echo "# timing, median of $runs runs each…" >&2
 t_floor=$(timeit floor : sh -c 'gzip -dc layer.tar.gz >/dev/null')
 t_tar=$(timeit tar : tar -xzf layer.tar.gz -C out)
 t_umoci=$(timeit umoci : umoci unpack --image layout:gz bundle)
-t_ctr=$(timeit ctrmgr : ctr unpack gz)
+t_ctr=$(timeit ctrmgr : "${ctr[@]}" unpack gz)
 t_zfloor=$(timeit zfloor : sh -c 'zstd -q -dc layer.tar.zst >/dev/null')
 t_ztar=$(timeit ztar : tar -I zstd -xf layer.tar.zst -C out)
-t_zctr=$(timeit zctrmgr : ctr unpack zst)
+t_zctr=$(timeit zctrmgr : "${ctr[@]}" unpack zst)
 
 # Rootfs of a cached image, in one process as the daemon does it: resolve (index.json, manifest and
 # config read and verified) + a fresh upper dir + overlay mount. Built against the build dir's libraries.
-ctr unpack gz >/dev/null
+"${ctr[@]}" unpack gz >/dev/null
 mkdir -p mnt
 build=$(cd "$(dirname "$ctrmgr")/.." && pwd)
 t_mount="n/a n/a"
@@ -113,15 +117,24 @@ else
 fi
 
 gz=$(stat -c %s layer.tar.gz) zs=$(stat -c %s layer.tar.zst) raw=$(stat -c %s layer.tar)
-printf '\nlayer: %d MB uncompressed, %d entries; gzip %d MB, zstd %d MB\n' $((raw >> 20)) "$entries" $((gz >> 20)) $((zs >> 20))
-printf '%-34s %8.2f s\n' "gzip -dc >/dev/null (floor)" "$t_floor" "tar -xzf" "$t_tar" "umoci unpack" "$t_umoci" \
-        "ctrmgr image unpack (gzip)" "$t_ctr" "zstd -dc >/dev/null" "$t_zfloor" "tar -I zstd -xf" "$t_ztar" \
-        "ctrmgr image unpack (zstd)" "$t_zctr"
+printf '\nlayer: %d MB uncompressed, %d entries; gzip %d MB, zstd %d MB; %s run(s) each, %s cores\n' \
+        $((raw >> 20)) "$entries" $((gz >> 20)) $((zs >> 20)) "$runs" "$(nproc)"
+row() { set -- "$1" $2; printf '%-34s %8.2f s %9d KB peak RSS\n' "$1" "$2" "$3"; }
+row "gzip -dc >/dev/null (floor)" "$t_floor"
+row "tar -xzf" "$t_tar"
+row "umoci unpack" "$t_umoci"
+row "ctrmgr image unpack (gzip)" "$t_ctr"
+row "zstd -dc >/dev/null (floor)" "$t_zfloor"
+row "tar -I zstd -xf" "$t_ztar"
+row "ctrmgr image unpack (zstd)" "$t_zctr"
 set -- $t_mount
 printf '%-34s %8s ms median, %s ms max of 50 (target < 10 ms)\n' "rootfs ready, cached image" "$1" "$2"
 r() { echo "$1 / $2" | bc -l; }
+sec() { echo "${1%% *}"; }
+kb() { echo "${1##* }"; }
 printf '\nratios (target):\n'
-printf '  tar -xzf / ctrmgr          %5.2f  (>= 1.0)\n' "$(r "$t_tar" "$t_ctr")"
-printf '  umoci / ctrmgr             %5.2f  (>= 1.5)\n' "$(r "$t_umoci" "$t_ctr")"
-printf '  ctrmgr / gzip floor        %5.2f  (-> 1.0)\n' "$(r "$t_ctr" "$t_floor")"
-printf '  ctrmgr zstd / tar -I zstd  %5.2f  (<= 1.3)\n' "$(r "$t_zctr" "$t_ztar")"
+printf '  tar -xzf / ctrmgr              %6.2f  (>= 1.0)\n' "$(r "$(sec "$t_tar")" "$(sec "$t_ctr")")"
+printf '  umoci / ctrmgr, time           %6.2f  (>= 1.5)\n' "$(r "$(sec "$t_umoci")" "$(sec "$t_ctr")")"
+printf '  umoci / ctrmgr, peak RSS       %6.2f\n' "$(r "$(kb "$t_umoci")" "$(kb "$t_ctr")")"
+printf '  ctrmgr / gzip floor            %6.2f  (-> 1.0)\n' "$(r "$(sec "$t_ctr")" "$(sec "$t_floor")")"
+printf '  ctrmgr zstd / tar -I zstd      %6.2f  (<= 1.3)\n' "$(r "$(sec "$t_zctr")" "$(sec "$t_ztar")")"

@@ -45,6 +45,11 @@ def tar_case(case, out, outside):
         add(tf, ti("bin/sg", mode=0o2755, gid=50), b"#!/bin/sh\necho sg\n")
         add(tf, ti("bin/sh-link", S, 0o777, linkname="su"))
         add(tf, ti("bin/hard", L, linkname="bin/su"))
+        # File capabilities (v2: cap_net_raw+ep) are kept; an SELinux label is the host's business.
+        cap = bytes.fromhex("01000002" "00200000" "00000000" "00000000" "00000000")
+        add(tf, ti("bin/ping", mode=0o755, pax={"SCHILY.xattr.security.capability": cap.decode("latin-1"),
+                                               "SCHILY.xattr.security.selinux": "system_u:object_r:bin_t:s0"}),
+            b"#!/bin/sh\necho ping\n")
         add(tf, ti("home", D, 0o755))
         add(tf, ti("home/user", D, 0o700, uid=1000, gid=1000))
         add(tf, ti("home/user/notes", uid=1000, gid=1000, pax={"SCHILY.xattr.user.comment": "hello"}), b"notes\n")
@@ -272,9 +277,9 @@ def describe(root):
             st = os.lstat(p)
             m = st.st_mode
             e = {"type": stat.S_IFMT(m), "mode": oct(stat.S_IMODE(m)), "uid": st.st_uid, "gid": st.st_gid}
+            e["mtime"] = int(st.st_mtime)
             if stat.S_ISREG(m):
                 e["sha"] = hashlib.sha256(open(p, "rb").read()).hexdigest()
-                e["mtime"] = int(st.st_mtime)
                 if st.st_nlink > 1:
                     inodes.setdefault(st.st_ino, []).append(rel)
             elif stat.S_ISLNK(m):
@@ -284,7 +289,8 @@ def describe(root):
             if not stat.S_ISLNK(m):
                 try:
                     e["xattrs"] = {k: os.getxattr(p, k, follow_symlinks=False).hex()
-                                   for k in sorted(os.listxattr(p, follow_symlinks=False)) if k.startswith("user.")}
+                                   for k in sorted(os.listxattr(p, follow_symlinks=False))
+                                   if k.startswith("user.") or k == "security.capability"}
                 except OSError:
                     pass
             out[rel] = e

@@ -46,6 +46,13 @@ check "whiteout is a 0:0 character device" is_whiteout "$T/layers/sha256/$upper_
 mode_is() { [ "$(stat -c %a "$2")" = "$1" ]; }
 check "setuid bit kept" mode_is 4755 "$T/layers/sha256/$base_id/bin/su"
 check "setgid bit kept" mode_is 2755 "$T/layers/sha256/$base_id/bin/sg"
+has_cap() { [ "$(getfattr -e hex -n security.capability --only-values "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 0100000200200000000000000000000000000000 ]; }
+check "file capabilities kept" has_cap "$T/layers/sha256/$base_id/bin/ping"
+no_label() { ! getfattr -m - -d "$1" 2>/dev/null | grep -q security.selinux; }
+check "an SELinux label in the layer is dropped" no_label "$T/layers/sha256/$base_id/bin/ping"
+dir_time_is() { [ "$(stat -c %Y "$2")" = "$1" ]; }
+check "a directory's time is the layer's, set after its contents" dir_time_is 1600000000 "$T/layers/sha256/$base_id/etc"
+check "an implicit parent takes its time from the lower layer" dir_time_is 1600000000 "$T/layers/sha256/$upper_id/etc"
 unpacks_nothing() { img unpack "$1" | grep -q '^0 layers unpacked'; }
 check "second container of an image unpacks nothing" unpacks_nothing layered-gzip
 
