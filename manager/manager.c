@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <sys/stat.h>
+#include <linux/magic.h>
 #include <sys/vfs.h>
 #include <systemd/sd-daemon.h>
 
@@ -371,6 +372,41 @@ static bool systemd_available(void)
         return access("/run/systemd/system", F_OK) == 0 && statfs("/run/systemd/system", &sfs) == 0;
 }
 
+/* Whether path, or the nearest directory above it that exists, is on overlayfs. */
+static bool path_on_overlayfs(const char *path)
+{
+        _cleanup_free_ char *p = strdup(path);
+        struct statfs sfs;
+
+        while (p && !isempty(p)) {
+                if (statfs(p, &sfs) == 0)
+                        return sfs.f_type == OVERLAYFS_SUPER_MAGIC;
+                if (errno != ENOENT)
+                        return false;
+                char *slash = strrchr(p, '/');
+                if (!slash)
+                        return false;
+                *slash = '\0';
+        }
+        return false;
+}
+
+/* overlayfs refuses an upper directory on overlayfs. When ctrmgrd itself runs on an overlay root
+ * (a test host, a system container) and nobody chose the place, the writable layers go below the
+ * state directory instead, which is a tmpfs there: they do not survive a reboot, so say so. */
+static int manager_pick_containers_dir(Manager *m)
+{
+        if (m->config.containers_dir || !path_on_overlayfs(IMAGE_DEFAULT_CONTAINERS_DIR))
+                return 0;
+        m->config.containers_dir = path_join(m->config.state_dir, ".containers");
+        if (!m->config.containers_dir)
+                return -ENOMEM;
+        log_warning("%s is on overlayfs, which cannot hold the containers' writable layers; using %s "
+                    "instead (not kept across reboots; --containers-dir chooses another place).",
+                    IMAGE_DEFAULT_CONTAINERS_DIR, m->config.containers_dir);
+        return 0;
+}
+
 int manager_startup(Manager *m)
 {
         _cleanup_(unit_set_freep) UnitSet *set = NULL;
@@ -398,6 +434,10 @@ int manager_startup(Manager *m)
         r = mkdir_p(m->oci_root, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", m->oci_root);
+
+        r = manager_pick_containers_dir(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to choose the containers directory: %m");
 
         switch (m->config.cgroup_mode) {
         case CGROUP_MODE_SYSTEMD:

@@ -26,7 +26,8 @@ int cli_log_bus_error(const char *what, const char *name, const sd_bus_error *er
         const char *msg = error && sd_bus_error_is_set(error) ? error->message : strerror(r < 0 ? -r : r);
         if (error && sd_bus_error_has_name(error, SD_BUS_ERROR_SERVICE_UNKNOWN))
                 msg = "ctrmgrd is not running (org.ctrmgr1 is not on the system bus)";
-        else if (error && sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED)) {
+        else if (error && sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) &&
+                 !startswith(strempty(error->message), "Access denied")) {
                 /* The bus policy's refusal reads like a dump of its rules: say what it means. */
                 if (name)
                         log_error("Failed to %s %s: Access denied (only root may change units)", what, name);

@@ -34,6 +34,8 @@ chmod 0755 "$T"
 parent=/ctrmgr-test-$$
 bus_pid=
 daemon_pid=
+bus2_pid=
+daemon2_pid=
 failures=0
 
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus
@@ -86,7 +88,9 @@ cleanup() {
         done
         sleep 0.2
         find "$cg2$parent" -depth -type d -exec rmdir {} \; 2>/dev/null
+        [ -n "$daemon2_pid" ] && kill "$daemon2_pid" 2>/dev/null && wait "$daemon2_pid" 2>/dev/null
         [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null && wait "$bus_pid" 2>/dev/null
+        [ -n "$bus2_pid" ] && kill "$bus2_pid" 2>/dev/null && wait "$bus2_pid" 2>/dev/null
         grep " $T/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r | while read -r m; do umount -l "$m"; done
         umount -l "$T" 2>/dev/null
         rmdir "$T" 2>/dev/null
@@ -249,6 +253,7 @@ Description=Added later
 [Container]
 Image=busybox:latest
 Exec=sleep 1000
+StopTimeout=1
 EOF
 check "start trapper for the reload test" "$ctrmgr" start trapper
 sed -i 's/^Description=.*/Description=Changed on disk/' "$T/units/trapper.ctr"
@@ -284,6 +289,35 @@ check "sleeper's process gone" gone $spid
 
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$daemon_pid/status)
 log "ctrmgrd RSS: ${rss} kB"
+
+# ---------------------------------------------------------------- the daemon's own credential check
+# A second bus whose policy lets anyone call anything: the daemon itself must refuse.
+sed -e "s|@ADDRESS@|$T/bus2|" -e "s|@POLICY@|<policy context=\"default\"><allow own=\"org.ctrmgr1\"/><allow send_destination=\"org.ctrmgr1\"/></policy>|" \
+        "$src/tests/integration/manager/bus.conf.in" >"$T/bus2.conf"
+dbus-daemon --config-file="$T/bus2.conf" --nofork --nopidfile --nosyslog &
+bus2_pid=$!
+wait_for 5 test -S "$T/bus2" || { echo "Bail out! second dbus-daemon did not start"; exit 1; }
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus2 "$ctrmgrd" --unit-path "$T/units" --state-dir "$T/run2" \
+        --image-store "$T/lib/images" --layers-dir "$T/lib/layers" --containers-dir "$T/lib/containers2" \
+        --log-dir "$T/log2" --log-target file --cgroup-driver cgroupfs --cgroup-parent "$parent/d2" \
+        --no-boot-units 2>>"$T/daemon2.log" &
+daemon2_pid=$!
+wait_for 10 env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus2 "$ctrmgr" list || true
+check_output "without the bus policy, the daemon refuses StopUnit from UID 65534 itself" \
+        'only root may change units \(caller UID 65534\)' \
+        setpriv --reuid=65534 --regid=65534 --clear-groups env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus2 \
+        "$ctrmgr" stop trapper
+check_output "... and StartUnit" 'only root may change units' \
+        setpriv --reuid=65534 --regid=65534 --clear-groups env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus2 \
+        "$ctrmgr" start trapper
+check_output "... and Reload" 'only root may change units' \
+        setpriv --reuid=65534 --regid=65534 --clear-groups env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus2 \
+        "$ctrmgr" daemon-reload
+check_output "... while reading is allowed" 'trapper' \
+        setpriv --reuid=65534 --regid=65534 --clear-groups busctl --address=unix:path=$T/bus2 \
+        call org.ctrmgr1 /org/ctrmgr1 org.ctrmgr1.Manager ListUnits
+kill "$daemon2_pid"; wait "$daemon2_pid" 2>/dev/null; daemon2_pid=
+kill "$bus2_pid"; wait "$bus2_pid" 2>/dev/null; bus2_pid=
 
 echo "1..$n"
 [ $failures -eq 0 ] || { echo "# $failures failures"; cat "$T/daemon.log" | sed 's/^/# daemon: /' | tail -40; exit 1; }
