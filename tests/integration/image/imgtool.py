@@ -106,6 +106,9 @@ def tar_case(case, out, outside):
     elif case == "hardlink-via-symlink":
         add(tf, ti("s", S, linkname=o))
         add(tf, ti("hl", L, linkname="s/secret"))
+    elif case == "hardlink-lower":
+        # A hardlink to a file of a lower layer: each layer is its own overlayfs directory.
+        add(tf, ti("hl", L, linkname="etc/hostname"))
     elif case == "hardlink-symlink-chmod":
         add(tf, ti("link", S, linkname=o + "/secret"))
         add(tf, ti("hl", L, linkname="link"))

@@ -98,6 +98,14 @@ stream_case truncated-zstd "truncated zstd stream" --truncate-blob 0 "$T/base.ta
 stream_case corrupt "digest mismatch: expected sha256:[0-9a-f]*, got sha256:[0-9a-f]*" --corrupt-blob 0 "$T/base.tar:gzip" --
 stream_case diffid "uncompressed digest sha256:[0-9a-f]* does not match the config's diff_id sha256:0000" --bad-diffid 0 "$T/base.tar:none" --
 
+# A hardlink to a file of a lower layer is refused: hardlinks stay inside their layer.
+printf '%s\n' "tar hardlink-lower $T/hardlink-lower.tar" \
+        "layout $T/store --tag s-hl-lower $T/base.tar:gzip $T/hardlink-lower.tar:gzip" | $imgtool batch >/dev/null
+hl_layer=$(img inspect s-hl-lower | jq -r '.Layers[1].Digest')
+check_fails "a hardlink to a lower layer's file is refused" img unpack s-hl-lower
+check "naming the layer and the entry" grep -qF "image s-hl-lower: layer $hl_layer: entry \"hl\": hardlink target \"etc/hostname\" does not exist in this layer" "$T/failed.out"
+check "the lower layer was unpacked, the refused one not" sh -c "test -d '$T/layers/sha256/$(sha256sum "$T/base.tar" | cut -d' ' -f1)' && test ! -e '$T/layers/sha256/$(sha256sum "$T/hardlink-lower.tar" | cut -d' ' -f1)'"
+
 # A corrupt blob is refused at import already, naming both digests.
 rm -rf "$T/src"
 $imgtool layout "$T/src" --tag bad --corrupt-blob 0 "$T/upper.tar:gzip" >/dev/null
