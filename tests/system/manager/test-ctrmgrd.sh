@@ -116,8 +116,9 @@ WantedBy=multi-user.target
 EOF
 
 # ---------------------------------------------------------------- boot
-# The host's root is an overlay, as in the README's quick start: ctrmgrd has to notice that
-# /var/lib/ctrmgr/containers cannot hold overlay upper directories and use /run/ctrmgr instead.
+# The host's root is an overlay; testhost.sh gives /var/lib/ctrmgr a tmpfs of its own, since
+# overlayfs cannot put a container's upper layer on it (without it, ctrmgrd falls back to
+# /run/ctrmgr/.containers and says so).
 t0=$EPOCHREALTIME
 if ! testhost_boot "$H" --install "$build" --copy "$work/images:/var/lib/ctrmgr/images" \
         --copy "$work/units:/etc/ctrmgr" --enable ctrmgrd.service >"$work/boot.log" 2>&1; then
@@ -128,8 +129,6 @@ fi
 ok "test host with ctrmgrd enabled boots ($(_testhost_elapsed "$t0") s)"
 
 check "ctrmgrd.service is active (Type=notify: READY sent)" systemctl is-active ctrmgrd.service
-check_output "ctrmgrd moved the writable layers off the overlay root" 'is on overlayfs.*using /run/ctrmgr/.containers' \
-        journalctl -u ctrmgrd.service -o cat
 check_output "enabled unit web started at boot" '^. web +loaded +active +running' ctrmgr list
 check_output "enabled unit worker (default.target) started at boot" '^. worker +loaded +active +running' ctrmgr list
 check_output "manual unit stays inactive" '^. manual +loaded +inactive +dead' ctrmgr list
