@@ -47,23 +47,26 @@ static const char *rlimit_name(int resource)
                                                                                         : "RLIMIT_?";
 }
 
+/* Hard limits above the ones this process holds need CAP_SYS_RESOURCE, which the runtime may
+ * lack (the machines here do): such a limit is kept at the hard limit we hold, as the issue and
+ * podman's defaults (RLIMIT_NPROC 1048576) need, instead of failing the container. */
 static int apply_rlimits(const RuntimeProcess *p, Error *reterr)
 {
         for (size_t i = 0; i < p->n_rlimits; i++) {
                 const SpecRlimit *l = &p->rlimits[i];
-                struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard};
-                if (setrlimit(l->resource, &rl) < 0) {
-                        int r = -errno;
-                        struct rlimit cur;
-                        if (r == -EPERM && getrlimit(l->resource, &cur) >= 0 && l->hard > cur.rlim_max)
-                                return error_set_msg(reterr, r,
-                                                     "setting %s to %" PRIu64 ":%" PRIu64
-                                                     ": the hard limit cannot be raised above %llu "
-                                                     "without CAP_SYS_RESOURCE",
-                                                     rlimit_name(l->resource), l->soft, l->hard,
-                                                     (unsigned long long)cur.rlim_max);
-                        return error_set(reterr, r, "setting %s", rlimit_name(l->resource));
+                struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard}, cur;
+                if (setrlimit(l->resource, &rl) >= 0)
+                        continue;
+                int r = -errno;
+                if (r == -EPERM && getrlimit(l->resource, &cur) >= 0 && rl.rlim_max > cur.rlim_max) {
+                        rl.rlim_max = cur.rlim_max;
+                        rl.rlim_cur = MIN(rl.rlim_cur, cur.rlim_max);
+                        if (setrlimit(l->resource, &rl) >= 0)
+                                continue;
+                        r = -errno;
                 }
+                return error_set(reterr, r, "setting %s to %" PRIu64 ":%" PRIu64, rlimit_name(l->resource),
+                                 l->soft, l->hard);
         }
         return 0;
 }
