@@ -76,6 +76,31 @@ if [ "$(uname -m)" = x86_64 ]; then
         check_fails "an index without this platform is refused" img inspect armonly
         check "the refusal names the platform" grep -q "no manifest for platform linux/amd64" "$T/failed.out"
 fi
+# skopeo copies the whole index (--all) into the store: its index, our platform choice.
+check "skopeo copy --all of the multi-platform index" skopeo copy -q --all "oci:$src:multi" "oci:$T/store:multi-sk"
+if [ "$(uname -m)" = x86_64 ]; then
+        picks_amd64_sk() { img inspect multi-sk | jq -e --arg d "$amd" '.Digest == $d'; }
+        check "skopeo's index resolves to this platform's manifest" picks_amd64_sk
+fi
+
+# An image umoci built itself (new, insert, --opaque, --whiteout): umoci's own layers.
+U=$T/umoci-built
+mkdir -p "$T/ins/etc" "$T/ins/opt/keep"
+echo one >"$T/ins/etc/one"
+echo two >"$T/ins/opt/keep/two"
+umoci_build() {
+        umoci init --layout "$U" && umoci new --image "$U:b" &&
+                umoci insert --image "$U:b" "$src/../base.tar" /base.tar &&
+                umoci insert --image "$U:b" "$T/ins/etc" /etc &&
+                umoci insert --image "$U:b" "$T/ins/opt" /opt &&
+                umoci insert --image "$U:b" --opaque "$T/ins/opt/keep" /opt &&
+                umoci insert --image "$U:b" --whiteout /etc/one &&
+                umoci unpack --image "$U:b" "$T/umoci-b"
+}
+check "umoci builds an image with whiteouts and an opaque dir" umoci_build
+check "import umoci's layout" img import "$U" --name umoci-built:1
+compare_rootfs ub umoci-built:1 "$T/umoci-b/rootfs"
+
 check "resolve by digest" img inspect "$amd"
 check "resolve by short digest" img inspect "${amd:7:12}"
 check "resolve by name@digest" img inspect "layered-gzip@$amd"
