@@ -78,6 +78,8 @@ struct Cgroup {
         char *slice, *unit;
         sd_bus *bus;
         bool started;
+        const CgroupResources *start_resources; /* CgroupOptions.resources, until the first apply */
+        bool start_resources_sent;
 };
 
 /* A file write that cgroup_apply() will do; controller NULL for core cgroup.* files. */

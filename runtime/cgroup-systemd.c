@@ -282,6 +282,8 @@ out:
         return r;
 }
 
+static int append_start_properties(sd_bus_message *m, const CgroupResources *res, int *ret_n);
+
 int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr)
 {
         _cleanup_bus_message_ sd_bus_message *m = NULL;
@@ -307,6 +309,9 @@ int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr)
                                           "Slice", "s", cg->slice, "Delegate", "b", 1, "DefaultDependencies",
                                           "b", 0, "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1,
                                           (uint32_t)pid);
+        int n_props = 0;
+        if (r >= 0 && cg->start_resources)
+                r = append_start_properties(m, cg->start_resources, &n_props);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
@@ -317,6 +322,7 @@ int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr)
         r = call_and_wait(cg, m, what, reterr);
         if (r < 0)
                 return r;
+        cg->start_resources_sent = n_props > 0;
 
         /* Where systemd put it (the slice may be nested or moved by drop-ins). */
         r = sd_bus_path_encode(SD_PATH "/unit", cg->unit, &object);
@@ -626,52 +632,34 @@ bool cgroup_systemd_unified_is_property(const char *file, const char *value)
         return cgroup_systemd_unified_property(file, value, p) > 0;
 }
 
-int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_properties, char ***warnings,
-                         Error *reterr)
+/* Appends the properties for res to c->m (inside an open a(sv)); c->n counts them. */
+static int append_properties(PropCtx *c, const CgroupResources *res)
 {
-        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *dir = cgroup_dir(cg);
-        PropCtx c = {.fd = cg->fd, .dir = dir, .warnings = warnings, .all = all_properties};
         int r;
 
-        if (!dir)
-                return error_set(reterr, -ENOMEM, "cgroup");
-        r = bus_open(cg, reterr);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "SetUnitProperties");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "sb", cg->unit, 1);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(sv)");
-        if (r < 0)
-                return error_set(reterr, r, "building properties for %s", cg->unit);
-        c.m = m;
-
-#define CHECK(x)                                                                             \
-        do {                                                                                 \
-                if ((r = (x)) < 0)                                                           \
-                        return error_set(reterr, r, "building properties for %s", cg->unit); \
+#define CHECK(x)                   \
+        do {                       \
+                if ((r = (x)) < 0) \
+                        return r;  \
         } while (0)
 
         if (res->cpus)
-                CHECK(prop_mask(&c, "linux.resources.cpu.cpus", "AllowedCPUs", res->cpus));
+                CHECK(prop_mask(c, "linux.resources.cpu.cpus", "AllowedCPUs", res->cpus));
         if (res->mems)
-                CHECK(prop_mask(&c, "linux.resources.cpu.mems", "AllowedMemoryNodes", res->mems));
+                CHECK(prop_mask(c, "linux.resources.cpu.mems", "AllowedMemoryNodes", res->mems));
         if (res->has_memory_limit)
-                CHECK(prop_u64(&c, "memory", "linux.resources.memory.limit", "MemoryMax",
+                CHECK(prop_u64(c, "memory", "linux.resources.memory.limit", "MemoryMax",
                                res->memory_limit < 0 ? UINT64_MAX : (uint64_t)res->memory_limit));
         if (res->has_memory_reservation)
-                CHECK(prop_u64(&c, "memory", "linux.resources.memory.reservation", "MemoryLow",
+                CHECK(prop_u64(c, "memory", "linux.resources.memory.reservation", "MemoryLow",
                                res->memory_reservation < 0 ? UINT64_MAX
                                                            : (uint64_t)res->memory_reservation));
         if (res->has_memory_swap && res->memory_swap != 0)
-                CHECK(prop_u64(&c, "memory", "linux.resources.memory.swap", "MemorySwapMax",
+                CHECK(prop_u64(c, "memory", "linux.resources.memory.swap", "MemorySwapMax",
                                res->memory_swap < 0 ? UINT64_MAX
                                                     : (uint64_t)(res->memory_swap - res->memory_limit)));
         if (res->has_cpu_shares)
-                CHECK(prop_u64(&c, "cpu", "linux.resources.cpu.shares", "CPUWeight",
+                CHECK(prop_u64(c, "cpu", "linux.resources.cpu.shares", "CPUWeight",
                                cgroup_cpu_shares_to_weight(res->cpu_shares)));
         if (res->has_cpu_quota || res->has_cpu_period) {
                 uint64_t period = res->has_cpu_period ? res->cpu_period : 100000;
@@ -682,23 +670,23 @@ int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_proper
                         if (per_sec % 10000 != 0)
                                 per_sec = (per_sec / 10000 + 1) * 10000;
                 }
-                CHECK(prop_u64(&c, "cpu", "linux.resources.cpu.quota", "CPUQuotaPerSecUSec", per_sec));
+                CHECK(prop_u64(c, "cpu", "linux.resources.cpu.quota", "CPUQuotaPerSecUSec", per_sec));
                 if (res->has_cpu_period)
-                        CHECK(prop_u64(&c, "cpu", "linux.resources.cpu.period", "CPUQuotaPeriodUSec",
+                        CHECK(prop_u64(c, "cpu", "linux.resources.cpu.period", "CPUQuotaPeriodUSec",
                                        period));
         }
         if (res->has_pids_limit)
-                CHECK(prop_u64(&c, "pids", "linux.resources.pids.limit", "TasksMax",
+                CHECK(prop_u64(c, "pids", "linux.resources.pids.limit", "TasksMax",
                                res->pids_limit <= 0 ? UINT64_MAX : (uint64_t)res->pids_limit));
         if (res->has_blkio_weight)
-                CHECK(prop_u64(&c, "io", "linux.resources.blockIO.weight", "IOWeight",
+                CHECK(prop_u64(c, "io", "linux.resources.blockIO.weight", "IOWeight",
                                cgroup_blkio_weight_to_io_weight(res->blkio_weight)));
-        CHECK(prop_devices(&c, "linux.resources.blockIO.weightDevice", "IODeviceWeight", res->weight_devices,
+        CHECK(prop_devices(c, "linux.resources.blockIO.weightDevice", "IODeviceWeight", res->weight_devices,
                            res->n_weight_devices, true));
         static const char *const names[_CGROUP_THROTTLE_MAX] = {"IOReadBandwidthMax", "IOWriteBandwidthMax",
                                                                 "IOReadIOPSMax", "IOWriteIOPSMax"};
         for (size_t t = 0; t < _CGROUP_THROTTLE_MAX; t++)
-                CHECK(prop_devices(&c, "linux.resources.blockIO.throttle", names[t], res->throttle[t],
+                CHECK(prop_devices(c, "linux.resources.blockIO.throttle", names[t], res->throttle[t],
                                    res->n_throttle[t], false));
         /* unified keys systemd has a property for go as that property, so that systemd does not
          * put its own value back when it realizes the unit's cgroup again (daemon-reload) */
@@ -712,7 +700,7 @@ int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_proper
                         _cleanup_free_ uint8_t *mask = NULL;
                         size_t n_mask = 0;
                         if (cpuset_to_mask(value, &mask, &n_mask) >= 0)
-                                CHECK(prop_mask(&c, what,
+                                CHECK(prop_mask(c, what,
                                                 streq(file, "cpuset.cpus") ? "AllowedCPUs"
                                                                            : "AllowedMemoryNodes",
                                                 value));
@@ -721,14 +709,52 @@ int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_proper
                 CHECK(cgroup_systemd_unified_property(file, value, p));
                 for (size_t i = 0; i < 2; i++)
                         if (p[i].property)
-                                CHECK(prop_u64(&c, p[i].controller, what, p[i].property, p[i].value));
+                                CHECK(prop_u64(c, p[i].controller, what, p[i].property, p[i].value));
         }
 #undef CHECK
+        return 0;
+}
 
-        r = sd_bus_message_close_container(m);
+/* Every property (the scope's controllers are not known before it exists; systemd takes them
+ * regardless, and cgroup_apply() reports what the scope then lacks). */
+static int append_start_properties(sd_bus_message *m, const CgroupResources *res, int *ret_n)
+{
+        PropCtx c = {.m = m, .fd = -EBADF, .all = true};
+        int r = append_properties(&c, res);
+        *ret_n = c.n;
+        return r;
+}
+
+int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_properties, char ***warnings,
+                         Error *reterr)
+{
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *dir = cgroup_dir(cg);
+        PropCtx c = {.fd = cg->fd, .dir = dir, .warnings = warnings, .all = all_properties};
+        /* the same resources went with StartTransientUnit: only the warnings are wanted here */
+        bool sent = !all_properties && res == cg->start_resources && cg->start_resources_sent;
+        int r;
+
+        cg->start_resources = NULL;
+        if (!dir)
+                return error_set(reterr, -ENOMEM, "cgroup");
+        r = bus_open(cg, reterr);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "SetUnitProperties");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sb", cg->unit, 1);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        c.m = m;
+        if (r >= 0)
+                r = append_properties(&c, res);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r < 0)
                 return error_set(reterr, r, "building properties for %s", cg->unit);
-        if (c.n == 0)
+        if (c.n == 0 || sent)
                 return 0;
         r = sd_bus_call(cg->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
         if (r < 0)

@@ -1056,9 +1056,10 @@ int cgroup_create(const CgroupOptions *opts, Cgroup **ret, Error *reterr)
         r = cgroup_new(opts->driver, opts->id, &cg, reterr);
         if (r < 0)
                 return r;
-        if (opts->driver == CGROUP_DRIVER_SYSTEMD)
+        if (opts->driver == CGROUP_DRIVER_SYSTEMD) {
                 r = cgroup_systemd_resolve(cg, opts->cgroups_path, reterr);
-        else
+                cg->start_resources = opts->resources;
+        } else
                 r = cgroup_fs_create(cg, opts->cgroups_path, reterr);
         if (r < 0)
                 return r;

@@ -112,6 +112,14 @@ typedef struct CgroupOptions {
         CgroupDriver driver;
         const char *cgroups_path; /* linux.cgroupsPath; NULL or "" = default (see top) */
         const char *id;           /* container id: default names, scope description */
+        /*
+         * systemd only, optional: the resources go as properties into StartTransientUnit, so the
+         * scope has its limits from the first instant and no SetUnitProperties (one more round
+         * trip, and drop-ins written under /run/systemd/system.control) follows. Borrowed: must
+         * stay valid until the first cgroup_apply(). cgroup_apply() with this same object after
+         * cgroup_enter() then only writes what has no property and reports the warnings.
+         */
+        const CgroupResources *resources;
 } CgroupOptions;
 
 Cgroup *cgroup_free(Cgroup *cg); /* frees memory and closes fds; the cgroup stays */
