@@ -51,6 +51,7 @@ struct DepGraph {
         size_t *slots; /* hash table of node index + 1; 0 = empty */
         size_t n_slots;
         char **warnings;
+        char **alias_from, **alias_to; /* other names of units (few: searched linearly) */
 };
 
 static const char *const dep_type_table[_DEP_TYPE_MAX] = {
@@ -140,8 +141,18 @@ static uint64_t name_hash(const char *s)
         return h;
 }
 
+/* The unit an alias names, or name itself. */
+static const char *graph_resolve(const DepGraph *g, const char *name)
+{
+        for (size_t i = 0; g->alias_from && g->alias_from[i]; i++)
+                if (streq(g->alias_from[i], name))
+                        return g->alias_to[i];
+        return name;
+}
+
 static ssize_t graph_lookup(const DepGraph *g, const char *name)
 {
+        name = graph_resolve(g, name);
         if (g->n_slots == 0)
                 return -ENOENT;
         for (size_t i = name_hash(name) & (g->n_slots - 1);; i = (i + 1) & (g->n_slots - 1)) {
@@ -173,6 +184,7 @@ static int graph_rehash(DepGraph *g, size_t n_slots)
 /* Finds or creates the node of a normalized name. */
 static ssize_t graph_node(DepGraph *g, const char *name)
 {
+        name = graph_resolve(g, name);
         ssize_t k = graph_lookup(g, name);
         if (k >= 0)
                 return k;
@@ -224,6 +236,8 @@ DepGraph *dep_graph_free(DepGraph *g)
         free(g->nodes);
         free(g->slots);
         strv_free(g->warnings);
+        strv_free(g->alias_from);
+        strv_free(g->alias_to);
         return mfree(g);
 }
 
@@ -262,7 +276,7 @@ int dep_graph_add_dep(DepGraph *g, const char *unit, DepType type, const char *o
         r = name_normalize(other, &b, reterr);
         if (r < 0)
                 return r;
-        if (streq(a, b)) {
+        if (streq(graph_resolve(g, a), graph_resolve(g, b))) {
                 /* systemd drops dependencies on the unit itself, with a warning */
                 r = strv_extendf(&g->warnings, "%s: dependency %s=%s on itself dropped", a,
                                  dep_type_to_string(type), b);
@@ -305,6 +319,27 @@ int dep_graph_add_dep(DepGraph *g, const char *unit, DepType type, const char *o
                 r = idx_push(&g->nodes[y].rev[kind], (size_t)x);
         if (r < 0)
                 return error_set(reterr, r, "adding dependency");
+        return 0;
+}
+
+int dep_graph_add_alias(DepGraph *g, const char *alias, const char *unit, Error *reterr)
+{
+        _cleanup_free_ char *a = NULL, *u = NULL;
+        int r = name_normalize(alias, &a, reterr);
+        if (r < 0)
+                return r;
+        r = name_normalize(unit, &u, reterr);
+        if (r < 0)
+                return r;
+        if (dep_name_is_external(a) || dep_name_is_external(u))
+                return error_set_msg(reterr, -EINVAL, "Alias %s of %s: not a ctrmgr unit name", a, u);
+        const char *target = graph_resolve(g, u);
+        if (streq(graph_resolve(g, a), target))
+                return 0;
+        if (graph_lookup(g, a) >= 0 || !streq(graph_resolve(g, a), a))
+                return error_set_msg(reterr, -EEXIST, "Alias %s of %s: the name is already in use", a, u);
+        if (strv_extend(&g->alias_from, a) < 0 || strv_extend(&g->alias_to, target) < 0)
+                return error_set(reterr, -ENOMEM, "adding alias %s", a);
         return 0;
 }
 

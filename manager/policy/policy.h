@@ -158,13 +158,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DepGraph *, dep_graph_free);
 int dep_graph_add_unit(DepGraph *g, const char *name, DepUnitFlags flags, Error *reterr);
 /* Adds "unit TYPE=other" as written in unit's file. unit need not be declared yet. */
 int dep_graph_add_dep(DepGraph *g, const char *unit, DepType type, const char *other, Error *reterr);
+/* Another name of unit (a symlink NAME.ctr → unit's file): every later reference to alias means
+ * unit. Add aliases before the dependencies that use them. -EEXIST if the name is in use. */
+int dep_graph_add_alias(DepGraph *g, const char *alias, const char *unit, Error *reterr);
 /* The same for each name of a NULL-terminated list (e.g. UnitConfig.after). */
 int dep_graph_add_deps(DepGraph *g, const char *unit, DepType type, char *const *others, Error *reterr);
 /*
  * From units/' model: declares u (LOADED: startable; ERROR or MASKED: DEP_UNIT_BROKEN, so that
- * requiring it fails with "failed to load") with its After=/Before=/Requires=/Wants=/BindsTo=/
- * Conflicts= lists. NOT_FOUND units and templates are left out (a reference to them is "not
- * found"). dep_graph_new_from_unit_set() does it for every unit of a loaded UnitSet.
+ * requiring it fails with "failed to load") with its aliases (Unit.aliases) and its After=/
+ * Before=/Requires=/Wants=/BindsTo=/Conflicts= lists. NOT_FOUND units and templates are left out
+ * (a reference to them is "not found"). dep_graph_new_from_unit_set() does it for every unit of a
+ * loaded UnitSet, all names first, so a dependency on an alias finds its unit.
  */
 int dep_graph_add_unit_model(DepGraph *g, const Unit *u, Error *reterr);
 int dep_graph_new_from_unit_set(const UnitSet *set, DepGraph **ret, Error *reterr);

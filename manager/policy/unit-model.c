@@ -6,24 +6,32 @@
 #include "manager/policy/policy.h"
 #include "units/unit.h"
 
-int dep_graph_add_unit_model(DepGraph *g, const Unit *u, Error *reterr)
+/* Declares u and its aliases (pass 1 of 2: aliases must be known before dependencies name them). */
+static int add_unit_names(DepGraph *g, const Unit *u, Error *reterr)
 {
-        int r;
-
         if (!u || !u->name)
                 return error_set_msg(reterr, -EINVAL, "No unit given");
-        /* a template ("web@") is never started; its instances are units of their own */
-        if (u->is_template)
+        /* a template ("web@") is never started; not found: leave it out, so that whoever requires
+         * it sees "not found" */
+        if (u->is_template || u->load_state == UNIT_LOAD_NOT_FOUND)
                 return 0;
-        /* not found: leave it out, so that whoever requires it sees "not found" */
-        if (u->load_state == UNIT_LOAD_NOT_FOUND)
-                return 0;
-        r = dep_graph_add_unit(g, u->name, u->load_state == UNIT_LOAD_LOADED ? 0 : DEP_UNIT_BROKEN, reterr);
+        int r = dep_graph_add_unit(g, u->name, u->load_state == UNIT_LOAD_LOADED ? 0 : DEP_UNIT_BROKEN,
+                                   reterr);
         if (r < 0)
                 return r;
-        if (u->load_state != UNIT_LOAD_LOADED)
-                return 0; /* its dependency lists are not valid */
+        STRV_FOREACH (a, u->aliases) {
+                r = dep_graph_add_alias(g, *a, u->name, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
 
+/* Pass 2: its dependency lists (valid only for loaded units). */
+static int add_unit_deps(DepGraph *g, const Unit *u, Error *reterr)
+{
+        if (u->is_template || u->load_state != UNIT_LOAD_LOADED)
+                return 0;
         const UnitConfig *c = &u->config;
         const struct {
                 DepType type;
@@ -33,11 +41,19 @@ int dep_graph_add_unit_model(DepGraph *g, const Unit *u, Error *reterr)
                 {DEP_WANTS, c->wants}, {DEP_BINDS_TO, c->binds_to}, {DEP_CONFLICTS, c->conflicts},
         };
         for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
-                r = dep_graph_add_deps(g, u->name, lists[i].type, lists[i].list, reterr);
+                int r = dep_graph_add_deps(g, u->name, lists[i].type, lists[i].list, reterr);
                 if (r < 0)
                         return error_prefix(reterr, r, "%s", u->name);
         }
         return 0;
+}
+
+int dep_graph_add_unit_model(DepGraph *g, const Unit *u, Error *reterr)
+{
+        int r = add_unit_names(g, u, reterr);
+        if (r < 0)
+                return r;
+        return add_unit_deps(g, u, reterr);
 }
 
 int dep_graph_new_from_unit_set(const UnitSet *set, DepGraph **ret, Error *reterr)
@@ -47,7 +63,12 @@ int dep_graph_new_from_unit_set(const UnitSet *set, DepGraph **ret, Error *reter
         if (r < 0)
                 return error_set(reterr, r, "creating dependency graph");
         for (size_t i = 0; set && i < set->n_units; i++) {
-                r = dep_graph_add_unit_model(g, set->units[i], reterr);
+                r = add_unit_names(g, set->units[i], reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; set && i < set->n_units; i++) {
+                r = add_unit_deps(g, set->units[i], reterr);
                 if (r < 0)
                         return r;
         }

@@ -2,7 +2,10 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "manager/policy/policy.h"
@@ -295,6 +298,71 @@ static void test_dep_boot_wanted(void **state)
         DepTransaction *strict = NULL;
         assert_true(dep_transaction_start(g, l, &strict, NULL) < 0);
         assert_null(strict);
+}
+
+/* Aliases: a dependency on another name of a unit means that unit. */
+static void test_dep_alias(void **state)
+{
+        _cleanup_(dep_graph_freep) DepGraph *g = NULL;
+        _cleanup_error_ Error e = ERROR_INIT;
+        assert_int_equal(dep_graph_new(&g), 0);
+        assert_int_equal(dep_graph_add_unit(g, "db", 0, NULL), 0);
+        assert_int_equal(dep_graph_add_unit(g, "app", 0, NULL), 0);
+        assert_int_equal(dep_graph_add_alias(g, "database.ctr", "db", NULL), 0);
+        assert_int_equal(dep_graph_add_alias(g, "database", "db", NULL), 0); /* again: fine */
+        assert_int_equal(dep_graph_add_alias(g, "app", "db", &e), -EEXIST);
+        assert_non_null(strstr(error_message(&e), "already in use"));
+        assert_int_equal(dep_graph_add_alias(g, "x.service", "db", NULL), -EINVAL);
+        assert_int_equal(dep_graph_add_dep(g, "app", DEP_REQUIRES, "database", NULL), 0);
+        assert_int_equal(dep_graph_add_dep(g, "app", DEP_AFTER, "database", NULL), 0);
+        assert_int_equal(dep_graph_add_dep(g, "db", DEP_AFTER, "database", NULL), 0); /* itself */
+        assert_non_null(dep_graph_warnings(g));
+        _cleanup_(dep_transaction_freep) DepTransaction *t = start(g, "app", 0, NULL);
+        assert_int_equal(t->n_jobs, 2);
+        assert_int_equal(layer_of(t, "db", DEP_JOB_START), 0);
+        assert_int_equal(layer_of(t, "app", DEP_JOB_START), 1);
+        /* asking for the alias starts the unit */
+        _cleanup_(dep_transaction_freep) DepTransaction *t2 = start(g, "database", 0, NULL);
+        assert_int_equal(t2->n_jobs, 1);
+        assert_string_equal(t2->jobs[0].unit, "db");
+}
+
+static int put(int dirfd, const char *name, const char *text)
+{
+        return write_file_atomic_at(dirfd, name, text, strlen(text), 0644);
+}
+
+/* The whole bridge: units loaded from a directory by units/, a symlink alias among them. */
+static void test_dep_from_unit_set(void **state)
+{
+        char dir[] = "/tmp/test-policy-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_close_ int fd = open(dir, O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(put(fd, "db.ctr", "[Container]\nImage=busybox\n"), 0);
+        assert_int_equal(symlinkat("db.ctr", fd, "database.ctr"), 0);
+        assert_int_equal(put(fd, "app.ctr",
+                             "[Unit]\nRequires=database\nAfter=database\n"
+                             "[Container]\nImage=busybox\n"),
+                         0);
+        assert_int_equal(put(fd, "bad.ctr", "[Container]\nImage=busybox\nMemory=lots\n"), 0);
+        assert_int_equal(put(fd, "web@.ctr", "[Container]\nImage=busybox\n"), 0);
+
+        char *dirs[] = {dir, NULL};
+        _cleanup_(unit_loader_freep) UnitLoader *l = NULL;
+        _cleanup_(unit_set_freep) UnitSet *set = NULL;
+        _cleanup_(dep_graph_freep) DepGraph *g = NULL;
+        _cleanup_error_ Error e = ERROR_INIT;
+        assert_int_equal(unit_loader_new(dirs, &l), 0);
+        assert_int_equal(unit_loader_load_all(l, &set, &e), 0);
+        assert_int_equal(dep_graph_new_from_unit_set(set, &g, &e), 0);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dir), 0);
+
+        _cleanup_(dep_transaction_freep) DepTransaction *t = start(g, "app", 0, NULL);
+        assert_int_equal(t->n_jobs, 2);
+        assert_int_equal(layer_of(t, "db", DEP_JOB_START), 0);
+        start_fails(g, "bad", -ENOEXEC, "failed to load");
+        start_fails(g, "web@", -ENOENT, "not found"); /* templates are never started */
 }
 
 /* A missing wanted unit is noted and ignored. */
@@ -1015,6 +1083,8 @@ int main(void)
                 cmocka_unit_test(test_dep_missing),
                 cmocka_unit_test(test_dep_wants_missing),
                 cmocka_unit_test(test_dep_boot_wanted),
+                cmocka_unit_test(test_dep_alias),
+                cmocka_unit_test(test_dep_from_unit_set),
                 cmocka_unit_test(test_dep_stop),
                 cmocka_unit_test(test_dep_conflicts),
                 cmocka_unit_test(test_dep_cycles),

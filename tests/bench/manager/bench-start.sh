@@ -48,10 +48,16 @@ if [ -z "${CTRMGR_BENCH_NS:-}" ]; then
         exec unshare -m --propagation private "$0" "${args[@]}"
 fi
 
-[ -n "$ctrmgrd" ] || for b in "$top"/build*/manager/ctrmgrd; do [ -x "$b" ] && ctrmgrd=$b && break; done
+# a build of the source tree, not one with sanitizers (those measure the sanitizer)
+[ -n "$ctrmgrd" ] || for b in "$top"/build*/manager/ctrmgrd; do
+        [ -x "$b" ] || continue
+        case "$(ldd "$b" 2>/dev/null)" in *libasan* | *libubsan*) continue ;; esac
+        ctrmgrd=$b
+        break
+done
 [ -n "$ctrmgr" ] || { [ -n "$ctrmgrd" ] && ctrmgr=$(dirname "$(dirname "$ctrmgrd")")/tools/ctrmgr; }
 if [ $do_ctrmgrd = 1 ] && { [ ! -x "${ctrmgrd:-}" ] || [ ! -x "${ctrmgr:-}" ]; }; then
-        echo "# ctrmgrd: no ctrmgrd/ctrmgr binary (build main once the runtime core is merged, or pass --ctrmgrd PATH): skipped" >&2
+        echo "# ctrmgrd: no ctrmgrd/ctrmgr binary without sanitizers (build main once the runtime core is merged, or pass --ctrmgrd PATH): skipped" >&2
         do_ctrmgrd=0
 fi
 busybox=/bin/busybox
