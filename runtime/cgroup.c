@@ -1113,6 +1113,89 @@ int cgroup_fd(const Cgroup *cg)
         return cg ? cg->fd : -EBADF;
 }
 
+/* Whether the file holds nothing but whitespace (or is missing). */
+static bool file_is_blank_at(int fd, const char *file)
+{
+        _cleanup_free_ char *s = NULL;
+        if (read_full_file_at(fd, file, 4096, &s, NULL) < 0)
+                return true;
+        return isempty(strstrip(s));
+}
+
+int cgroup_exec_fd(Cgroup *cg, pid_t init_pid, int *ret_fd, Error *reterr)
+{
+        _cleanup_free_ char *data = NULL, *type = NULL;
+        char p[64];
+        int fd, r;
+
+        if (!cg || cg->fd < 0 || !ret_fd)
+                return error_set_msg(reterr, -EBADF, "cgroup is not open");
+
+        /* Processes may live in the container's cgroup itself unless it passes controllers down
+         * to children of its own ("no internal processes"; threaded subtrees are exempt). */
+        (void)read_full_file_at(cg->fd, "cgroup.type", 64, &type, NULL);
+        if (file_is_blank_at(cg->fd, "cgroup.subtree_control") || (type && strstr(type, "threaded")) ||
+            init_pid <= 0)
+                goto itself;
+
+        /* The container manages its cgroup (e.g. systemd inside): go where its init is, as runc
+         * and crun do; only somewhere below the container's cgroup. */
+        snprintf(p, sizeof(p), "/proc/%i/cgroup", (int)init_pid);
+        r = read_full_file_at(AT_FDCWD, p, 64 * 1024, &data, NULL);
+        if (r < 0)
+                return error_set(reterr, r, "reading %s", p);
+        for (char *line = data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+                nl = strchr(line, '\n');
+                if (nl)
+                        *nl = '\0';
+                const char *path = startswith(line, "0::"), *rest;
+                if (!path)
+                        continue;
+                rest = streq(cg->path, "/") ? path : startswith(path, cg->path);
+                if (rest && *rest && *rest != '/')
+                        rest = NULL; /* "/a/bc" is not below "/a/b" */
+                if (rest)
+                        rest += strspn(rest, "/");
+                if (!rest || isempty(rest))
+                        goto itself; /* elsewhere (another cgroup namespace?) or the same: as before */
+                if (!path_is_safe(rest))
+                        return error_set_msg(reterr, -EINVAL, "odd cgroup path \"%s\" of pid %i", path,
+                                             (int)init_pid);
+                fd = openat_resolve(cg->fd, rest, O_RDONLY | O_DIRECTORY, 0,
+                                    CTR_RESOLVE_BENEATH | CTR_RESOLVE_NO_SYMLINKS | CTR_RESOLVE_NO_XDEV);
+                if (fd < 0)
+                        return error_set(reterr, fd == -1 ? negative_errno() : fd, "opening cgroup %s%s",
+                                         cg->root, path);
+                *ret_fd = fd;
+                return 0;
+        }
+itself:
+        fd = fcntl(cg->fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return error_set(reterr, negative_errno(), "dup");
+        *ret_fd = fd;
+        return 0;
+}
+
+int cgroup_enter_exec(Cgroup *cg, pid_t init_pid, pid_t pid, Error *reterr)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char buf[32];
+        int r;
+
+        if (!cg || pid <= 0)
+                return error_set_msg(reterr, -EINVAL, "cgroup_enter_exec: invalid arguments");
+        r = cgroup_exec_fd(cg, init_pid, &fd, reterr);
+        if (r < 0)
+                return r;
+        snprintf(buf, sizeof(buf), "%i", (int)pid);
+        r = write_string_file_at(fd, "cgroup.procs", buf);
+        if (r < 0)
+                return error_set(reterr, r, "moving %i into the cgroup of container %s%s", (int)pid,
+                                 cg->root, cg->path);
+        return 0;
+}
+
 static int write_procs(Cgroup *cg, pid_t pid, Error *reterr)
 {
         char buf[32];

@@ -35,8 +35,9 @@
  *
  * Later commands: cgroup_load(driver, path, unit) then freeze / kill_all / get_pids / get_stats /
  * apply (ctrmgr-oci update: only the fields present in the parsed resources are written) /
- * destroy. exec: cgroup_fd() for CLONE_INTO_CGROUP or cgroup_enter(pid) (for an existing systemd
- * scope that writes cgroup.procs in the scope's directory).
+ * destroy. exec: cgroup_exec_fd(init pid) for CLONE_INTO_CGROUP or cgroup_enter_exec(init pid, pid)
+ * (both drivers: the container's cgroup, or its init's sub-cgroup when the container passes
+ * controllers down to sub-cgroups of its own, where the container's cgroup itself is EBUSY).
  *
  * All functions return a negative errno and fill the optional Error.
  */
@@ -145,6 +146,17 @@ const char *cgroup_unit(const Cgroup *cg);
 /* O_DIRECTORY fd of the cgroup dir, for clone3(CLONE_INTO_CGROUP) and *at() calls; -EBADF for
  * systemd before cgroup_enter(). Owned by cg. */
 int cgroup_fd(const Cgroup *cg);
+
+/*
+ * For exec: an O_DIRECTORY fd (the caller's, close it) of the cgroup a new process of the
+ * container should go to, for clone3(CLONE_INTO_CGROUP) or a write of its cgroup.procs. Normally
+ * the container's cgroup itself; when the container passes controllers down to sub-cgroups of its
+ * own (cgroup.subtree_control set, e.g. systemd inside), processes cannot live there (EBUSY), and
+ * the cgroup of init_pid is used instead if it is below the container's, as runc and crun do.
+ */
+int cgroup_exec_fd(Cgroup *cg, pid_t init_pid, int *ret_fd, Error *reterr);
+/* The same for a process already forked (no CLONE_INTO_CGROUP): writes cgroup.procs there. */
+int cgroup_enter_exec(Cgroup *cg, pid_t init_pid, pid_t pid, Error *reterr);
 
 /*
  * Moves pid into the cgroup. cgroupfs: writes cgroup.procs. systemd, first call: starts the

@@ -745,6 +745,71 @@ static void test_cpu_enforced(void)
         ok(cgroup_destroy(cg, NULL) == 0, "destroy the cpu cgroup");
 }
 
+/* exec into a container that manages sub-cgroups of its own (controllers in subtree_control) */
+static bool same_dir(int a, int b)
+{
+        struct stat x, y;
+        return fstat(a, &x) >= 0 && fstat(b, &y) >= 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+static void test_exec_fd(void)
+{
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        _cleanup_error_ Error err = ERROR_INIT;
+        _cleanup_free_ char *cgpath = strjoin(test_dir + strlen(root), "/exec");
+        CgroupOptions opts = {.driver = CGROUP_DRIVER_CGROUPFS, .cgroups_path = cgpath, .id = "e"};
+        _cleanup_close_ int initfd = -EBADF, fd1 = -EBADF, fd2 = -EBADF;
+        char buf[32];
+        int r;
+
+        r = cgroup_create(&opts, &cg, &err);
+        ok(r == 0, "create %s", cgpath);
+        if (r < 0)
+                return;
+        /* the container's init moved itself into a sub-cgroup, as systemd inside would */
+        pid_t init = spawn();
+        if (mkdirat(cgroup_fd(cg), "init", 0755) < 0 ||
+            (initfd = openat(cgroup_fd(cg), "init", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+                ok(false, "make the init's sub-cgroup: %m");
+                return;
+        }
+        snprintf(buf, sizeof(buf), "%d", (int)init);
+        ok(write_string_file_at(initfd, "cgroup.procs", buf) >= 0, "init %d in %s/init", (int)init, cgpath);
+
+        r = cgroup_exec_fd(cg, init, &fd1, &err);
+        ok(r == 0 && same_dir(fd1, cgroup_fd(cg)),
+           "no controllers passed down: exec goes into the container's cgroup itself");
+
+        const char *ctl = NULL;
+        static const char *const candidates[] = {"pids", "memory", "cpu", "io"};
+        for (size_t i = 0; i < ELEMENTSOF(candidates) && !ctl; i++)
+                if (cgroup_controller_available(cgroup_fd(cg), candidates[i]))
+                        ctl = candidates[i];
+        if (!ctl) {
+                printf("ok %u - # SKIP exec with controllers in subtree_control: no controller in this "
+                       "cgroup2 hierarchy (%s)\n",
+                       ++n_test, root);
+                return;
+        }
+        snprintf(buf, sizeof(buf), "+%s", ctl);
+        ok(write_string_file_at(cgroup_fd(cg), "cgroup.subtree_control", buf) >= 0,
+           "the container passes %s down", ctl);
+        pid_t bad = spawn_into(cgroup_fd(cg));
+        ok(bad < 0 && errno == EBUSY, "then a process cannot go into its cgroup itself (EBUSY)");
+        r = cgroup_exec_fd(cg, init, &fd2, &err);
+        ok(r == 0 && same_dir(fd2, initfd), "exec goes where the init is: %s",
+           r < 0 ? error_message(&err) : "ok");
+        pid_t e = r == 0 ? spawn_into(fd2) : -1;
+        ok(e > 0, "clone3(CLONE_INTO_CGROUP) into it works");
+        pid_t f = spawn();
+        r = cgroup_enter_exec(cg, init, f, &err);
+        _cleanup_free_ char *procs = NULL;
+        (void)read_full_file_at(initfd, "cgroup.procs", 4096, &procs, NULL);
+        snprintf(buf, sizeof(buf), "%d\n", (int)f);
+        ok(r == 0 && procs && strstr(procs, buf), "cgroup_enter_exec moves a forked process there too: %s",
+           r < 0 ? error_message(&err) : "ok");
+}
+
 static void test_paths(void)
 {
         _cleanup_error_ Error err = ERROR_INIT;
@@ -952,6 +1017,7 @@ int main(void)
         test_pids_enforced();
         test_memory_enforced();
         test_cpu_enforced();
+        test_exec_fd();
         test_paths();
         test_systemd_names();
 
