@@ -319,6 +319,11 @@ _noreturn_ void child_main(ChildContext *c)
                 (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         } else
                 (void)sync_send(c->sync_fd, SYNC_PID, 0, getpid(), NULL);
+        /* The pid comes from the first stage, which may not have been scheduled yet: nothing we
+         * send may overtake it (the runtime needs our pid for hooks, maps and the state). */
+        r = sync_expect(c->sync_fd, SYNC_PID_DONE, NULL, NULL, &e);
+        if (r < 0)
+                _exit(1);
 
         if (!c->exec)
                 init_main(c);

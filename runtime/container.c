@@ -384,6 +384,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                                         goto fail;
                                 }
                         }
+                        (void)sync_send(sync[0], SYNC_PID_DONE, 0, 0, NULL);
                         break;
                 case SYNC_HOOKS: {
                         _cleanup_free_ char *st =
@@ -966,6 +967,11 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 while (waitpid(stage1, NULL, 0) < 0 && errno == EINTR)
                         ;
                 stage1 = 0;
+        }
+        r = sync_send(sync[0], SYNC_PID_DONE, 0, 0, NULL);
+        if (r < 0) {
+                error_set(reterr, r, "talking to the exec process");
+                goto fail;
         }
         if (process->has_oom_score_adj) {
                 char p[64], v[16];

@@ -24,6 +24,7 @@ typedef enum SyncType {
         SYNC_USERNS = 'U',      /* child → parent: write my uid/gid maps */
         SYNC_USERNS_DONE = 'u', /* parent → child */
         SYNC_PID = 'P',         /* child → parent: pid of the process that will exec */
+        SYNC_PID_DONE = 'p',    /* parent → child: pid recorded (orders all that follows) */
         SYNC_HOOKS = 'H',       /* child → parent: run prestart + createRuntime hooks now */
         SYNC_HOOKS_DONE = 'h',  /* parent → child: payload: state JSON for in-container hooks */
         SYNC_READY = 'R',       /* child → parent: set up, waiting for start */
