@@ -27,7 +27,7 @@ done
 T=$(mktemp -d /tmp/ctrmgr-rt-test.XXXXXX)
 mount -t tmpfs -o mode=0755 tmpfs "$T"
 ROOT=$T/state
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+CG2=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
 CGPARENT=/ctrmgr-rt-test-$$
 failures=0
 ntests=0
