@@ -238,7 +238,9 @@ int image_import(ImageStore *s, const char *path, const char *name, char ***ret_
 
 /*
  * Makes a one-layer image from a plain directory or a tar archive (uncompressed, gzip or zstd)
- * and tags it as ref. cfg gives entrypoint, cmd, env, working_dir, user, labels, exposed_ports
+ * and tags it as ref. From a directory, owners, modes, times, hardlinks and the xattrs an unpack
+ * keeps (user.*, security.capability, POSIX ACLs) go into the layer; sockets are skipped. A
+ * tarball is stored as it is (its compression kept). Progress is reported as for imports. cfg gives entrypoint, cmd, env, working_dir, user, labels, exposed_ports
  * and stop_signal (the rest is ignored; os/architecture are this machine's); NULL fields stay
  * unset, except env which defaults to a standard PATH. ret_digest (optional) gets the manifest
  * digest.
