@@ -15,6 +15,9 @@
  *   probe nnp                  prctl(PR_GET_NO_NEW_PRIVS)
  *   probe ids                  "uid=U gid=G groups=G1,G2"
  *   probe stdin                copies stdin to stdout
+ *   probe recvtty SOCKET       (on the host) runc's --console-socket protocol: accepts one
+ *                              connection, takes the pty master it sends and copies what the
+ *                              container writes to stdout until the pty closes
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,7 +28,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static int report(int r)
@@ -102,6 +107,36 @@ static int do_rlimit(const char *name)
         return 2;
 }
 
+static int do_recvtty(const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof sa.sun_path)
+                return 2;
+        strcpy(sa.sun_path, path);
+        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(l, 1) < 0)
+                return report(-1);
+        int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+                return report(-1);
+        char name[256], cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        ssize_t n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        if (n < 0 || !cm || cm->cmsg_type != SCM_RIGHTS)
+                return report(-1);
+        int master;
+        memcpy(&master, CMSG_DATA(cm), sizeof master);
+        fprintf(stderr, "recvtty: got a pty (%.*s)\n", (int)n, name);
+        char buf[4096];
+        while ((n = read(master, buf, sizeof buf)) > 0)
+                if (write(1, buf, n) != n)
+                        return 1;
+        return 0;
+}
+
 int main(int argc, char *argv[])
 {
         const char *cmd = argc > 1 ? argv[1] : "";
@@ -150,6 +185,8 @@ int main(int argc, char *argv[])
                 return report(mkdir(argv[2], argc > 3 ? (mode_t)strtoul(argv[3], NULL, 8) : 0755));
         if (strcmp(cmd, "sethostname") == 0 && argc > 2)
                 return report(sethostname(argv[2], strlen(argv[2])));
+        if (strcmp(cmd, "recvtty") == 0 && argc > 2)
+                return do_recvtty(argv[2]);
         if (strcmp(cmd, "stdin") == 0) {
                 char buf[4096];
                 ssize_t n;
