@@ -45,6 +45,8 @@ both_there() {
                 img inspect busybox | jq -e '.Config.Cmd == ["sh"]'
 }
 check "both images and names came in" both_there
+check_fails "--name with a two-image archive is refused" img import "$T/p-multi.tar" --name one:1
+check "saying why" grep -q "2 images" "$T/failed.out"
 compare_rootfs pm layered:1 "$ref"
 
 # ---- Docker v2 schema 2: as skopeo writes it into a layout, and a Docker manifest list.
@@ -101,6 +103,15 @@ for r in gz dir; do
 done
 compare_rootfs app-zst app:zst "$T/umoci-gz/rootfs"
 check "app:dir's rootfs equals the source directory" python3 "$here/imgtool.py" compare "$R" "$T/umoci-dir/rootfs"
+old_dir=$(img inspect app:dir | jq -r .Digest)
+mkdir -p "$T/changed" && echo changed >"$T/changed/f"
+moved() {
+        img import-rootfs "$T/changed" app:dir >/dev/null &&
+                [ "$(img inspect app:dir | jq -r .Digest)" != "$old_dir" ] &&
+                [ "$(img -o json list | jq '[.[] | select(.Name == "app:dir")] | length')" = 1 ]
+}
+check "importing under an existing name moves the tag" moved
+check "the old image is still there by digest until prune" img inspect "$old_dir"
 check_fails "import-rootfs refuses a digest as a name" img import-rootfs "$R" sha256:0123456789ab
 check_fails "import-rootfs of a missing path fails" img import-rootfs "$T/nonexistent" x:1
 
