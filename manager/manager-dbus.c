@@ -156,6 +156,16 @@ static int method_start_unit(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
 
+        if (s->unit->load_state == UNIT_LOAD_LOADED && !s->pending_unit && m->graph) {
+                /* With its dependencies, ordered (jobs.c); answered when its job is over. */
+                char *names[] = {s->name, NULL};
+                r = manager_enqueue(m, true, names, msg, s->object_path, false, &e);
+                if (r < 0)
+                        return error_to_bus(&e, r, error);
+                return 1;
+        }
+        /* Not loaded, or changed on disk under a running container: service_start() says why or
+         * applies the new definition. */
         r = service_start(s, &e);
         if (r < 0)
                 return error_to_bus(&e, r, error);
@@ -182,6 +192,14 @@ static int method_stop_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
 
+        if (m->graph && s->unit->load_state == UNIT_LOAD_LOADED) {
+                /* Units that Requires=/BindsTo= it stop first (jobs.c). */
+                char *names[] = {s->name, NULL};
+                r = manager_enqueue(m, false, names, msg, s->object_path, false, &e);
+                if (r >= 0)
+                        return 1;
+                error_done(&e);
+        }
         r = service_stop(s, &e);
         if (r < 0)
                 return error_to_bus(&e, r, error);
@@ -252,6 +270,42 @@ static int method_kill_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int method_reset_failed_unit(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        const char *name;
+        Service *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = find_service_or_error(m, name, &s, error);
+        if (r < 0)
+                return r;
+        r = bus_check_root(msg, error);
+        if (r < 0)
+                return r;
+        if (service_reset_failed(s) > 0)
+                log_service_info(s, "Reset the failed state of %s.", s->name);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_reset_failed(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        int r;
+
+        r = bus_check_root(msg, error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->n_services; i++)
+                if (service_reset_failed(m->services[i]) > 0)
+                        log_service_info(m->services[i], "Reset the failed state of %s.",
+                                         m->services[i]->name);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
         Manager *m = userdata;
@@ -318,6 +372,9 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("KillUnit", "si", SD_BUS_PARAM(name) SD_BUS_PARAM(signal), "", ,
                                  method_kill_unit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ResetFailedUnit", "s", SD_BUS_PARAM(name), "", , method_reset_failed_unit,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ResetFailed", "", "", method_reset_failed, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ListImages", "", , "a(ssst)", SD_BUS_PARAM(images), method_list_images,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("UnitNew", "so", SD_BUS_PARAM(name) SD_BUS_PARAM(unit), 0),

@@ -11,6 +11,7 @@
 
 #include "image/image.h"
 #include "manager/manager.h"
+#include "manager/policy/policy.h"
 #include "runtime/runtime.h"
 #include "units/unit.h"
 
@@ -100,6 +101,8 @@ Manager *manager_free(Manager *m)
 {
         if (!m)
                 return NULL;
+        manager_jobs_free(m);
+        dep_graph_free(m->graph);
         for (size_t i = 0; i < m->n_services; i++)
                 service_free(m->services[i]);
         free(m->services);
@@ -282,6 +285,7 @@ int manager_reload(Manager *m, Error *reterr)
         r = manager_load_units(m, &set, reterr);
         if (r < 0)
                 return r;
+        (void)manager_rebuild_graph(m, set);
 
         /* Look everything up before stealing from the set (stealing leaves holes). */
         _cleanup_free_ size_t *found = calloc(m->n_services + 1, sizeof(size_t));
@@ -456,6 +460,7 @@ int manager_startup(Manager *m)
         r = manager_load_units(m, &set, &e);
         if (r < 0)
                 return log_error_errno(r, "%s", error_message(&e));
+        (void)manager_rebuild_graph(m, set);
         r = manager_add_units(m, set, false);
         if (r < 0)
                 return log_error_errno(r, "Failed to add units: %m");
@@ -468,18 +473,39 @@ int manager_startup(Manager *m)
                 return r;
 
         if (m->config.start_boot_units) {
-                size_t n = 0, failed = 0;
+                _cleanup_strv_free_ char **boot = NULL;
                 for (size_t i = 0; i < m->n_services; i++) {
                         Service *s = m->services[i];
                         if (!service_enabled(s) || s->active_state == ACTIVE_STATE_ACTIVE)
                                 continue;
-                        _cleanup_error_ Error se = ERROR_INIT;
-                        n++;
-                        if (service_start(s, &se) < 0)
-                                failed++;
+                        if (s->unit->load_state != UNIT_LOAD_LOADED) {
+                                /* Left out, so that it cannot fail the others' transaction. */
+                                log_service_warning(
+                                        s, "Not starting %s at boot: it is not loaded properly (%s).",
+                                        s->name, unit_load_state_to_string(s->unit->load_state));
+                                continue;
+                        }
+                        if (strv_extend(&boot, s->name) < 0)
+                                return log_error_errno(-ENOMEM, "Failed to list the boot units: %m");
                 }
-                if (n > 0)
-                        log_info("Started %zu boot units (%zu failed).", n - failed, failed);
+                if (!strv_isempty(boot)) {
+                        _cleanup_error_ Error be = ERROR_INIT;
+                        log_info("Starting %zu boot units.", strv_length(boot));
+                        /* One transaction for all of them: ordered by After=/Before=, READY=1
+                         * once it is over (jobs.c). */
+                        if (manager_enqueue(m, true, boot, NULL, NULL, true, &be) >= 0)
+                                return 0;
+                        /* The set as a whole is refused (a cycle of units that are all needed):
+                         * start each on its own, so that one bad unit does not hold up the rest. */
+                        log_error("Starting the boot units together failed: %s; starting them one by one.",
+                                  error_message(&be));
+                        STRV_FOREACH (n, boot) {
+                                char *one[] = {*n, NULL};
+                                _cleanup_error_ Error oe = ERROR_INIT;
+                                if (manager_enqueue(m, true, one, NULL, NULL, false, &oe) < 0)
+                                        log_error("Failed to start %s: %s", *n, error_message(&oe));
+                        }
+                }
         }
 
         (void)sd_notifyf(false, "READY=1\nSTATUS=%zu units loaded", m->n_services);

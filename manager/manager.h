@@ -34,7 +34,10 @@
 
 typedef struct Manager Manager;
 typedef struct Service Service;
+typedef struct ManagerJob ManagerJob;
 struct Unit;
+struct UnitSet;
+struct DepGraph;
 struct UnitLoader;
 struct ImageStore;
 
@@ -159,6 +162,11 @@ struct Manager {
         char *oci_root;    /* runtime/ state root: <state_dir>/.oci */
         sd_event_source *gc_source;
         bool exiting;
+
+        struct DepGraph *graph; /* dependencies of the loaded units (manager/policy) */
+        ManagerJob **jobs;      /* transactions under way */
+        size_t n_jobs;
+        bool dispatching, dispatch_again;
 };
 
 /* ---------------------------------------------------------------- manager.c */
@@ -176,6 +184,20 @@ Service *manager_find_service(Manager *m, const char *name);
 void manager_schedule_gc(Manager *m);
 int manager_open_store(Manager *m, struct ImageStore **ret, Error *reterr);
 
+/* ---------------------------------------------------------------- jobs.c: the job engine */
+
+/* Rebuilds the dependency graph from freshly loaded units (before they are handed out). */
+int manager_rebuild_graph(Manager *m, const struct UnitSet *set);
+/* Starts or stops names with their dependencies. reply_to (may be NULL) is answered with
+ * reply_path once the named units' jobs are over; notify_ready sends READY=1 then. */
+int manager_enqueue(Manager *m, bool start, char *const *names, sd_bus_message *reply_to,
+                    const char *reply_path, bool notify_ready, Error *reterr);
+/* Runs what can run and finishes jobs that a unit's state change settled. */
+void manager_dispatch_jobs(Manager *m);
+/* A unit went down on its own: stop the units bound to it. */
+void manager_on_unit_down(Manager *m, Service *s);
+void manager_jobs_free(Manager *m);
+
 /* ---------------------------------------------------------------- unit.c (the Service object) */
 
 int service_new(Manager *m, struct Unit *unit, Service **ret);
@@ -184,6 +206,8 @@ int service_start(Service *s, Error *reterr);
 /* Returns 0 when the stop is under way (or the service was inactive already). */
 int service_stop(Service *s, Error *reterr);
 int service_kill(Service *s, int sig, Error *reterr);
+/* `ctrmgr reset-failed`: failed → inactive, start limit and NRestarts forgotten. 1 if it was failed. */
+int service_reset_failed(Service *s);
 void service_set_state(Service *s, ActiveState a, SubState sub);
 /* Re-attaches to a container left running by an earlier daemon instance (from its state file). */
 int service_recover(Service *s);

@@ -234,6 +234,9 @@ void service_set_state(Service *s, ActiveState a, SubState sub)
                 service_reply_waiters(s, true, NULL);
         if (a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED)
                 service_reply_waiters(s, false, NULL);
+        /* Jobs waiting for this unit (jobs.c) may be over now. */
+        if (s->manager->n_jobs > 0)
+                manager_dispatch_jobs(s->manager);
 }
 
 /* ---------------------------------------------------------------- cgroup statistics */
@@ -1095,6 +1098,8 @@ static void service_on_exit(Service *s, int code, int status)
                 log_service_warning(s, "%s: Failed with result '%s'.", s->name,
                                     service_result_to_string(s->result));
         }
+        if (!stopping)
+                manager_on_unit_down(s->manager, s);
 
         if (s->removed)
                 manager_schedule_gc(s->manager);
@@ -1187,6 +1192,24 @@ int service_stop(Service *s, Error *reterr)
                 if (r < 0)
                         return error_set(reterr, r, "arming the stop timer");
         }
+        return 1;
+}
+
+int service_reset_failed(Service *s)
+{
+        /* systemd's reset-failed: forget the start-limit window and the restart counter, and a
+         * failed unit becomes inactive. */
+        s->start_limit_begin = 0;
+        s->start_limit_count = 0;
+        s->n_restarts = 0;
+        if (s->active_state != ACTIVE_STATE_FAILED) {
+                service_send_changed(s);
+                return 0;
+        }
+        s->result = SERVICE_SUCCESS;
+        service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
+        if (s->removed)
+                manager_schedule_gc(s->manager);
         return 1;
 }
 

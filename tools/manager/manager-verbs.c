@@ -523,6 +523,28 @@ static int verb_kill(int argc, char **argv)
         return ret;
 }
 
+static int verb_reset_failed(int argc, char **argv)
+{
+        sd_bus *bus = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = parse_help_only(argc, argv, "[NAME…]",
+                            "Reset the failed state of units (all of them without a name): failed "
+                            "units become inactive, start limits and restart counters start over.");
+        if (r >= 0)
+                return r;
+        if (optind < argc)
+                return call_on_units(argc, argv, "ResetFailedUnit", "reset the failed state of", NULL);
+        if (cli_bus_open(&bus) < 0)
+                return 1;
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER, MANAGER_IF, "ResetFailed", &error, NULL, NULL);
+        int ret = r < 0 ? cli_log_bus_error("reset the failed state", NULL, &error, r) : 0;
+        sd_bus_error_free(&error);
+        sd_bus_flush_close_unref(bus);
+        return ret;
+}
+
 static int verb_daemon_reload(int argc, char **argv)
 {
         sd_bus *bus = NULL;
@@ -666,6 +688,7 @@ static const Verb manager_verbs[] = {
         {"restart", "NAME…", "Restart units", verb_restart},
         {"kill", "[--signal=SIG] NAME…", "Send a signal to a unit's main process", verb_kill},
         {"daemon-reload", "", "Reload unit files", verb_daemon_reload},
+        {"reset-failed", "[NAME…]", "Reset the failed state of units", verb_reset_failed},
         {"logs", "[-f] [-n N] [--since TIME] NAME", "Show a unit's log", verb_logs},
 };
 REGISTER_VERBS(manager_verbs);

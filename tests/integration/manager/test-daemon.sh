@@ -79,7 +79,7 @@ export -f gone
 cleanup() {
         set +e
         if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-                for u in sleeper trapper added; do "$ctrmgr" stop $u >/dev/null 2>&1; done
+                for u in sleeper trapper added app bound db cyc-a cyc-b; do "$ctrmgr" stop $u >/dev/null 2>&1; done
                 kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null
         fi
         # Anything still running in our cgroups (a failed test) goes by PID.
@@ -244,6 +244,11 @@ wait_for 10 bash -c "[ \"\$(prop crasher ActiveState)\" = failed ]" || true
 check_output "crasher ends failed after its start limit" '^failed$' prop crasher ActiveState
 check_output "crasher was restarted 3 times" '^3$' prop crasher NRestarts
 check_output "crasher's exit status" '^3$' prop crasher ExecMainStatus
+check "reset-failed crasher" "$ctrmgr" reset-failed crasher
+check_output "crasher inactive after reset-failed" '^inactive$' prop crasher ActiveState
+check_output "its restart counter starts over" '^0$' prop crasher NRestarts
+check_output "reset-failed is root's" 'Access denied' \
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$ctrmgr" reset-failed
 rm "$T/units/crasher.ctr"
 
 # ---------------------------------------------------------------- daemon-reload
@@ -273,6 +278,82 @@ wait_for 5 gone $apid || true
 check "removed unit's container stopped" gone $apid
 wait_for 3 bash -c "! \"$ctrmgr\" list | grep -q ' added '" || true
 check "removed unit is gone" bash -c "! \"$ctrmgr\" list | grep -q ' added '"
+
+# ---------------------------------------------------------------- dependencies (manager/policy)
+cat >"$T/units/db.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+EOF
+cat >"$T/units/app.ctr" <<'EOF'
+[Unit]
+Requires=db
+After=db
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+EOF
+cat >"$T/units/bound.ctr" <<'EOF'
+[Unit]
+BindsTo=db
+After=db
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+EOF
+cat >"$T/units/needy.ctr" <<'EOF'
+[Unit]
+Requires=nonexistent
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+EOF
+cat >"$T/units/cyc-a.ctr" <<'EOF'
+[Unit]
+After=cyc-b
+Wants=cyc-b
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+EOF
+cat >"$T/units/cyc-b.ctr" <<'EOF'
+[Unit]
+After=cyc-a
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+EOF
+check "daemon-reload with dependent units" "$ctrmgr" daemon-reload
+check_output "the ordering cycle is reported at load" 'Found ordering cycle: cyc-. -> cyc-. -> cyc-.' cat "$T/daemon.log"
+check "start app (Requires=db, After=db)" "$ctrmgr" start app
+check_output "db was pulled in" '^active$' prop db ActiveState
+check_output "app active" '^active$' prop app ActiveState
+dbts=$(prop db ActiveEnterTimestamp) appts=$(prop app ActiveEnterTimestamp)
+check "db became active before app (After=db)" test "${dbts:-0}" -gt 0 -a "${dbts:-0}" -le "${appts:-0}"
+check "stop db" "$ctrmgr" stop db
+check_output "app stopped with db (Requires=)" '^inactive$' prop app ActiveState
+appoff=$(prop app InactiveEnterTimestamp) dboff=$(prop db InactiveEnterTimestamp)
+check "app stopped before db (reverse order)" test "${appoff:-0}" -gt 0 -a "${appoff:-0}" -le "${dboff:-0}"
+check_output "a missing required unit fails the start, named" 'nonexistent' "$ctrmgr" start needy
+check_output "needy was not started" '^inactive$' prop needy ActiveState
+check "start bound (BindsTo=db) pulls in db" "$ctrmgr" start bound
+check_output "db active again" '^active$' prop db ActiveState
+check "kill db with SIGKILL" "$ctrmgr" kill --signal KILL db
+wait_for 5 bash -c "[ \"\$(prop bound ActiveState)\" = inactive ]" || true
+check_output "bound stopped when db went down on its own" '^inactive$' prop bound ActiveState
+check_output "the daemon said why" 'bound to db, which went down' cat "$T/log/bound.log"
+check "start cyc-a: the cycle is broken by dropping the wanted cyc-b" "$ctrmgr" start cyc-a
+check_output "the transaction's note says which job it dropped" 'Ordering cycle .*not starting cyc-b' cat "$T/daemon.log"
+check_output "cyc-a active" '^active$' prop cyc-a ActiveState
+check_output "cyc-b left out" '^inactive$' prop cyc-b ActiveState
+"$ctrmgr" stop cyc-a cyc-b app bound db >/dev/null 2>&1
+rm -f "$T"/units/{db,app,bound,needy,cyc-a,cyc-b}.ctr
+"$ctrmgr" daemon-reload >/dev/null 2>&1
 
 # ---------------------------------------------------------------- daemon restart keeps containers
 spid=$(prop sleeper MainPID)

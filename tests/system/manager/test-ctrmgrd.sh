@@ -103,6 +103,28 @@ Description=Not started at boot
 Image=busybox:latest
 Exec=sleep 1000
 EOF
+cat >"$work/units/store.ctr" <<'EOF'
+[Unit]
+Description=A database-like dependency
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+[Install]
+WantedBy=multi-user.target
+EOF
+cat >"$work/units/api.ctr" <<'EOF'
+[Unit]
+Description=Needs store, ordered after it
+Requires=store
+After=store
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+[Install]
+WantedBy=multi-user.target
+EOF
 cat >"$work/units/broken.ctr" <<'EOF'
 [Unit]
 Description=Broken on purpose
@@ -132,6 +154,18 @@ check "ctrmgrd.service is active (Type=notify: READY sent)" systemctl is-active 
 check_output "enabled unit web started at boot" '^. web +loaded +active +running' ctrmgr list
 check_output "enabled unit worker (default.target) started at boot" '^. worker +loaded +active +running' ctrmgr list
 check_output "manual unit stays inactive" '^. manual +loaded +inactive +dead' ctrmgr list
+check "the boot units started as one transaction (the broken one left out)" \
+        bash -c '! journalctl -u ctrmgrd.service -o cat | grep -q "one by one"'
+check_output "the broken unit was left out with a message under its scope" 'Not starting broken at boot' \
+        journalctl -u ctrmgr-broken.scope -o cat
+st=$(prop store ActiveEnterTimestamp) at=$(prop api ActiveEnterTimestamp)
+[ "${st:-0}" -gt 0 ] && [ "${at:-0}" -ge "$st" ] && ok "boot: store active before api (After=store)" ||
+        not_ok "boot: store active before api ($st, $at)"
+check "stopping store stops api first (Requires=)" ctrmgr stop store
+[ "$(prop api ActiveState)" = inactive ] && ok "api inactive after store's stop" || not_ok "api inactive ($(prop api ActiveState))"
+ast=$(prop api InactiveEnterTimestamp) sst=$(prop store InactiveEnterTimestamp)
+[ "${ast:-0}" -gt 0 ] && [ "${sst:-0}" -ge "$ast" ] && ok "api stopped before store" ||
+        not_ok "api stopped before store ($ast, $sst)"
 check_output "broken unit is listed with a load error" '^. broken +error' ctrmgr list
 check_output "broken unit's status names its file and line" '/etc/ctrmgr/broken.ctr:6' ctrmgr status broken
 
@@ -227,7 +261,7 @@ check_output "httpd still answers" '^hello-from-web$' busybox wget -qO- http://1
 check_output "the new daemon found it again" 'Found running container of web again' journalctl -u ctrmgr-web.scope -o cat
 
 # ---------------------------------------------------------------- cleanup
-check "stop everything" ctrmgr stop web worker manual broken
+check "stop everything" ctrmgr stop web worker manual broken api store
 check "no ctrmgr scopes left" bash -c '! systemctl list-units --no-legend "ctrmgr-*.scope" | grep -q .'
 check "no container mounts left" bash -c '! grep -q " /run/ctrmgr/" /proc/self/mountinfo'
 testhost_stop "$H" >/dev/null 2>&1 && ok "test host powers off and is removed" || not_ok "test host stop"
