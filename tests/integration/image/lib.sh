@@ -26,6 +26,7 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 1' HUP INT TERM PIPE # signals run the EXIT trap too (a meson timeout, a closed pipe)
 mkdir -p "$T/mnt"
 img() { "$CTRMGR" image --store "$T/store" --layers "$T/layers" --containers "$T/containers" "$@"; }
 
