@@ -27,7 +27,8 @@
  * HOW ctrmgrd CALLS IT (manager/; link policy_dep, #include "manager/policy/policy.h")
  *
  * Manager (after manager_startup()'s unit load and after every manager_reload()):
- *     DepGraph *graph;  dep_graph_new_from_unit_set(set, &m->graph, &e)   (rebuild, O(V+E))
+ *     DepGraph *graph;  dep_graph_new_from_units(<each Service's s->unit>, n, &m->graph, &e)
+ *     (or dep_graph_new_from_unit_set() on a freshly loaded UnitSet); rebuild, O(V+E).
  *     log each dep_graph_warnings(m->graph) and, if dep_graph_find_ordering_cycle() == 1, a
  *     warning "Found ordering cycle: a -> b -> a" (the transaction will break or refuse it).
  *
@@ -172,6 +173,8 @@ int dep_graph_add_deps(DepGraph *g, const char *unit, DepType type, char *const 
  */
 int dep_graph_add_unit_model(DepGraph *g, const Unit *u, Error *reterr);
 int dep_graph_new_from_unit_set(const UnitSet *set, DepGraph **ret, Error *reterr);
+/* The same for an array of units (e.g. each Service's Unit). */
+int dep_graph_new_from_units(const Unit *const *units, size_t n_units, DepGraph **ret, Error *reterr);
 /* Warnings collected while building (dropped self-dependencies), or NULL. */
 char *const *dep_graph_warnings(const DepGraph *g);
 

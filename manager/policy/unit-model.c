@@ -56,24 +56,30 @@ int dep_graph_add_unit_model(DepGraph *g, const Unit *u, Error *reterr)
         return add_unit_deps(g, u, reterr);
 }
 
-int dep_graph_new_from_unit_set(const UnitSet *set, DepGraph **ret, Error *reterr)
+int dep_graph_new_from_units(const Unit *const *units, size_t n_units, DepGraph **ret, Error *reterr)
 {
         _cleanup_(dep_graph_freep) DepGraph *g = NULL;
         int r = dep_graph_new(&g);
         if (r < 0)
                 return error_set(reterr, r, "creating dependency graph");
-        for (size_t i = 0; set && i < set->n_units; i++) {
-                r = add_unit_names(g, set->units[i], reterr);
+        for (size_t i = 0; i < n_units; i++) {
+                r = add_unit_names(g, units[i], reterr);
                 if (r < 0)
                         return r;
         }
-        for (size_t i = 0; set && i < set->n_units; i++) {
-                r = add_unit_deps(g, set->units[i], reterr);
+        for (size_t i = 0; i < n_units; i++) {
+                r = add_unit_deps(g, units[i], reterr);
                 if (r < 0)
                         return r;
         }
         *ret = TAKE_PTR(g);
         return 0;
+}
+
+int dep_graph_new_from_unit_set(const UnitSet *set, DepGraph **ret, Error *reterr)
+{
+        return dep_graph_new_from_units(set ? (const Unit *const *)set->units : NULL, set ? set->n_units : 0,
+                                        ret, reterr);
 }
 
 void restart_config_from_unit(RestartConfig *c, const UnitConfig *uc)

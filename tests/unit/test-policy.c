@@ -363,6 +363,13 @@ static void test_dep_from_unit_set(void **state)
         assert_int_equal(layer_of(t, "db", DEP_JOB_START), 0);
         start_fails(g, "bad", -ENOEXEC, "failed to load");
         start_fails(g, "web@", -ENOENT, "not found"); /* templates are never started */
+
+        /* the same from an array of units, as the daemon holds them */
+        _cleanup_(dep_graph_freep) DepGraph *h = NULL;
+        assert_int_equal(dep_graph_new_from_units((const Unit *const *)set->units, set->n_units, &h, &e), 0);
+        _cleanup_(dep_transaction_freep) DepTransaction *t2 = start(h, "app", 0, NULL);
+        assert_int_equal(t2->n_jobs, 2);
+        assert_true(waits_for(t2, job(t2, "app", DEP_JOB_START), job(t2, "db", DEP_JOB_START)));
 }
 
 /* A missing wanted unit is noted and ignored. */
