@@ -805,8 +805,10 @@ static int service_spawn(Service *s, Error *reterr)
                 if (r < 0)
                         return error_prefix(reterr, r, "Image=%s", c->image);
                 (void)image_rootfs_umount(rootfs, NULL);
-                r = image_rootfs_mount(store, img, s->name, rootfs,
-                                       c->read_only ? IMAGE_ROOTFS_READ_ONLY : 0, reterr);
+                /* Always with a writable upper layer: the runtime creates mount points (such as
+                 * /etc/resolv.conf) first and makes the root read-only afterwards when ReadOnly=
+                 * asks for it (root.readonly in the spec), as podman does. */
+                r = image_rootfs_mount(store, img, s->name, rootfs, 0, reterr);
                 if (r < 0) {
                         /* overlayfs refuses an upper directory on overlayfs (a container's or a
                          * test host's root) with a bare EINVAL: name the cause. */
@@ -956,6 +958,12 @@ int service_start(Service *s, Error *reterr)
         }
 
         s->result = SERVICE_SUCCESS;
+        /* Readiness protocols and health checks are decided by manager/policy but not run by
+         * the daemon yet: say so rather than pretend. */
+        if (s->unit->config.notify != UNIT_NOTIFY_FALSE || s->unit->config.health_cmd)
+                log_service_notice(s,
+                                   "%s: Notify=%s and HealthCmd= are not acted on yet; active once started.",
+                                   s->name, unit_notify_to_string(s->unit->config.notify));
         service_set_state(s, ACTIVE_STATE_ACTIVE, SUB_STATE_RUNNING);
         (void)state_save(s);
         log_service_info(s, "Started %s (PID %d, image %s).", service_description(s) ?: s->name,

@@ -79,7 +79,7 @@ export -f gone
 cleanup() {
         set +e
         if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-                for u in sleeper trapper added app bound db cyc-a cyc-b; do "$ctrmgr" stop $u >/dev/null 2>&1; done
+                for u in sleeper trapper added app bound db cyc-a cyc-b rofs; do "$ctrmgr" stop $u >/dev/null 2>&1; done
                 kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null
         fi
         # Anything still running in our cgroups (a failed test) goes by PID.
@@ -278,6 +278,24 @@ wait_for 5 gone $apid || true
 check "removed unit's container stopped" gone $apid
 wait_for 3 bash -c "! \"$ctrmgr\" list | grep -q ' added '" || true
 check "removed unit is gone" bash -c "! \"$ctrmgr\" list | grep -q ' added '"
+
+# ---------------------------------------------------------------- ReadOnly=true
+cat >"$T/units/rofs.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+ReadOnly=true
+Network=host
+Exec=/bin/sh -c 'if touch /probe 2>/dev/null; then echo root-writable; else echo root-read-only; fi; touch /tmp/x && echo tmp-writable; cat /etc/resolv.conf >/dev/null && echo resolv-ok; exec sleep 1000'
+StopTimeout=1
+EOF
+check "daemon-reload with a ReadOnly=true unit" "$ctrmgr" daemon-reload
+check "start rofs (ReadOnly=true, Network=host: /etc/resolv.conf bound into a read-only root)" "$ctrmgr" start rofs
+wait_for 3 grep -q resolv-ok "$T/log/rofs.log" || true
+check_output "its root is read-only" 'root-read-only' cat "$T/log/rofs.log"
+check_output "/tmp is a writable tmpfs" 'tmp-writable' cat "$T/log/rofs.log"
+check_output "/etc/resolv.conf is there" 'resolv-ok' cat "$T/log/rofs.log"
+"$ctrmgr" stop rofs >/dev/null 2>&1
+rm -f "$T/units/rofs.ctr"
 
 # ---------------------------------------------------------------- dependencies (manager/policy)
 cat >"$T/units/db.ctr" <<'EOF'
