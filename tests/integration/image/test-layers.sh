@@ -100,6 +100,12 @@ umoci_build() {
 check "umoci builds an image with whiteouts and an opaque dir" umoci_build
 check "import umoci's layout" img import "$U" --name umoci-built:1
 compare_rootfs ub umoci-built:1 "$T/umoci-b/rootfs"
+umoci_direct() { umoci new --image "$T/store:ud" && umoci insert --image "$T/store:ud" "$T/ins/etc" /etc; }
+check "umoci writes straight into the store" umoci_direct
+ud_seen() { img inspect ud | jq -e '(.Layers | length) == 1'; }
+check "ctrmgr sees umoci's image" ud_seen
+store_after_gc() { umoci gc --layout "$T/store" && img inspect layered-gzip >/dev/null && img import "$T/oci.tar" --name after-gc:1; }
+check "after umoci gc the store still works for ctrmgr" store_after_gc
 
 check "resolve by digest" img inspect "$amd"
 check "resolve by short digest" img inspect "${amd:7:12}"
