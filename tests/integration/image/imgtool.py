@@ -128,6 +128,12 @@ def tar_case(case, out, outside):
     elif case == "whiteout-symlink":
         add(tf, ti("evil", S, linkname=o))
         add(tf, ti("evil/.wh.secret"))
+    elif case == "devnull":
+        # A standard device node next to a file: created where mknod is allowed, skipped where
+        # it is not (a user namespace), the rest of the layer unpacked either way.
+        add(tf, ti("dev", D, 0o755))
+        add(tf, ti("dev/null", tarfile.CHRTYPE, 0o666, devmajor=1, devminor=3))
+        add(tf, ti("file"), b"data\n")
     elif case == "device-block":
         add(tf, ti("sda", tarfile.BLKTYPE, 0o660, devmajor=8, devminor=0))
     elif case == "device-char":

@@ -106,6 +106,19 @@ check_fails "a hardlink to a lower layer's file is refused" img unpack s-hl-lowe
 check "naming the layer and the entry" grep -qF "image s-hl-lower: layer $hl_layer: entry \"hl\": hardlink target \"etc/hostname\" does not exist in this layer" "$T/failed.out"
 check "the lower layer was unpacked, the refused one not" sh -c "test -d '$T/layers/sha256/$(sha256sum "$T/base.tar" | cut -d' ' -f1)' && test ! -e '$T/layers/sha256/$(sha256sum "$T/hardlink-lower.tar" | cut -d' ' -f1)'"
 
+# Device nodes only where the host allows them: in a user namespace (no mknod) the standard
+# node is skipped and the rest of the layer is unpacked; as root it is created.
+printf '%s\n' "tar devnull $T/devnull.tar" "layout $T/store --tag s-devnull $T/devnull.tar:gzip" | $imgtool batch >/dev/null
+dn_id=$(sha256sum "$T/devnull.tar" | cut -d' ' -f1)
+if unshare -U -r true 2>/dev/null; then
+        check "unpack in a user namespace" unshare -U -r "$CTRMGR" image --store "$T/store" --layers "$T/layers-userns" unpack s-devnull
+        userns_ok() { [ -f "$T/layers-userns/sha256/$dn_id/file" ] && [ ! -e "$T/layers-userns/sha256/$dn_id/dev/null" ]; }
+        check "the device node was skipped there, the file unpacked" userns_ok
+fi
+check "unpack as root" img unpack s-devnull
+is_null() { [ "$(stat -c '%F %t:%T' "$T/layers/sha256/$dn_id/dev/null")" = "character special file 1:3" ]; }
+check "as root the standard node is created" is_null
+
 # A corrupt blob is refused at import already, naming both digests.
 rm -rf "$T/src"
 $imgtool layout "$T/src" --tag bad --corrupt-blob 0 "$T/upper.tar:gzip" >/dev/null
