@@ -88,31 +88,49 @@ int cgroup_fs_create(Cgroup *cg, const char *cgroups_path, Error *reterr)
         if (!parts)
                 return error_set(reterr, -ENOMEM, "cgroup path");
 
-        cur = open(cg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (cur < 0)
-                return error_set(reterr, negative_errno(), "opening %s", cg->root);
+        /* A parent may be removed by someone else between our mkdir and the next step (a shared
+         * parent such as /ctrmgr-oci, rmdir'ed by a cleanup when it looked empty): start over. */
+        for (unsigned attempt = 0;; attempt++) {
+                bool vanished = false;
 
-        STRV_FOREACH (p, parts) {
-                bool last = !p[1], created;
-                int next;
+                cur = safe_close(cur);
+                cur = open(cg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (cur < 0)
+                        return error_set(reterr, negative_errno(), "opening %s", cg->root);
 
-                if (!filename_is_valid(*p))
-                        return error_set_msg(reterr, -EINVAL, "linux.cgroupsPath: invalid component \"%s\"",
-                                             *p);
-                created = mkdirat(cur, *p, 0755) >= 0;
-                if (!created && errno != EEXIST)
-                        return error_set(reterr, negative_errno(), "creating cgroup %s (at \"%s\")", path,
-                                         *p);
-                next = openat(cur, *p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                if (next < 0)
-                        return error_set(reterr, negative_errno(), "opening cgroup %s (at \"%s\")", path,
-                                         *p);
-                safe_close(cur);
-                cur = next;
-                /* Our own intermediate directories pass every controller they have down to the
-                 * container's leaf; the leaf keeps its subtree_control empty so it can hold processes. */
-                if (created && !last)
-                        enable_controllers(cur);
+                STRV_FOREACH (p, parts) {
+                        bool last = !p[1], created;
+                        int next;
+
+                        if (!filename_is_valid(*p))
+                                return error_set_msg(reterr, -EINVAL,
+                                                     "linux.cgroupsPath: invalid component \"%s\"", *p);
+                        created = mkdirat(cur, *p, 0755) >= 0;
+                        if (!created && errno == ENOENT && attempt < 3) {
+                                vanished = true;
+                                break;
+                        }
+                        if (!created && errno != EEXIST)
+                                return error_set(reterr, negative_errno(), "creating cgroup %s (at \"%s\")",
+                                                 path, *p);
+                        next = openat(cur, *p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (next < 0 && errno == ENOENT && attempt < 3) {
+                                vanished = true;
+                                break;
+                        }
+                        if (next < 0)
+                                return error_set(reterr, negative_errno(), "opening cgroup %s (at \"%s\")",
+                                                 path, *p);
+                        safe_close(cur);
+                        cur = next;
+                        /* Our own intermediate directories pass every controller they have down to
+                         * the container's leaf; the leaf keeps its subtree_control empty so it can
+                         * hold processes. */
+                        if (created && !last)
+                                enable_controllers(cur);
+                }
+                if (!vanished)
+                        break;
         }
 
         cg->path = TAKE_PTR(path);

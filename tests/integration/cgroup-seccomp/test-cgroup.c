@@ -21,6 +21,7 @@
 static unsigned n_test, n_fail;
 static char *root, *test_dir, *rel_dir, *default_id;
 static bool made_ctrmgr_oci;
+static time_t test_start;
 static pid_t children[16];
 static size_t n_children;
 
@@ -147,11 +148,14 @@ static void cleanup(void)
                 _cleanup_free_ char *d = strjoin(root, "/ctrmgr-oci/", default_id);
                 if (d)
                         rmdir_tree(d);
-                if (made_ctrmgr_oci) {
-                        _cleanup_free_ char *p = path_join(root, "ctrmgr-oci");
-                        if (p)
-                                (void)rmdir(p);
-                }
+                /* The shared parent goes when we made it, or when it was made while we ran (a
+                 * concurrent run of this test made it, and could not remove it while our
+                 * container was in it); rmdir only succeeds when it is empty. */
+                _cleanup_free_ char *p = path_join(root, "ctrmgr-oci");
+                _cleanup_free_ char *ctl = p ? path_join(p, "cgroup.controllers") : NULL;
+                struct stat st;
+                if (p && ctl && (made_ctrmgr_oci || (stat(ctl, &st) >= 0 && st.st_mtime >= test_start)))
+                        (void)rmdir(p);
         }
 }
 
@@ -1005,6 +1009,7 @@ int main(void)
         }
         test_dir = strprintf("%s/ctrmgr-test-cgsec-%d", root, (int)getpid());
         rel_dir = strprintf("%s/ctrmgr-test-cgsec-rel-%d", root, (int)getpid());
+        test_start = time(NULL) - 1;
         default_id = strprintf("ctrmgr-test-cgsec-%d", (int)getpid());
         atexit(cleanup);
         signal(SIGINT, on_signal);
