@@ -417,6 +417,9 @@ check_output "... while reading is allowed" 'trapper' \
         call org.ctrmgr1 /org/ctrmgr1 org.ctrmgr1.Manager ListUnits
 kill "$daemon2_pid"; wait "$daemon2_pid" 2>/dev/null; daemon2_pid=
 kill "$bus2_pid"; wait "$bus2_pid" 2>/dev/null; bus2_pid=
+# Under -Db_sanitize the daemons that exited (the first instance, the second bus's) report here.
+check "no sanitizer report from the daemons that exited" \
+        bash -c "! grep -h -A20 -E 'Sanitizer|runtime error:' '$T/daemon.log' '$T/daemon2.log'"
 
 echo "1..$n"
 [ $failures -eq 0 ] || { echo "# $failures failures"; cat "$T/daemon.log" | sed 's/^/# daemon: /' | tail -40; exit 1; }
