@@ -114,6 +114,7 @@ static int create_namespaces(ChildContext *c, bool *ret_fork, Error *reterr)
         for (int t = 0; t < _NS_MAX; t++)
                 if (t != NS_USER && s->ns[t] && !s->ns_path[t])
                         flags |= namespace_type_clone_flag(t);
+        flags &= ~(int)c->clone_ns_flags;
         if (flags && unshare(flags) < 0)
                 return error_set(reterr, -errno, "creating namespaces");
         if (s->has_time_offsets) {
@@ -121,7 +122,7 @@ static int create_namespaces(ChildContext *c, bool *ret_fork, Error *reterr)
                 if (r < 0)
                         return r;
         }
-        *ret_fork = s->ns[NS_PID] || s->ns[NS_TIME];
+        *ret_fork = (s->ns[NS_PID] && !(c->clone_ns_flags & CLONE_NEWPID)) || s->ns[NS_TIME];
         return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/pidfd.h>
@@ -129,6 +130,25 @@ static int ns_flags_of(const RuntimeSpec *spec)
         for (int t = 0; t < _NS_MAX; t++)
                 if (spec->ns[t])
                         f |= namespace_type_clone_flag(t);
+        return f;
+}
+
+/* The namespaces create can clone the init into directly, saving the second fork a new pid
+ * namespace otherwise needs: not with a user namespace (its maps are written in between), a time
+ * namespace (it only applies to children) or namespaces joined by path (joining comes first);
+ * the cgroup namespace is unshared later, once the child is in its cgroup. */
+static uint64_t direct_clone_flags(const RuntimeSpec *spec)
+{
+        if (!spec->ns[NS_PID] || spec->ns[NS_USER] || spec->ns[NS_TIME])
+                return 0;
+        for (int t = 0; t < _NS_MAX; t++)
+                if (spec->ns_path[t])
+                        return 0;
+        uint64_t f = CLONE_NEWPID | CLONE_NEWNS;
+        static const NamespaceType also[] = {NS_IPC, NS_UTS, NS_NETWORK};
+        for (size_t i = 0; i < ELEMENTSOF(also); i++)
+                if (spec->ns[also[i]])
+                        f |= (uint64_t)namespace_type_clone_flag(also[i]);
         return f;
 }
 
@@ -295,9 +315,11 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
         };
 
         int cgfd = cg && !opts->systemd_cgroup ? cgroup_fd(cg) : -1;
-        stage1 = clone3_fork(0, cgfd, NULL);
+        c.clone_ns_flags = direct_clone_flags(spec);
+        stage1 = clone3_fork(c.clone_ns_flags, cgfd, NULL);
         if (stage1 == -EINVAL || stage1 == -ENOSYS || stage1 == -E2BIG) {
                 /* No CLONE_INTO_CGROUP here: fork and move the child ourselves. */
+                c.clone_ns_flags = 0;
                 stage1 = fork();
                 if (stage1 < 0)
                         stage1 = -errno;
@@ -368,7 +390,8 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                         (void)sync_send(sync[0], SYNC_USERNS_DONE, 0, 0, NULL);
                         break;
                 case SYNC_PID:
-                        init_pid = (pid_t)h.value;
+                        /* cloned straight into its pid namespace, the init only knows itself as 1 */
+                        init_pid = c.clone_ns_flags & CLONE_NEWPID ? stage1 : (pid_t)h.value;
                         if (init_pid != stage1) {
                                 while (waitpid(stage1, NULL, 0) < 0 && errno == EINTR)
                                         ;

@@ -106,7 +106,8 @@ typedef struct ChildContext {
         const SeccompProgram *seccomp;
         bool seccomp_listener;
         const char *seccomp_listener_path;
-        int close_fds[4]; /* the runtime's own fds the child must not keep (locks!), -1 = none */
+        int close_fds[4];        /* the runtime's own fds the child must not keep (locks!), -1 = none */
+        uint64_t clone_ns_flags; /* create: namespaces the child was cloned into (no second fork) */
 } ChildContext;
 
 /* Runs in the forked child; never returns. */
