@@ -294,8 +294,9 @@ EOF
         R[d_idle_rss]=$(rss_kb "$daemon_pid")
         R[d_idle_pss]=$(pss_kb "$daemon_pid")
         # warm the layer cache so both runs compare starts, not the first unpack
-        "$ctrmgr" start b$(seq -w 1 "$count" | head -1) >/dev/null 2>&1 || true
-        "$ctrmgr" stop b$(seq -w 1 "$count" | head -1) >/dev/null 2>&1 || true
+        first="b$(seq -w 1 "$count" | head -1)"
+        "$ctrmgr" start "$first" >/dev/null 2>&1 || true
+        "$ctrmgr" stop "$first" >/dev/null 2>&1 || true
         stop_daemon
 
         settle 1
