@@ -41,9 +41,15 @@ if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
         exit 0
 fi
 
-# The policy's messages are in the daemon only when it links manager/policy.
-todo=""
-grep -qa "to break it" "$ctrmgrd" || todo=" # TODO ctrmgrd does not use manager/policy yet"
+# Which parts of manager/policy the daemon calls (its sources, built into this ctrmgrd; the
+# binary's symbols would not tell: one object of the library pulls in another): checks of a part
+# it does not call yet are TAP TODO, the others strict.
+uses() { grep -qw "$1" "$src"/manager/*.c; }
+todo_deps="" todo_ready="" todo_restart="" todo_health=""
+uses dep_transaction_start || todo_deps=" # TODO ctrmgrd does not use manager/policy's transactions yet"
+uses readiness_start || todo_ready=" # TODO ctrmgrd does not use manager/policy's readiness yet"
+uses restart_check_start || todo_restart=" # TODO ctrmgrd does not use manager/policy's restart policy yet"
+uses health_check_end || todo_health=" # TODO ctrmgrd does not use manager/policy's health checks yet"
 
 n=0
 failed=0
@@ -54,9 +60,9 @@ check() { # DESCRIPTION CMD…: strict
         shift
         if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
-check_policy() { # DESCRIPTION CMD…: needs the policy in the daemon
-        local what=$1
-        shift
+check_policy() { # TODO-TEXT DESCRIPTION CMD…: needs that part of the policy in the daemon
+        local todo=$1 what=$2
+        shift 2
         if "$@"; then ok "$what"; else not_ok "$what" "$todo"; fi
 }
 diag() { sed 's/^/# /' <<<"$*"; }
@@ -209,13 +215,13 @@ db_start=$(prop db InactiveExitTimestamp)
 db_active=$(prop db ActiveEnterTimestamp)
 app_start=$(prop app InactiveExitTimestamp)
 diag "db started $((db_start - t_start)) us after the daemon, active after $((db_active - t_start)) us; app started after $((app_start - t_start)) us"
-check_policy "db is active only once its health check passed (≥ 2 s after its start)" \
+check_policy "$todo_ready" "db is active only once its health check passed (≥ 2 s after its start)" \
         test $((db_active - db_start)) -ge 2000000
-check_policy "app starts after db is active (After=, Notify=healthy)" test "$app_start" -ge "$db_active"
+check_policy "$todo_ready" "app starts after db is active (After=, Notify=healthy)" test "$app_start" -ge "$db_active"
 
 # ---------------------------------------------------------------- cycle
 log_has_cycle() { daemon_log | grep 'Ordering cycle' | grep -Eq 'cyc1.*cyc2|cyc2.*cyc1'; }
-check_policy "the ordering cycle is logged with both units" log_has_cycle
+check_policy "$todo_deps" "the ordering cycle is logged with both units" log_has_cycle
 c1=$(prop cyc1 ActiveState) c2=$(prop cyc2 ActiveState)
 check "a unit of the cycle still starts (cyc1 $c1, cyc2 $c2)" test "$c1" = active -o "$c2" = active
 
@@ -228,17 +234,17 @@ check "always: NRestarts stays 0" test "$(prop always NRestarts)" = 0
 
 # ---------------------------------------------------------------- Requires= stop propagation
 ctl stop db >/dev/null 2>&1
-check_policy "stopping db stops app (Requires=)" wait_prop 10 app ActiveState inactive
+check_policy "$todo_deps" "stopping db stops app (Requires=)" wait_prop 10 app ActiveState inactive
 
 # ---------------------------------------------------------------- restart and start limit
 check "crash: ends failed after its restarts" wait_prop 20 crash ActiveState failed
 r=$(prop crash NRestarts)
 check "crash: restarted (NRestarts=$r)" test "${r:-0}" -ge 2
 res=$(prop crash Result)
-check_policy "crash: Result=start-limit-hit (got $res)" test "$res" = start-limit-hit
+check_policy "$todo_restart" "crash: Result=start-limit-hit (got $res)" test "$res" = start-limit-hit
 
 # ---------------------------------------------------------------- health
-check_policy "sick: killed once unhealthy (HealthOnFailure=kill)" wait_prop 15 sick ActiveState failed
+check_policy "$todo_health" "sick: killed once unhealthy (HealthOnFailure=kill)" wait_prop 15 sick ActiveState failed
 
 echo "1..$n"
 if [ $failed -gt 0 ]; then
