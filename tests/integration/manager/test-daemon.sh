@@ -288,14 +288,21 @@ Network=host
 Exec=/bin/sh -c 'if touch /probe 2>/dev/null; then echo root-writable; else echo root-read-only; fi; touch /tmp/x && echo tmp-writable; cat /etc/resolv.conf >/dev/null && echo resolv-ok; exec sleep 1000'
 StopTimeout=1
 EOF
+mkdir -p "$T/units/rofs.ctr.d"
+printf '[Container]\nEnvironment=FROM_DROPIN=yes\n' >"$T/units/rofs.ctr.d/10-env.conf"
 check "daemon-reload with a ReadOnly=true unit" "$ctrmgr" daemon-reload
+check_output "status lists the drop-in directory" "Drop-In: $T/units/rofs.ctr.d" "$ctrmgr" status rofs
+check_output "... and the drop-in" '└─10-env.conf' "$ctrmgr" status rofs
+check_output "status says a unit without [Install] is disabled" 'Loaded: loaded \(.*rofs.ctr; disabled\)' "$ctrmgr" status rofs
+check_output "the drop-in's Environment= is in the spec" 'FROM_DROPIN=yes' "$ctrmgr" spec --unit-path "$T/units" \
+        --image-store "$T/lib/images" --state-dir "$T/run" --cgroup-driver cgroupfs rofs
 check "start rofs (ReadOnly=true, Network=host: /etc/resolv.conf bound into a read-only root)" "$ctrmgr" start rofs
 wait_for 3 grep -q resolv-ok "$T/log/rofs.log" || true
 check_output "its root is read-only" 'root-read-only' cat "$T/log/rofs.log"
 check_output "/tmp is a writable tmpfs" 'tmp-writable' cat "$T/log/rofs.log"
 check_output "/etc/resolv.conf is there" 'resolv-ok' cat "$T/log/rofs.log"
 "$ctrmgr" stop rofs >/dev/null 2>&1
-rm -f "$T/units/rofs.ctr"
+rm -rf "$T/units/rofs.ctr" "$T/units/rofs.ctr.d"
 
 # ---------------------------------------------------------------- dependencies (manager/policy)
 cat >"$T/units/db.ctr" <<'EOF'
