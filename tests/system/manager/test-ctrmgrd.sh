@@ -154,6 +154,15 @@ check "ctrmgrd.service is active (Type=notify: READY sent)" systemctl is-active 
 check_output "enabled unit web started at boot" '^. web +loaded +active +running' ctrmgr list
 check_output "enabled unit worker (default.target) started at boot" '^. worker +loaded +active +running' ctrmgr list
 check_output "manual unit stays inactive" '^. manual +loaded +inactive +dead' ctrmgr list
+rdy=$(in_host busctl get-property org.freedesktop.systemd1 /org/freedesktop/systemd1/unit/ctrmgrd_2eservice \
+        org.freedesktop.systemd1.Unit ActiveEnterTimestamp | awk '{ print $2 }')
+last=0
+for u in web worker store api; do
+        t=$(prop $u ActiveEnterTimestamp)
+        [ "${t:-0}" -gt "$last" ] && last=$t
+done
+[ "$last" -gt 0 ] && [ "${rdy:-0}" -ge "$last" ] && ok "READY=1 came after the last boot unit was active" ||
+        not_ok "READY=1 after the boot units (ctrmgrd active at $rdy, last unit at $last)"
 check "the boot units started as one transaction (the broken one left out)" \
         bash -c '! journalctl -u ctrmgrd.service -o cat | grep -q "one by one"'
 check_output "the broken unit was left out with a message under its scope" 'Not starting broken at boot' \
