@@ -133,13 +133,16 @@ rt_cleanup() {
                         "$OCI" --root "$ROOT" delete --force "$id" >/dev/null 2>&1
                 done
         fi
-        if [ -n "$CG2" ] && [ -d "$CG2$CGPARENT" ]; then
-                for f in $(find "$CG2$CGPARENT" -name cgroup.procs 2>/dev/null); do
+        # every hierarchy: on hybrid hosts podman puts conmon in the v1 ones too
+        local h f p
+        for h in $(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) print $5; break } }' /proc/self/mountinfo); do
+                [ -d "$h$CGPARENT" ] || continue
+                for f in $(find "$h$CGPARENT" -name cgroup.procs 2>/dev/null); do
                         for p in $(cat "$f"); do kill -9 "$p" 2>/dev/null; done
                 done
                 sleep 0.1
-                find "$CG2$CGPARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
-        fi
+                find "$h$CGPARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
+        done
         grep " $T/" /proc/self/mountinfo | awk '{ print $5 }' | sort -r | while read -r m; do umount -l "$m"; done
         umount -l "$T" 2>/dev/null
         rmdir "$T" 2>/dev/null

@@ -16,9 +16,17 @@ pm() {
         podman --root "$T/storage" --runroot "$T/runroot" --tmpdir "$T/tmp" --runtime "$OCI" \
                 --cgroup-manager cgroupfs --events-backend file --storage-driver overlay "$@"
 }
+# podman makes libpod_parent (and libpod_parent/conmon for exec's conmon) in every hierarchy even
+# with --cgroup-parent: those that were not there before are ours to remove.
+cg_hierarchies() { awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) print $5; break } }' /proc/self/mountinfo; }
+new_libpod=()
+for h in $(cg_hierarchies); do [ -e "$h/libpod_parent" ] || new_libpod+=("$h/libpod_parent"); done
 podman_cleanup() {
         pm rm -af -t 0 >/dev/null 2>&1
         pm system reset -f >/dev/null 2>&1
+        for d in "${new_libpod[@]}"; do
+                [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+        done
         rt_cleanup
 }
 trap podman_cleanup EXIT
