@@ -100,7 +100,7 @@ make_bundle() {
                 "$b/rootfs/dev"
         cp /bin/busybox "$b/rootfs/bin/busybox"
         for a in sh sleep echo cat ls id grep hostname mount touch mkdir readlink stat ps true false \
-                wc head tr ln rm env awk dd df test printf cut sort; do
+                wc head tr ln rm env awk dd df test printf cut sort uname stty; do
                 ln -sf busybox "$b/rootfs/bin/$a"
         done
         cp "$PROBE" "$b/rootfs/probe"

@@ -13,6 +13,7 @@
  *   probe sethostname NAME     "ok" or "error NAME"
  *   probe umask                the umask in octal
  *   probe nnp                  prctl(PR_GET_NO_NEW_PRIVS)
+ *   probe sched                "policy=N nice=N ioprio-class=N ioprio=N"
  *   probe ids                  "uid=U gid=G groups=G1,G2"
  *   probe stdin                copies stdin to stdout
  *   probe recvtty SOCKET       (on the host) runc's --console-socket protocol: accepts one
@@ -23,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -154,6 +157,14 @@ int main(int argc, char *argv[])
         }
         if (strcmp(cmd, "dumpable") == 0) {
                 printf("%d\n", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+                return 0;
+        }
+        if (strcmp(cmd, "sched") == 0) {
+                errno = 0;
+                int nice = getpriority(PRIO_PROCESS, 0);
+                long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+                printf("policy=%d nice=%d ioprio-class=%ld ioprio=%ld\n", sched_getscheduler(0), nice,
+                       io < 0 ? -1 : io >> 13, io < 0 ? -1 : io & 0xff);
                 return 0;
         }
         if (strcmp(cmd, "nnp") == 0) {

@@ -73,6 +73,15 @@ jq_edit "$B" '.process.cwd = "/" | .process.oomScoreAdj = 500'
 check_output "oomScoreAdj" "^500$" run_in "$B" cat /proc/self/oom_score_adj
 jq_edit "$B" 'del(.process.oomScoreAdj)'
 
+# ---------------------------------------------------------------- scheduler, ioPriority, personality
+jq_edit "$B" '.process.scheduler = { policy: "SCHED_BATCH", nice: 5 } | .process.ioPriority = { class: "IOPRIO_CLASS_BE", priority: 6 }'
+check_eq "scheduler (SCHED_BATCH, nice 5) and ioPriority (best effort, 6)" "policy=3 nice=5 ioprio-class=2 ioprio=6" \
+        run_in "$B" /probe sched
+jq_edit "$B" 'del(.process.scheduler) | del(.process.ioPriority) | .linux.personality = { domain: "LINUX32" }'
+check_output "personality LINUX32" "^i[3-6]86$" run_in "$B" uname -m
+jq_edit "$B" 'del(.linux.personality)'
+check_output "default personality" "^x86_64$" run_in "$B" uname -m
+
 # ---------------------------------------------------------------- seccomp
 jq_edit "$B" '.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"],
         syscalls: [
