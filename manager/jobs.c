@@ -61,8 +61,8 @@ int manager_rebuild_graph(Manager *m, const UnitSet *set)
                 log_warning("%s", *w);
         if (dep_graph_find_ordering_cycle(g, &cycle) == 1) {
                 _cleanup_free_ char *text = strv_join(cycle, " -> ");
-                log_warning("Found ordering cycle: %s; a start that needs all of these units fails, "
-                            "units only wanted are left out to break it.",
+                log_warning("Ordering cycle found at load: %s; a start that needs all of these units "
+                            "fails, units only wanted are left out to break it.",
                             strna(text));
                 strv_free(cycle);
         }

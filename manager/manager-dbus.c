@@ -192,6 +192,8 @@ static int method_stop_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
 
+        /* An administrator's stop: remembered for Restart=unless-stopped (manager/policy). */
+        restart_state_manual_stop(&s->rs);
         if (m->graph && s->unit->load_state == UNIT_LOAD_LOADED) {
                 /* Units that Requires=/BindsTo= it stop first (jobs.c). */
                 char *names[] = {s->name, NULL};

@@ -19,6 +19,7 @@
 #include <systemd/sd-event.h>
 
 #include "common/common.h"
+#include "manager/policy/policy.h"
 #include "manager/spec.h"
 
 #define CTRMGR_BUS_NAME      "org.ctrmgr1"
@@ -68,6 +69,7 @@ typedef enum ServiceResult {
         SERVICE_FAILURE_EXIT_CODE,
         SERVICE_FAILURE_SIGNAL,
         SERVICE_FAILURE_TIMEOUT, /* needed SIGKILL after StopTimeout */
+        SERVICE_FAILURE_START_LIMIT_HIT,
         _SERVICE_RESULT_MAX,
 } ServiceResult;
 
@@ -126,9 +128,8 @@ struct Service {
 
         uint64_t active_enter_ts, active_exit_ts, inactive_enter_ts,
                 inactive_exit_ts; /* CLOCK_REALTIME usec */
-        unsigned n_restarts;
-        uint64_t start_limit_begin; /* CLOCK_MONOTONIC usec of the current rate-limit window */
-        unsigned start_limit_count;
+        unsigned n_restarts;      /* NRestarts=: rs.n_restarts, or from the state file */
+        RestartState rs;          /* start limit window, restart counter, manual stop (manager/policy) */
 
         int stop_signal;
         uint64_t stop_timeout_usec;

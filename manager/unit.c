@@ -17,6 +17,7 @@
 #include "config.h"
 #include "image/image.h"
 #include "manager/manager.h"
+#include "manager/policy/policy.h"
 #include "runtime/runtime.h"
 #include "runtime/seccomp.h"
 #include "units/unit.h"
@@ -47,6 +48,7 @@ static const char *const service_result_table[_SERVICE_RESULT_MAX] = {
         [SERVICE_FAILURE_EXIT_CODE] = "exit-code",
         [SERVICE_FAILURE_SIGNAL] = "signal",
         [SERVICE_FAILURE_TIMEOUT] = "timeout",
+        [SERVICE_FAILURE_START_LIMIT_HIT] = "start-limit-hit",
 };
 
 const char *active_state_to_string(ActiveState s)
@@ -902,7 +904,14 @@ static int service_spawn(Service *s, Error *reterr)
         return 0;
 }
 
+static int service_start_internal(Service *s, bool automatic, Error *reterr);
+
 int service_start(Service *s, Error *reterr)
+{
+        return service_start_internal(s, false, reterr);
+}
+
+static int service_start_internal(Service *s, bool automatic, Error *reterr)
 {
         _cleanup_error_ Error e = ERROR_INIT;
         int r;
@@ -935,6 +944,21 @@ int service_start(Service *s, Error *reterr)
                 return error_set_msg(reterr, -EINVAL,
                                      "Unit %s is a template; start an instance such as %s%s", s->name,
                                      s->name, "NAME");
+
+        /* StartLimitBurst= in StartLimitIntervalSec=, counting every start (manual ones too),
+         * and NRestarts= (manual starts reset it): manager/policy decides. */
+        RestartConfig rc;
+        restart_config_from_unit(&rc, &s->unit->config);
+        r = restart_check_start(&rc, &s->rs, now_usec(CLOCK_MONOTONIC), automatic, &e);
+        s->n_restarts = s->rs.n_restarts;
+        if (r < 0) {
+                log_service_warning(s, "%s: %s", s->name, error_message(&e));
+                s->result = SERVICE_FAILURE_START_LIMIT_HIT;
+                service_set_state(s, ACTIVE_STATE_FAILED, SUB_STATE_FAILED);
+                log_service_warning(s, "Failed to start %s (start-limit-hit).", s->name);
+                error_move(reterr ?: &(Error){}, &e);
+                return r;
+        }
 
         s->exit_code = 0;
         s->exit_status = 0;
@@ -978,64 +1002,15 @@ static bool clean_signal(int sig)
         return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGPIPE;
 }
 
-/* Restart= as systemd defines it, with StartLimitBurst= in StartLimitIntervalSec=. The full
- * policy engine (backoff steps, dependencies) is issue 6; this is the cheap part. */
-static bool service_should_restart(Service *s, int code, int status, bool clean)
-{
-        const UnitConfig *c = &s->unit->config;
-        bool sig = code == CLD_KILLED || code == CLD_DUMPED;
-        bool want;
-
-        switch (c->restart) {
-        case UNIT_RESTART_ALWAYS:
-                want = true;
-                break;
-        case UNIT_RESTART_ON_SUCCESS:
-                want = clean;
-                break;
-        case UNIT_RESTART_ON_FAILURE:
-                want = !clean;
-                break;
-        case UNIT_RESTART_ON_ABNORMAL:
-                want = sig && !clean;
-                break;
-        case UNIT_RESTART_ON_ABORT:
-                want = sig && !clean_signal(status);
-                break;
-        default:
-                want = false;
-        }
-        if (!want || code == 0)
-                return false;
-        if (unit_restart_prevented(c, code == CLD_EXITED ? status : -1, sig ? status : 0))
-                return false;
-
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
-        if (c->start_limit_interval_usec > 0 && c->start_limit_burst > 0) {
-                if (s->start_limit_begin == 0 ||
-                    (c->start_limit_interval_usec != USEC_INFINITY &&
-                     now - s->start_limit_begin > c->start_limit_interval_usec)) {
-                        s->start_limit_begin = now;
-                        s->start_limit_count = 0;
-                }
-                if (++s->start_limit_count > c->start_limit_burst) {
-                        log_service_warning(s, "%s: Start request repeated too quickly.", s->name);
-                        return false;
-                }
-        }
-        return true;
-}
-
 static int on_restart_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
         Service *s = userdata;
         _cleanup_error_ Error e = ERROR_INIT;
 
         s->timer_source = sd_event_source_disable_unref(s->timer_source);
-        s->n_restarts++;
-        /* service_start() leaves AUTO_RESTART through its own state change. */
+        /* service_start_internal() leaves AUTO_RESTART through its own state change. */
         service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
-        (void)service_start(s, &e);
+        (void)service_start_internal(s, true, &e);
         return 0;
 }
 
@@ -1084,9 +1059,19 @@ static void service_on_exit(Service *s, int code, int status)
                 return;
         }
 
-        if (!stopping && !s->removed && service_should_restart(s, code, status, clean)) {
+        RestartConfig rc;
+        RestartDecision d = {};
+        ExitInfo ei = {
+                .cause = code == CLD_DUMPED   ? EXIT_CAUSE_CORE_DUMP
+                         : code == CLD_KILLED ? EXIT_CAUSE_SIGNAL
+                                              : EXIT_CAUSE_EXITED,
+                .status = status,
+        };
+        restart_config_from_unit(&rc, &s->unit->config);
+        /* code 0: the exit status is unknown (the container ended while ctrmgrd was away). */
+        if (code != 0 && restart_on_exit(&rc, &s->rs, &ei, stopping || s->removed, &d) >= 0 && d.restart) {
                 service_set_state(s, ACTIVE_STATE_ACTIVATING, SUB_STATE_AUTO_RESTART);
-                uint64_t delay = s->unit->config.restart_usec;
+                uint64_t delay = d.delay_usec;
                 if (sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC, delay,
                                                0, on_restart_timer, s) >= 0) {
                         log_service_info(s, "%s: Scheduled restart job, restart counter is at %u.", s->name,
@@ -1207,9 +1192,8 @@ int service_reset_failed(Service *s)
 {
         /* systemd's reset-failed: forget the start-limit window and the restart counter, and a
          * failed unit becomes inactive. */
-        s->start_limit_begin = 0;
-        s->start_limit_count = 0;
-        s->n_restarts = 0;
+        restart_state_reset_failed(&s->rs);
+        s->n_restarts = s->rs.n_restarts;
         if (s->active_state != ACTIVE_STATE_FAILED) {
                 service_send_changed(s);
                 return 0;

@@ -244,6 +244,8 @@ wait_for 10 bash -c "[ \"\$(prop crasher ActiveState)\" = failed ]" || true
 check_output "crasher ends failed after its start limit" '^failed$' prop crasher ActiveState
 check_output "crasher was restarted 3 times" '^3$' prop crasher NRestarts
 check_output "crasher's exit status" '^3$' prop crasher ExecMainStatus
+check_output "crasher's result is start-limit-hit" '^start-limit-hit$' prop crasher Result
+check_output "a start by hand is refused while the limit holds" 'repeated too quickly' "$ctrmgr" start crasher
 check "reset-failed crasher" "$ctrmgr" reset-failed crasher
 check_output "crasher inactive after reset-failed" '^inactive$' prop crasher ActiveState
 check_output "its restart counter starts over" '^0$' prop crasher NRestarts
@@ -354,7 +356,7 @@ Exec=sleep 1000
 StopTimeout=1
 EOF
 check "daemon-reload with dependent units" "$ctrmgr" daemon-reload
-check_output "the ordering cycle is reported at load" 'Found ordering cycle: cyc-. -> cyc-. -> cyc-.' cat "$T/daemon.log"
+check_output "the ordering cycle is reported at load" 'Ordering cycle found at load: cyc-. -> cyc-. -> cyc-.' cat "$T/daemon.log"
 check "start app (Requires=db, After=db)" "$ctrmgr" start app
 check_output "db was pulled in" '^active$' prop db ActiveState
 check_output "app active" '^active$' prop app ActiveState
