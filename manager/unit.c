@@ -1254,6 +1254,7 @@ int service_recover(Service *s)
         s->pidfd = fd;
         s->main_pid = pid;
         s->pid_is_child = false;
+        s->rs.n_restarts = s->n_restarts; /* from the state file: NRestarts= keeps counting */
         s->rootfs_mounted = true;
         if (!s->cgroup_path)
                 (void)pid_cgroup_path(m, pid, &s->cgroup_path);
