@@ -84,8 +84,10 @@ timeit() { # name setup-cmd cmd… ; prints the median time of $runs runs and th
                 local sec kb
                 # GNU time: wall seconds and the peak RSS of the command or any child it waited for
                 # (ctrmgr's decompression helper, tar's gzip); its own fork is tiny.
-                # A sync inside the timing: ctrmgr syncs its layer before publishing it, tar does not.
-                read -r sec kb < <(/usr/bin/time -f '%e %M' sh -c '"$@" && sync' sh "$@" 2>&1 >/dev/null | tail -1)
+                # No sync inside the timing: sync(1) waits for every dirty page of the machine, which
+                # on a shared machine measures the neighbours. ctrmgr pays for its own syncfs() of
+                # the layer's filesystem before publishing the layer; tar and umoci do not sync.
+                read -r sec kb < <(/usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1)
                 t+=("$sec")
                 [ "$kb" -gt "$m" ] && m=$kb
         done
