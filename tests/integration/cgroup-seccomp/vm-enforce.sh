@@ -4,11 +4,14 @@
 # OOM kill, cpu.max throttling, every limit landing in its file) and test-cgroup-systemd (the
 # systemd driver: properties landing in the scope's files, unified keys surviving a
 # daemon-reload) inside the VM, from the shared build tree. One TAP stream, renumbered.
-#   vm-enforce.sh SRCDIR TEST-CGROUP TEST-CGROUP-SYSTEMD
+# test-seccomp runs there too: Debian's kernel has the IA32 emulation this machine's lacks, so
+# the SCMP_ARCH_X86 checks run.
+#   vm-enforce.sh SRCDIR TEST-CGROUP TEST-CGROUP-SYSTEMD TEST-SECCOMP
 set -u
 src=$(cd "$1" && pwd)
 bin_fs=$(readlink -f "$2")
 bin_sd=$(readlink -f "$3")
+bin_sc=$(readlink -f "$4")
 vm=${CTRMGR_VM_RUN:-$src/tests/system/vm/run-in-vm.sh}
 
 skip() {
@@ -34,10 +37,13 @@ echo "== rc \$?"
 echo "== systemd"
 CTRMGR_TEST_SCOPES=3 "$bin_sd"
 echo "== rc \$?"
+echo "== seccomp"
+"$bin_sc"
+echo "== rc \$?"
 PAYLOAD
 chmod +x "$work/payload.sh"
 
-dirs=$(printf '%s\n' "$(dirname "$bin_fs")" "$(dirname "$bin_sd")" | sort -u)
+dirs=$(printf '%s\n' "$(dirname "$bin_fs")" "$(dirname "$bin_sd")" "$(dirname "$bin_sc")" | sort -u)
 args=()
 for d in $dirs; do
         args+=(--share "$d")
@@ -54,6 +60,7 @@ fi
 awk '
         /^== cgroupfs/ { part = "cgroupfs"; next }
         /^== systemd/ { part = "systemd"; next }
+        /^== seccomp/ { part = "seccomp"; next }
         /^== rc / { if ($3 != 0 && $3 != 77) { n++; printf "not ok %d - %s test exited %s\n", n, part, $3 } ; next }
         /^(not )?ok [0-9]+/ {
                 n++
