@@ -14,7 +14,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 # Bump when the recipe below changes in a way the package list does not show.
-RECIPE=6
+RECIPE=7
 SUITE=bookworm
 SIZE=${CTRMGR_VM_IMAGE_SIZE:-3G}
 PACKAGES=(
@@ -51,6 +51,7 @@ if [ "$print_only" = 1 ]; then
         exit 0
 fi
 if [ "$rebuild" = 0 ] && [ -f "$dir/ready" ]; then
+        touch "$dir/last-used" 2>/dev/null || true
         echo "$dir"
         exit 0
 fi
@@ -71,9 +72,19 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 if [ "$rebuild" = 0 ] && [ -f "$dir/ready" ]; then
+        touch "$dir/last-used" 2>/dev/null || true
         echo "$dir"
         exit 0
 fi
+
+# Under the lock no other build runs: a .build-* left here is from a build that was killed.
+for stale in "$cache"/.build-*; do
+        [ -d "$stale" ] || continue
+        for m in $(awk -v r="$stale/" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+                umount -l "$m" 2>/dev/null || true
+        done
+        rm -rf --one-file-system "$stale"
+done
 
 mirror=${CTRMGR_VM_MIRROR:-}
 if [ -z "$mirror" ]; then
@@ -98,13 +109,27 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 log=$tmp/build.log
+# The root filesystem is built on a tmpfs when the machine has the memory (about 1 GB is used):
+# dpkg syncs every file it unpacks, which makes the install I/O-bound on a VM's disk.
+mkdir "$rootfs"
+avail_kb=$(awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo)
+if [ "${avail_kb:-0}" -gt $((4 * 1024 * 1024)) ]; then
+        mount -t tmpfs -o mode=0755,size=3G ctrmgr-vm-build "$rootfs"
+fi
 echo "build-image: building the test VM image in $dir (log: $log; takes a few minutes)" >&2
 include=$(IFS=,; echo "${PACKAGES[*]}")
+# Packages this machine's apt already downloaded (scripts/install-deps.sh installed many of the
+# same: systemd, dbus, the libraries) are not fetched again: debootstrap takes them from its
+# cache directory after checking their checksums against the archive's index. Hard links, so
+# nothing is copied; the directory goes with the build.
+debs=$tmp/debs
+mkdir "$debs"
+find /var/cache/apt/archives -maxdepth 1 -name '*.deb' -exec ln -f -t "$debs" {} + 2>/dev/null || true
 # Two stages, so the initramfs configuration is in place before the kernel's postinst builds the
 # initrd: with only the modules a virtio disk and ext4 need (not MODULES=most), mkinitramfs
 # takes seconds instead of minutes, and it runs twice during the install.
 if ! unshare --mount --propagation private -- \
-        debootstrap --foreign --variant=minbase --include="$include" "$SUITE" "$rootfs" "$mirror" >"$log" 2>&1; then
+        debootstrap --foreign --variant=minbase --cache-dir="$debs" --include="$include" "$SUITE" "$rootfs" "$mirror" >"$log" 2>&1; then
         tail -n 30 "$log" >&2
         echo "build-image: debootstrap (first stage) failed (log above)" >&2
         exit 1
@@ -119,6 +144,9 @@ case $1 in prereqs) exit 0 ;; esac
 manual_add_modules virtio_pci virtio_blk ext4 crc32c_generic
 HOOK
 chmod 0755 "$rootfs/etc/initramfs-tools/hooks/ctrmgr-vm"
+# No fsync per unpacked file either way (the image is written once, by mkfs, at the end).
+mkdir -p "$rootfs/etc/dpkg/dpkg.cfg.d"
+echo force-unsafe-io >"$rootfs/etc/dpkg/dpkg.cfg.d/ctrmgr-vm-build"
 t_first=$(date +%s)
 # In a private mount namespace, so debootstrap's /proc and /sys mounts vanish with it.
 if ! unshare --mount --propagation private -- \
@@ -127,13 +155,14 @@ if ! unshare --mount --propagation private -- \
         echo "build-image: debootstrap (second stage) failed (log above)" >&2
         exit 1
 fi
+rm -f "$rootfs/etc/dpkg/dpkg.cfg.d/ctrmgr-vm-build"
 echo "first stage (download, extract) $((t_first - t0)) s, second stage (install) $(($(date +%s) - t_first)) s" >"$tmp/build-stages"
 
 # -- configure the guest ---------------------------------------------------------------------
 echo ctrmgr-vm >"$rootfs/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 ctrmgr-vm\n::1 localhost\n' >"$rootfs/etc/hosts"
 printf '/dev/vda / ext4 rw,errors=remount-ro 0 1\n' >"$rootfs/etc/fstab"
-: >"$rootfs/etc/machine-id" # a fresh id at every boot (the image is booted with -snapshot)
+: >"$rootfs/etc/machine-id" # first boot: systemd makes an id (every run boots a fresh overlay)
 printf '9p\n9pnet_virtio\n' >"$rootfs/etc/modules-load.d/ctrmgr-vm.conf"
 install -m 0755 "$here/guest/ctrmgr-vm-boot" "$rootfs/usr/local/sbin/ctrmgr-vm-boot"
 install -m 0644 "$here/guest/ctrmgr-vm-payload.service" "$rootfs/etc/systemd/system/"
@@ -166,6 +195,9 @@ cp "$kernel" "$tmp/vmlinuz"
 cp "$initrd" "$tmp/initrd.img"
 chroot "$rootfs" dpkg-query -W -f '${Package} ${Version}\n' >"$tmp/packages"
 mkfs.ext4 -q -F -L ctrmgr-root -d "$rootfs" "$tmp/root.img" "$SIZE" >>"$log" 2>&1
+if mountpoint -q "$rootfs"; then
+        umount "$rootfs"
+fi
 rm -rf --one-file-system "$rootfs"
 t1=$(date +%s)
 echo $((t1 - t0)) >"$tmp/build-seconds"
@@ -174,9 +206,13 @@ chmod 0755 "$tmp"
 rm -rf "$dir"
 mv "$tmp" "$dir"
 trap - EXIT
-# Images of older recipes or package lists are dead weight (about 800 MB each).
+touch "$dir/last-used"
+# Images of other recipes or package lists (about 800 MB each) go once no checkout on this
+# machine has used them for a day; several checkouts of different ages may share the cache.
 for old in "$cache"/vm-*; do
-        [ "$old" = "$dir" ] || [ ! -f "$old/ready" ] || rm -rf --one-file-system "$old"
+        [ "$old" != "$dir" ] && [ -f "$old/ready" ] || continue
+        [ -n "$(find "$old" -maxdepth 1 \( -name last-used -o -name ready \) -mmin -1440)" ] ||
+                rm -rf --one-file-system "$old"
 done
 echo "build-image: done in $((t1 - t0)) s: $dir" >&2
 echo "$dir"

@@ -5,11 +5,19 @@
 # and "# …" notes. Boot 1 checks start order and enforced limits, then asks for a reboot (exit
 # 100); boot 2 checks that the daemon and the units are back.
 set -u
+# Checks of features ctrmgrd on main does not have yet are TAP TODO: reported, not failing the
+# test. An "ok … # TODO" becomes a failure in meson (unexpected pass): then empty the variable.
+TODO_ORDER="After=/Requires= ordering and Notify=healthy readiness are not in ctrmgrd yet (issue 6)"
+TODO_OOM_STATUS="ctrmgr status does not report an OOM kill yet (issues 5/6)"
 boot=${CTRMGR_VM_BOOT:-1}
 out=${CTRMGR_VM_OUT:-/tmp}
 failed=0
 check() { # DESCRIPTION CMD…
         if "${@:2}"; then echo "ok - $1 (boot $boot)"; else echo "not ok - $1 (boot $boot)"; failed=1; fi
+}
+check_todo() { # REASON DESCRIPTION CMD…: as check, a TAP TODO when REASON is not empty
+        [ -n "$1" ] || { check "${@:2}"; return; }
+        if "${@:3}"; then echo "ok - $2 (boot $boot) # TODO $1"; else echo "not ok - $2 (boot $boot) # TODO $1"; fi
 }
 note() { sed 's/^/# /'; }
 prop() { # UNIT PROPERTY: the value of a property of a unit's D-Bus object, unquoted
@@ -41,20 +49,23 @@ check "ctrmgrd.service was started by the boot and is active" \
         test "$(systemctl is-active ctrmgrd.service)" = active
 systemctl status --no-pager -n 0 ctrmgrd.service 2>&1 | head -5 | note
 units=(vmdb vmapp vmmem vmpids vmcpu)
-for u in vmdb vmapp vmpids vmcpu; do
+for u in vmdb vmpids vmcpu; do
         check "$u came up at boot and is active" wait_for 120 is_active "$u"
 done
-ctrmgr list --no-pager 2>&1 | note
+check_todo "$TODO_ORDER" "vmapp (After=/Requires=vmdb) came up at boot and is active" wait_for 60 is_active vmapp
+ctrmgr --no-pager list 2>&1 | note
 for u in "${units[@]}"; do
-        ctrmgr status --no-pager "$u" 2>&1 | note
+        ctrmgr --no-pager status "$u" 2>&1 | note
 done
+echo "# ctrmgrd's journal (this boot, last 40 lines):"
+journalctl -b -u ctrmgrd.service -o cat --no-pager 2>&1 | tail -n 40 | note
 
 # -- dependency order: vmapp (After=/Requires= vmdb) started only once vmdb was ready ----------
 db_t=$(prop vmdb ActiveEnterTimestamp)
 app_t=$(prop vmapp ActiveEnterTimestamp)
 echo "# ActiveEnterTimestamp vmdb=$db_t vmapp=$app_t"
-check "vmapp became active after vmdb became ready" test "${app_t:-0}" -ge "${db_t:-1}" -a "${db_t:-0}" -gt 0
-check "vmapp found vmdb serving when it started" \
+check_todo "$TODO_ORDER" "vmapp became active after vmdb became ready" test "${app_t:-0}" -ge "${db_t:-1}" -a "${db_t:-0}" -gt 0
+check_todo "$TODO_ORDER" "vmapp found vmdb serving when it started" \
         bash -c 'journalctl -b -u ctrmgr-vmapp.scope -o cat | grep -q "vmapp: vmdb was ready at start"'
 if [ "$boot" = 1 ]; then
         check "vmdb's container output reached journald (ctrmgr-vmdb.scope)" \
@@ -67,10 +78,10 @@ if [ "$boot" = 1 ]; then
         check "vmmem was restarted after the OOM kill (NRestarts >= 1)" \
                 wait_for 60 bash -c '[ "$(busctl get-property org.ctrmgr1 /org/ctrmgr1/unit/vmmem org.ctrmgr1.Unit NRestarts | cut -d" " -f2)" -ge 1 ]'
         check "vmmem's memory limit is 32M in its cgroup" \
-                wait_for 30 find_cg_file vmmem memory.max 33554432
-        check "ctrmgr status vmmem tells of the OOM kill" \
-                bash -c 'ctrmgr status --no-pager vmmem 2>&1 | grep -qi "oom"'
-        ctrmgr status --no-pager vmmem 2>&1 | note
+                wait_for 30 eval 'find_cg_file vmmem memory.max 33554432 >/dev/null'
+        check_todo "$TODO_OOM_STATUS" "ctrmgr status vmmem tells of the OOM kill" \
+                bash -c 'ctrmgr --no-pager status vmmem 2>&1 | grep -qi "oom"'
+        ctrmgr --no-pager status vmmem 2>&1 | note
 
         # -- PidsLimit: forks past the limit are refused -----------------------------------------
         pmax=$(find_cg_file vmpids pids.max 16)

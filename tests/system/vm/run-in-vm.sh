@@ -28,8 +28,9 @@
 # Inside the guest the payload runs as root, after `systemctl is-system-running --wait`, with
 # CTRMGR_VM_SHARE (the share, where it was copied), CTRMGR_VM_OUT (results directory, keep extra
 # files there) and CTRMGR_VM_BOOT set. The guest is Debian 12 with systemd as PID 1, pure cgroup
-# v2 (systemd.unified_cgroup_hierarchy=1) and no network. The image is booted with -snapshot, so
-# every run starts from the pristine image and a reboot keeps the changes of the same run.
+# v2 (systemd.unified_cgroup_hierarchy=1) and no network. Each run boots a private qcow2 overlay
+# of the image, so every run starts from the pristine image, and a reboot (a fresh qemu on the
+# same overlay) keeps the changes of the same run.
 #
 # Exit status: the payload's; 124 if the run timed out; 125 if the VM never reported a result
 # (it did not boot, or the payload service did not run).
@@ -88,6 +89,7 @@ teardown() {
                 cp -a "$share/out/." "$outdir/"
         fi
         rm -rf --one-file-system "$share"
+        rm -f "$share.qcow2"
 }
 trap teardown EXIT
 trap 'exit 130' INT
@@ -168,23 +170,48 @@ if [ -w /dev/kvm ]; then
         accel=(-accel kvm -accel tcg)
 fi
 
-start=$(date +%s.%N)
-timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-        -machine q35 "${accel[@]}" -cpu "${CTRMGR_VM_CPU:-max}" -smp "$cpus" -m "$memory" \
-        -nodefaults -no-user-config -display none -monitor none \
-        -serial "file:$share/out/console.log" \
-        -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
-        -append "root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 panic=-1 quiet" \
-        -drive "file=$image/root.img,format=raw,if=virtio" -snapshot \
-        -device virtio-rng-pci -nic none \
-        "${virtfs[@]}" </dev/null >"$share/out/qemu.log" 2>&1 &
-qemu_pid=$!
-set +e
-wait "$qemu_pid"
-qrc=$?
-set -e
-qemu_pid=""
-elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+# The guest's disk: a qcow2 overlay on the cached image, private to this run, so the image stays
+# pristine and a reboot (a new qemu process on the same overlay: a cold boot, as real as it
+# gets) finds what the previous boot left.
+disk=$share.qcow2
+qemu-img create -q -f qcow2 -b "$image/root.img" -F raw "$disk"
+
+start=$(date +%s)
+qrc=0
+boot=0
+while :; do
+        boot=$((boot + 1))
+        left=$((timeout - ($(date +%s) - start)))
+        if [ "$left" -le 0 ]; then
+                qrc=124
+                break
+        fi
+        # -no-reboot: a reboot inside ends this qemu; the loop starts the next boot.
+        timeout --kill-after=10 "$left" qemu-system-x86_64 \
+                -machine q35 "${accel[@]}" -cpu "${CTRMGR_VM_CPU:-max}" -smp "$cpus" -m "$memory" \
+                -nodefaults -no-user-config -display none -monitor none -no-reboot \
+                -serial "file:$share/out/console-$boot.log" \
+                -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
+                -append "root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 panic=-1 quiet" \
+                -drive "file=$disk,format=qcow2,if=virtio,cache=unsafe" \
+                -device virtio-rng-pci -nic none \
+                "${virtfs[@]}" </dev/null >>"$share/out/qemu.log" 2>&1 &
+        qemu_pid=$!
+        set +e
+        wait "$qemu_pid"
+        qrc=$?
+        set -e
+        qemu_pid=""
+        cat "$share/out/console-$boot.log" >>"$share/out/console.log" 2>/dev/null || true
+        # The guest's runner leaves reboot-N when the payload asked for boot N+1.
+        if [ "$qrc" = 0 ] && [ ! -f "$share/out/rc" ] && [ -f "$share/out/reboot-$boot" ] &&
+                [ "$boot" -lt "$max_boots" ]; then
+                continue
+        fi
+        break
+done
+rm -f "$disk"
+elapsed=$(($(date +%s) - start))
 echo "$elapsed" >"$share/out/vm-seconds"
 
 [ -f "$share/out/payload.log" ] && cat "$share/out/payload.log"
