@@ -156,6 +156,7 @@ if ! unshare --mount --propagation private -- \
         exit 1
 fi
 rm -f "$rootfs/etc/dpkg/dpkg.cfg.d/ctrmgr-vm-build"
+rm -rf "$debs"
 echo "first stage (download, extract) $((t_first - t0)) s, second stage (install) $(($(date +%s) - t_first)) s" >"$tmp/build-stages"
 
 # -- configure the guest ---------------------------------------------------------------------

@@ -7,7 +7,8 @@
 set -u
 # Checks of features ctrmgrd on main does not have yet are TAP TODO: reported, not failing the
 # test. An "ok … # TODO" becomes a failure in meson (unexpected pass): then empty the variable.
-TODO_ORDER="After=/Requires= ordering and Notify=healthy readiness are not in ctrmgrd yet (issue 6)"
+TODO_ORDER=""
+TODO_READY_TS="a Notify=healthy unit's ActiveEnterTimestamp is its start, not the moment it became ready"
 TODO_OOM_STATUS="ctrmgr status does not report an OOM kill yet (issues 5/6)"
 boot=${CTRMGR_VM_BOOT:-1}
 out=${CTRMGR_VM_OUT:-/tmp}
@@ -65,6 +66,12 @@ db_t=$(prop vmdb ActiveEnterTimestamp)
 app_t=$(prop vmapp ActiveEnterTimestamp)
 echo "# ActiveEnterTimestamp vmdb=$db_t vmapp=$app_t"
 check_todo "$TODO_ORDER" "vmapp became active after vmdb became ready" test "${app_t:-0}" -ge "${db_t:-1}" -a "${db_t:-0}" -gt 0
+# When vmdb really was ready: its first line after the sleep, as journald stamped it.
+serving_us=$(journalctl -b -u ctrmgr-vmdb.scope -o short-unix --no-pager 2>/dev/null |
+        awk '/vmdb: serving/ { split($1, t, "."); print t[1] t[2]; exit }')
+echo "# vmdb said 'serving' at ${serving_us:-?} (µs)"
+check_todo "$TODO_READY_TS" "vmdb (Notify=healthy) entered active only once it served" \
+        test "${db_t:-0}" -ge "${serving_us:-1}" -a "${serving_us:-0}" -gt 0
 check_todo "$TODO_ORDER" "vmapp found vmdb serving when it started" \
         bash -c 'journalctl -b -u ctrmgr-vmapp.scope -o cat | grep -q "vmapp: vmdb was ready at start"'
 if [ "$boot" = 1 ]; then
