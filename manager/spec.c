@@ -441,6 +441,10 @@ static int build_process(json_object *spec, const SpecInput *in, Error *reterr)
         if ((r = add_object(process, "noNewPrivileges",
                             json_object_new_boolean(in->no_new_privileges != 0))) < 0)
                 return r;
+        /* The daemon protects itself from the OOM killer (OOMScoreAdjust=-500 in its service);
+         * containers must not inherit that, they start where a systemd service does. */
+        if ((r = add_object(process, "oomScoreAdj", json_object_new_int(0))) < 0)
+                return r;
         return add_rlimits(process, in);
 }
 

@@ -124,6 +124,9 @@ static void test_baseline(void **state)
         assert_null(get(spec, "process.capabilities.inheritable"));
         assert_null(get(spec, "process.capabilities.ambient"));
         assert_true(json_object_get_boolean(get(spec, "process.noNewPrivileges")));
+        /* Not the daemon's own -500: containers start where a systemd service does. */
+        assert_int_equal(json_object_get_int(get(spec, "process.oomScoreAdj")), 0);
+        assert_true(json_object_is_type(get(spec, "process.oomScoreAdj"), json_type_int));
 
         assert_true(array_has(get(spec, "linux.maskedPaths"), "/proc/kcore"));
         assert_true(array_has(get(spec, "linux.maskedPaths"), "/sys/firmware"));
