@@ -5,7 +5,7 @@
 # ctrmgr installed, the example units in its /etc/ctrmgr and the image in its
 # /var/lib/ctrmgr/images, starts ctrmgrd there and shows `ctrmgr list` and `ctrmgr status web`.
 #
-#   scripts/quickstart.sh [--name HOST] [--no-deps] [--keep-build]
+#   scripts/quickstart.sh [--name HOST] [--no-deps]
 #
 # The host stays up so you can look around; the script ends by telling you how to get a shell
 # in it and how to stop it (which removes everything it used). Nothing is installed on the
@@ -89,7 +89,7 @@ fi
 if ls "$top"/examples/units/*.ctr >/dev/null 2>&1; then
         boot+=(--copy "$top/examples/units:/etc/ctrmgr")
 else
-        miss "examples/units/ has no .ctr units yet (the units issue); /etc/ctrmgr in the host is empty"
+        miss "examples/units/ has no .ctr units; /etc/ctrmgr in the host is empty"
 fi
 "$testhost" "${boot[@]}" || die "the test host did not boot"
 inside sh -c 'echo "host: $(hostname), PID 1: $(cat /proc/1/comm), state: $(systemctl is-system-running)"'
@@ -100,7 +100,7 @@ daemon=0
 if ! inside test -x /usr/bin/ctrmgr; then
         miss "no ctrmgr binary was installed (meson install put no /usr/bin/ctrmgr)"
 elif ! inside systemctl cat ctrmgrd.service >/dev/null 2>&1; then
-        miss "ctrmgrd.service is not installed yet (the daemon issue); ctrmgr has nothing to talk to"
+        miss "ctrmgrd.service is not installed; ctrmgr has nothing to talk to"
 elif inside systemctl enable --now ctrmgrd.service; then
         daemon=1
         inside systemctl is-active ctrmgrd.service || true
