@@ -249,6 +249,9 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                                 .driver = cgroup_driver_of(opts->systemd_cgroup),
                                 .cgroups_path = spec->cgroups_path,
                                 .id = id,
+                                /* systemd: the limits go into StartTransientUnit, so the scope
+                                 * has them from its first instant. */
+                                .resources = res,
                         };
                         r = cgroup_create(&co, &cg, reterr);
                         if (r < 0)
@@ -952,21 +955,27 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 .seccomp = sc_prog,
                 .close_fds = {l.dirfd, sync[0], -1, -1},
         };
-        int cgfd = cg ? cgroup_fd(cg) : -1;
+        /* Not cgroup_fd(): a container that passes controllers down to sub-cgroups of its own
+         * (systemd inside) refuses processes in its cgroup (EBUSY); the process then goes where
+         * the container's init is. If no fd can be had, the fork path below says why. */
+        int cgfd = -1;
+        if (cg && cgroup_exec_fd(cg, l.rec.pid, &cgfd, NULL) < 0)
+                cgfd = -1;
+        bool born_inside = cgfd >= 0;
         pid_t stage1 = clone3_fork(0, cgfd, NULL), proc = 0;
-        if (stage1 == -EINVAL || stage1 == -ENOSYS || stage1 == -E2BIG) {
-                stage1 = fork();
-                if (stage1 < 0)
-                        stage1 = -errno;
-                else if (stage1 > 0 && cg) {
-                        r = cgroup_enter(cg, stage1, reterr);
+        cgfd = safe_close(cgfd);
+        if (stage1 == -EINVAL || stage1 == -ENOSYS || stage1 == -E2BIG ||
+            (stage1 > 0 && cg && !born_inside)) {
+                if (stage1 < 0) {
+                        stage1 = fork();
+                        if (stage1 < 0)
+                                stage1 = -errno;
+                }
+                if (stage1 > 0 && cg) {
+                        r = cgroup_enter_exec(cg, l.rec.pid, stage1, reterr);
                         if (r < 0)
                                 goto fail;
                 }
-        } else if (stage1 > 0 && cg && cgfd < 0) {
-                r = cgroup_enter(cg, stage1, reterr);
-                if (r < 0)
-                        goto fail;
         }
         if (stage1 < 0) {
                 r = error_set(reterr, stage1, "clone");
