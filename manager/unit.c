@@ -771,6 +771,12 @@ static void service_cleanup_container(Service *s)
 
 static int on_pidfd(sd_event_source *src, int fd, uint32_t revents, void *userdata);
 
+static void service_runtime_warn(void *userdata, const char *message)
+{
+        Service *s = userdata;
+        log_service_warning(s, "%s", message);
+}
+
 static int service_spawn(Service *s, Error *reterr)
 {
         Manager *m = s->manager;
@@ -857,6 +863,9 @@ static int service_spawn(Service *s, Error *reterr)
         RuntimeOptions opts = RUNTIME_OPTIONS_INIT;
         opts.bundle = bundle;
         opts.systemd_cgroup = m->use_systemd;
+        /* Limits the host's cgroup2 cannot apply (a hybrid host) are said in the unit's log. */
+        opts.warn = service_runtime_warn;
+        opts.warn_userdata = s;
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (devnull < 0)
                 return error_set(reterr, -errno, "opening /dev/null");
