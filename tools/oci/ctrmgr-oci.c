@@ -559,16 +559,34 @@ static int verb_ps(int argc, char **argv)
                 printf("]\n");
                 return 0;
         }
-        /* Table: `ps` (with the given options, default -ef) filtered to the container's pids. */
-        _cleanup_free_ char *cmd = NULL;
-        if (optind + 1 < argc) {
-                _cleanup_free_ char *rest = strv_join(argv + optind + 1, " ");
-                cmd = strprintf("ps %s", rest);
-        } else
-                cmd = strdup("ps -ef");
-        FILE *f = cmd ? popen(cmd, "r") : NULL;
-        if (!f)
+        /* Table: `ps` (with the given options, default -ef) filtered to the container's pids. The
+         * options go to ps as they are, not through a shell. */
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0)
                 return fail(-errno, NULL, "ps");
+        pid_t child = fork();
+        if (child < 0) {
+                safe_close(pfd[0]);
+                safe_close(pfd[1]);
+                return fail(-errno, NULL, "ps");
+        }
+        if (child == 0) {
+                if (dup2(pfd[1], STDOUT_FILENO) < 0)
+                        _exit(127);
+                if (optind + 1 < argc) {
+                        argv[optind] = (char *)"ps";
+                        execvp("ps", argv + optind);
+                } else
+                        execlp("ps", "ps", "-ef", (char *)NULL);
+                _exit(127);
+        }
+        safe_close(pfd[1]);
+        FILE *f = fdopen(pfd[0], "r");
+        if (!f) {
+                safe_close(pfd[0]);
+                (void)waitpid(child, NULL, 0);
+                return fail(-errno, NULL, "ps");
+        }
         char line[4096];
         int pid_col = -1;
         bool header = true;
@@ -593,7 +611,12 @@ static int verb_ps(int argc, char **argv)
                                 break;
                         }
         }
-        pclose(f);
+        fclose(f);
+        int status;
+        if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                log_error("ps: ps failed");
+                return 1;
+        }
         return 0;
 }
 

@@ -49,6 +49,7 @@ exec 7<&-
 # ---------------------------------------------------------------- ps
 check_output "ps lists the init" "^ *[a-z0-9]+ +$pid " oci ps ex
 check "ps --format json" sh -c "'$OCI' --root '$ROOT' ps --format json ex | jq -e 'index($pid) != null'"
+check_output "ps passes its options to ps as they are, not through a shell" "^ *$pid +[a-z-]+$" oci ps ex -o "pid,comm=A|B"
 
 # ---------------------------------------------------------------- pause / resume
 if [ -e "$cg/cgroup.freeze" ]; then
