@@ -240,10 +240,10 @@ int image_import(ImageStore *s, const char *path, const char *name, char ***ret_
  * Makes a one-layer image from a plain directory or a tar archive (uncompressed, gzip or zstd)
  * and tags it as ref. From a directory, owners, modes, times, hardlinks and the xattrs an unpack
  * keeps (user.*, security.capability, POSIX ACLs) go into the layer; sockets are skipped. A
- * tarball is stored as it is (its compression kept). Progress is reported as for imports. cfg gives entrypoint, cmd, env, working_dir, user, labels, exposed_ports
- * and stop_signal (the rest is ignored; os/architecture are this machine's); NULL fields stay
- * unset, except env which defaults to a standard PATH. ret_digest (optional) gets the manifest
- * digest.
+ * tarball is stored as it is (its compression kept). Progress is reported as for imports. cfg gives
+ * entrypoint, cmd, env, working_dir, user, labels, exposed_ports and stop_signal (the rest is ignored;
+ * os/architecture are this machine's); NULL fields stay unset, except env which defaults to a standard PATH.
+ * ret_digest (optional) gets the manifest digest.
  */
 int image_import_rootfs(ImageStore *s, const char *path, const char *ref, const ImageConfig *cfg,
                         char **ret_digest, Error *reterr);
