@@ -57,6 +57,17 @@ static int find_service_or_error(Manager *m, const char *name, Service **ret, sd
         return 0;
 }
 
+/* A method that changes a unit: the unit must exist, and only root may call it (the bus policy
+ * says so too; the daemon does not rely on it). */
+static int find_service_to_change(sd_bus_message *msg, Manager *m, const char *name, Service **ret,
+                                  sd_bus_error *error)
+{
+        int r = find_service_or_error(m, name, ret, error);
+        if (r < 0)
+                return r;
+        return bus_check_root(msg, error);
+}
+
 static int add_waiter(sd_bus_message ***l, size_t *n, sd_bus_message *msg)
 {
         sd_bus_message **nl = realloc(*l, (*n + 1) * sizeof(sd_bus_message *));
@@ -149,10 +160,7 @@ static int method_start_unit(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = find_service_or_error(m, name, &s, error);
-        if (r < 0)
-                return r;
-        r = bus_check_root(msg, error);
+        r = find_service_to_change(msg, m, name, &s, error);
         if (r < 0)
                 return r;
 
@@ -185,10 +193,7 @@ static int method_stop_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = find_service_or_error(m, name, &s, error);
-        if (r < 0)
-                return r;
-        r = bus_check_root(msg, error);
+        r = find_service_to_change(msg, m, name, &s, error);
         if (r < 0)
                 return r;
 
@@ -221,10 +226,7 @@ static int method_restart_unit(sd_bus_message *msg, void *userdata, sd_bus_error
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = find_service_or_error(m, name, &s, error);
-        if (r < 0)
-                return r;
-        r = bus_check_root(msg, error);
+        r = find_service_to_change(msg, m, name, &s, error);
         if (r < 0)
                 return r;
 
@@ -260,10 +262,7 @@ static int method_kill_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (sig <= 0 || sig >= _NSIG)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal %" PRIi32 ".",
                                          sig);
-        r = find_service_or_error(m, name, &s, error);
-        if (r < 0)
-                return r;
-        r = bus_check_root(msg, error);
+        r = find_service_to_change(msg, m, name, &s, error);
         if (r < 0)
                 return r;
         r = service_kill(s, sig, &e);
@@ -282,10 +281,7 @@ static int method_reset_failed_unit(sd_bus_message *msg, void *userdata, sd_bus_
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = find_service_or_error(m, name, &s, error);
-        if (r < 0)
-                return r;
-        r = bus_check_root(msg, error);
+        r = find_service_to_change(msg, m, name, &s, error);
         if (r < 0)
                 return r;
         if (service_reset_failed(s) > 0)
