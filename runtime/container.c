@@ -583,9 +583,17 @@ int runtime_start(const char *root, const char *id, Error *reterr)
         /* The init closes the socket by exec (CLOEXEC) or sends why it could not run. */
         char buf[SYNC_MAX_PAYLOAD + 1];
         ssize_t n;
-        do
+        bool reset = false;
+        for (;;) {
                 n = recv(fd, buf, sizeof buf - 1, 0);
-        while (n < 0 && errno == EINTR);
+                /* ECONNRESET comes before what the init sent, when it exited with data of
+                 * ours unread (see sync_recv()): read once more. */
+                if (n < 0 && (errno == EINTR || (errno == ECONNRESET && !reset))) {
+                        reset = reset || errno == ECONNRESET;
+                        continue;
+                }
+                break;
+        }
         if (n > 0) {
                 buf[n] = '\0';
                 return error_set_msg(reterr, -ENOEXEC, "%s", buf);
@@ -1028,6 +1036,10 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 r = sync_recv(sync[0], &h2, &text);
                 if (r >= 0 && h2.type == SYNC_ERROR) {
                         r = error_set_msg(reterr, h2.code < 0 ? h2.code : -EIO, "%s", text);
+                        goto fail;
+                }
+                if (r < 0 && r != -EPIPE) {
+                        error_set(reterr, r, "reading from the exec process");
                         goto fail;
                 }
         }

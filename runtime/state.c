@@ -34,9 +34,22 @@ int sync_recv(int fd, SyncHeader *ret, char **ret_text)
 {
         char buf[sizeof(SyncHeader) + SYNC_MAX_PAYLOAD + 1];
         ssize_t n;
-        do
+        bool reset = false;
+        for (;;) {
                 n = recv(fd, buf, sizeof buf - 1, 0);
-        while (n < 0 && errno == EINTR);
+                if (n >= 0)
+                        break;
+                if (errno == EINTR)
+                        continue;
+                /* A peer that exits with one of our messages unread in its queue resets the
+                 * connection, and the kernel reports that before the messages the peer had sent
+                 * us (its error report among them). Reading again gets those, then EOF. */
+                if (errno == ECONNRESET && !reset) {
+                        reset = true;
+                        continue;
+                }
+                break;
+        }
         if (n < 0)
                 return -errno;
         if (n == 0)
