@@ -90,6 +90,9 @@ wait_for() { # wait_for SECONDS COMMAND…
 # them, which can take a second here).
 gone() { [ ! -e "/proc/$1/stat" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 status_of() { oci state "$1" | jq -r .status; }
+# status_is ID STATUS: for wait_for, which must re-read the state on every try (an argument
+# written as "$(status_of ID)" is expanded once, before the waiting starts).
+status_is() { [ "$(status_of "$1")" = "$2" ]; }
 pid_of() { oci state "$1" | jq -r .pid; }
 
 # make_bundle DIR [ARGS…]: a busybox rootfs with the probe as /probe and a config.json from

@@ -29,7 +29,7 @@ check_eq "create runs prestart, createRuntime, createContainer in order" \
 oci start hk
 check "start runs startContainer and poststart" wait_for 5 sh -c "[ \$(wc -l <'$log') -eq 5 ]"
 oci kill hk KILL
-wait_for 5 test "$(status_of hk)" = stopped
+wait_for 5 status_is hk stopped
 oci delete hk
 check_eq "all six in order (poststop by delete)" \
         "prestart createRuntime createContainer startContainer poststart poststop" \

@@ -28,7 +28,7 @@ check_fails "a second start is refused" oci start life
 check "kill with a signal name" oci kill life TERM
 check "sh as pid 1 ignores TERM: still running" test "$(status_of life)" = running
 check "kill with a number" oci kill life 9
-check "state is stopped" wait_for 5 test "$(status_of life)" = stopped
+check "state is stopped" wait_for 5 status_is life stopped
 check "the init is gone" wait_for 5 gone "$pid"
 check "delete" oci delete life
 check_fails "state of a deleted container fails" oci state life
@@ -41,7 +41,7 @@ oci start busy
 pid=$(pid_of busy)
 check_fails "delete of a running container without --force is refused" oci delete busy
 check "kill --all" oci kill --all busy KILL
-check "kill --all stops it" wait_for 5 test "$(status_of busy)" = stopped
+check "kill --all stops it" wait_for 5 status_is busy stopped
 check "delete after kill --all" oci delete busy
 oci create --bundle "$B" busy2 >/dev/null 2>&1 </dev/null
 oci start busy2
