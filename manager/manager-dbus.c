@@ -271,6 +271,29 @@ static int method_kill_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int method_reload_unit(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        _cleanup_error_ Error e = ERROR_INIT;
+        const char *name;
+        Service *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = find_service_to_change(msg, m, name, &s, error);
+        if (r < 0)
+                return r;
+        /* ReloadSignal= is sent at once; ReloadCmd= answers when the command ends. */
+        r = service_reload(s, msg, &e);
+        if (r < 0)
+                return error_to_bus(&e, r, error);
+        if (r > 0)
+                return 1;
+        return sd_bus_reply_method_return(msg, "o", s->object_path);
+}
+
 static int method_reset_failed_unit(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
         Manager *m = userdata;
@@ -369,6 +392,8 @@ const sd_bus_vtable manager_vtable[] = {
                                  method_restart_unit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("KillUnit", "si", SD_BUS_PARAM(name) SD_BUS_PARAM(signal), "", ,
                                  method_kill_unit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ReloadUnit", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(unit),
+                                 method_reload_unit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ResetFailedUnit", "s", SD_BUS_PARAM(name), "", , method_reset_failed_unit,
                                  SD_BUS_VTABLE_UNPRIVILEGED),

@@ -15,6 +15,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -33,9 +35,27 @@
 #define CTRMGR_DEFAULT_SECCOMP   "/usr/share/containers/seccomp.json"
 #define CTRMGR_SLICE             "ctrmgr.slice"
 
+/* Notify=true: the directory with the unit's notify socket is bind-mounted here (as Podman's
+ * --sdnotify=container does) and NOTIFY_SOCKET names the socket in it. */
+#define CTRMGR_NOTIFY_DIR_IN_CONTAINER    "/run/notify"
+#define CTRMGR_NOTIFY_SOCKET_IN_CONTAINER "/run/notify/notify.sock"
+
+/* pidfd_open(2) and pidfd_send_signal(2), which Debian 12's glibc does not wrap. */
+static inline int pidfd_open_pid(pid_t pid)
+{
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+static inline int pidfd_signal(int pidfd, int sig)
+{
+        return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
 typedef struct Manager Manager;
 typedef struct Service Service;
 typedef struct ManagerJob ManagerJob;
+typedef struct ServiceExec ServiceExec;
 struct Unit;
 struct UnitSet;
 struct DepGraph;
@@ -68,7 +88,10 @@ typedef enum ServiceResult {
         SERVICE_FAILURE_RESOURCES, /* could not start: image, mount, spec, runtime */
         SERVICE_FAILURE_EXIT_CODE,
         SERVICE_FAILURE_SIGNAL,
-        SERVICE_FAILURE_TIMEOUT, /* needed SIGKILL after StopTimeout */
+        SERVICE_FAILURE_CORE_DUMP,
+        SERVICE_FAILURE_TIMEOUT, /* needed SIGKILL after StopTimeout, or TimeoutStartSec= passed */
+        SERVICE_FAILURE_WATCHDOG,
+        SERVICE_FAILURE_OOM_KILL, /* the kernel's OOM killer killed the main process */
         SERVICE_FAILURE_START_LIMIT_HIT,
         _SERVICE_RESULT_MAX,
 } ServiceResult;
@@ -98,6 +121,20 @@ typedef struct ManagerConfig {
 } ManagerConfig;
 
 void manager_config_done(ManagerConfig *c);
+
+/* A command run inside a unit's running container (HealthCmd=, ReloadCmd=): its output is
+ * collected (at most HEALTH_OUTPUT_MAX bytes), it is killed at its deadline, and `done` gets the
+ * exit code as HealthLogEntry counts it (0…255, 128+signal, HEALTH_EXIT_TIMEOUT/ERROR). */
+struct ServiceExec {
+        Service *service;
+        pid_t pid;
+        int pidfd, out_fd;
+        sd_event_source *pid_source, *out_source, *timer_source;
+        char *output;
+        size_t len;
+        bool timed_out;
+        void (*done)(Service *s, int exit_code, const char *output, size_t len);
+};
 
 struct Service {
         Manager *manager;
@@ -134,6 +171,24 @@ struct Service {
         int stop_signal;
         uint64_t stop_timeout_usec;
         bool restart_after_stop; /* RestartUnit in progress */
+        bool restart_automatic;  /* ... started by HealthOnFailure=restart: counts as a restart */
+
+        /* Readiness (Notify=, TimeoutStartSec=, the watchdog) and health checks of the running
+         * container, decided by manager/policy; service-ready.c runs them. */
+        Readiness rd;
+        HealthConfig hc;
+        Health health;
+        ExitCause kill_cause; /* why the daemon killed the container itself (timeout, watchdog),
+                               * EXITED when it did not */
+        int notify_fd;        /* Notify=true: the socket the container sends READY=1 to */
+        sd_event_source *notify_source;
+        sd_event_source *ready_timer;  /* the next readiness deadline or health check */
+        ServiceExec health_exec;       /* the health check under way, if any */
+        ServiceExec reload_exec;       /* ReloadCmd= under way, if any */
+        sd_bus_message *reload_waiter; /* the ReloadUnit call it answers */
+        uint64_t oom_kills_start;      /* memory.events oom_kill at the start (UINT64_MAX: none) */
+        uint64_t oom_kills_seen;       /* the latest value read */
+        sd_event_source *oom_source;   /* inotify on memory.events */
 
         /* D-Bus calls answered when the service settles: StartUnit/RestartUnit when it becomes
          * active (or fails), StopUnit when it becomes inactive/failed. */
@@ -232,6 +287,30 @@ int log_service_internal(const Service *s, int level, int r, const char *fmt, ..
 #define log_service_notice(s, ...)         log_service_internal((s), LOG_LEVEL_NOTICE, 0, __VA_ARGS__)
 #define log_service_warning(s, ...)        log_service_internal((s), LOG_LEVEL_WARNING, 0, __VA_ARGS__)
 #define log_service_error_errno(s, r, ...) log_service_internal((s), LOG_LEVEL_ERR, (r), __VA_ARGS__)
+
+/* ---------------------------------------------------------------- service-ready.c */
+
+/* The directory holding the notify socket of unit `name` (<state_dir>/NAME/notify). */
+char *manager_notify_dir(const Manager *m, const char *name);
+/* Before the container is created: the notify socket for Notify=true. */
+int service_notify_open(Service *s, Error *reterr);
+/* The container runs: readiness and health checks begin. Returns true when it is ready at once. */
+bool service_ready_begin(Service *s);
+/* A container found again after a daemon restart: ready; health checks and the notify socket
+ * resume. */
+void service_ready_recover(Service *s);
+/* The container ended or is being stopped: timers, checks and the notify socket go. */
+void service_ready_end(Service *s);
+/* The memory.events oom_kill counter: watched from the start, read once more at the exit.
+ * service_oom_killed() tells whether it grew during this run. */
+void service_oom_watch(Service *s);
+bool service_oom_killed(Service *s);
+void service_oom_unwatch(Service *s);
+/* `ctrmgr reload`: ReloadSignal= or ReloadCmd=; reply (may be NULL) is answered when it is over.
+ * Returns 1 when the answer comes later. */
+int service_reload(Service *s, sd_bus_message *reply, Error *reterr);
+/* Kills and reaps a command under way; its `done` is not called. */
+void service_exec_cancel(ServiceExec *x);
 
 /* ---------------------------------------------------------------- unit-dbus.c / manager-dbus.c */
 

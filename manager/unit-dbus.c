@@ -39,6 +39,12 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                 v = s->scope;
         else if (streq(property, "ControlGroup"))
                 v = s->main_pid > 0 ? s->cgroup_path : NULL;
+        else if (streq(property, "Health"))
+                v = s->main_pid > 0 ? health_status_to_string(s->health.status) : NULL;
+        else if (streq(property, "StatusText"))
+                v = s->main_pid > 0 ? s->rd.status : NULL;
+        else if (streq(property, "Notify"))
+                v = unit_notify_to_string(s->unit->config.notify);
         else if (streq(property, "UnitFileState"))
                 v = s->unit->load_state != UNIT_LOAD_LOADED ? ""
                     : service_enabled(s)                    ? "enabled"
@@ -113,6 +119,25 @@ static int property_get_bool(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", v);
 }
 
+/* The last health check results, oldest first, as Docker keeps them: (start, end) in
+ * CLOCK_MONOTONIC usec, the exit code (-1 timed out, -2 could not run), the output. */
+static int property_get_health_log(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error)
+{
+        Service *s = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(ttis)");
+        for (size_t i = 0; r >= 0 && i < s->health.n_log; i++) {
+                const HealthLogEntry *e = &s->health.log[i];
+                /* Output is any bytes; D-Bus strings must be UTF-8 without NUL. */
+                const char *out = e->output && utf8_is_valid(e->output) ? e->output : "";
+                r = sd_bus_message_append(reply, "(ttis)", e->start, e->end, (int32_t)e->exit_code, out);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 #define EC SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 
 const sd_bus_vtable service_vtable[] = {
@@ -140,6 +165,11 @@ const sd_bus_vtable service_vtable[] = {
         SD_BUS_PROPERTY("NRestarts", "u", property_get_u32, 0, EC),
         SD_BUS_PROPERTY("ScopeUnit", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ControlGroup", "s", property_get_string, 0, EC),
+        SD_BUS_PROPERTY("Notify", "s", property_get_string, 0, EC),
+        SD_BUS_PROPERTY("Health", "s", property_get_string, 0, EC),
+        SD_BUS_PROPERTY("StatusText", "s", property_get_string, 0, EC),
+        /* Changes with every check: read on demand, no change signals. */
+        SD_BUS_PROPERTY("HealthLog", "a(ttis)", property_get_health_log, 0, 0),
         /* Live values read from the cgroup on each Get: no change signals. */
         SD_BUS_PROPERTY("MemoryCurrent", "t", property_get_u64, 0, 0),
         SD_BUS_PROPERTY("CPUUsageNSec", "t", property_get_u64, 0, 0),
@@ -159,7 +189,7 @@ void service_send_changed(Service *s)
                 "ImageDigest", "ExecMainCode", "ExecMainStatus", "ActiveEnterTimestamp",
                 "ActiveExitTimestamp", "InactiveEnterTimestamp", "InactiveExitTimestamp", "NRestarts",
                 "ControlGroup", "LoadState", "LoadError", "Description", "FragmentPath", "DropInPaths",
-                "UnitFileState", "NeedDaemonReload", "Image", NULL);
+                "UnitFileState", "NeedDaemonReload", "Image", "Health", "StatusText", "Notify", NULL);
 }
 
 void service_send_new(Service *s)

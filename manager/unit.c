@@ -47,7 +47,10 @@ static const char *const service_result_table[_SERVICE_RESULT_MAX] = {
         [SERVICE_FAILURE_RESOURCES] = "resources",
         [SERVICE_FAILURE_EXIT_CODE] = "exit-code",
         [SERVICE_FAILURE_SIGNAL] = "signal",
+        [SERVICE_FAILURE_CORE_DUMP] = "core-dump",
         [SERVICE_FAILURE_TIMEOUT] = "timeout",
+        [SERVICE_FAILURE_WATCHDOG] = "watchdog",
+        [SERVICE_FAILURE_OOM_KILL] = "oom-kill",
         [SERVICE_FAILURE_START_LIMIT_HIT] = "start-limit-hit",
 };
 
@@ -64,17 +67,6 @@ const char *sub_state_to_string(SubState s)
 const char *service_result_to_string(ServiceResult r)
 {
         return r >= 0 && r < _SERVICE_RESULT_MAX ? service_result_table[r] : NULL;
-}
-
-static int pidfd_open_(pid_t pid)
-{
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        return fd < 0 ? -errno : fd;
-}
-
-static int pidfd_send_signal_(int pidfd, int sig)
-{
-        return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
 }
 
 /* ---------------------------------------------------------------- object */
@@ -100,6 +92,9 @@ int service_new(Manager *m, Unit *unit, Service **ret)
                 return r;
         }
         s->unit = unit;
+        s->notify_fd = -EBADF;
+        s->health_exec = s->reload_exec = (ServiceExec){.service = s, .pidfd = -EBADF, .out_fd = -EBADF};
+        s->oom_kills_start = s->oom_kills_seen = UINT64_MAX;
         s->stop_signal = SIGTERM;
         s->stop_timeout_usec = 10 * USEC_PER_SEC;
         *ret = s;
@@ -120,6 +115,16 @@ Service *service_free(Service *s)
                 return NULL;
         sd_event_source_disable_unref(s->pid_source);
         sd_event_source_disable_unref(s->timer_source);
+        sd_event_source_disable_unref(s->ready_timer);
+        sd_event_source_disable_unref(s->notify_source);
+        sd_event_source_disable_unref(s->oom_source);
+        /* The container outlives the daemon; a check or reload command under way does not. */
+        service_exec_cancel(&s->health_exec);
+        service_exec_cancel(&s->reload_exec);
+        sd_bus_message_unref(s->reload_waiter);
+        readiness_done(&s->rd);
+        health_done(&s->health);
+        safe_close(s->notify_fd);
         safe_close(s->pidfd);
         waiters_free(&s->start_waiters, &s->n_start_waiters);
         waiters_free(&s->stop_waiters, &s->n_stop_waiters);
@@ -234,8 +239,13 @@ void service_set_state(Service *s, ActiveState a, SubState sub)
         /* Hooks for waiting callers; restart policy and dependencies attach here (issue 6). */
         if (a == ACTIVE_STATE_ACTIVE)
                 service_reply_waiters(s, true, NULL);
-        if (a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED)
+        if (a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED) {
                 service_reply_waiters(s, false, NULL);
+                /* A start that ends here (it died while activating, say) is over too; a restart
+                 * passes through inactive on its way and answers later. */
+                if (!s->restart_after_stop)
+                        service_reply_waiters(s, true, NULL);
+        }
         /* Jobs waiting for this unit (jobs.c) may be over now. */
         if (s->manager->n_jobs > 0)
                 manager_dispatch_jobs(s->manager);
@@ -623,6 +633,29 @@ int service_generate_spec(Manager *m, const Unit *u, const char *rootfs, int roo
         r = mounts_from_unit(m, u, &mounts, &n_mounts, reterr);
         if (r < 0)
                 return r;
+        if (c->notify == UNIT_NOTIFY_TRUE) {
+                /* sd_notify from the container: its own socket's directory (service-ready.c). */
+                SpecMount *nl = realloc(mounts, (n_mounts + 1) * sizeof(SpecMount));
+                if (!nl) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                mounts = nl;
+                mounts[n_mounts] = (SpecMount){
+                        .type = strdup("bind"),
+                        .source = manager_notify_dir(m, u->name),
+                        .destination = strdup(CTRMGR_NOTIFY_DIR_IN_CONTAINER),
+                        .options = strv_new("bind", "nosuid", "nodev", "noexec", NULL),
+                };
+                n_mounts++;
+                if (!mounts[n_mounts - 1].type || !mounts[n_mounts - 1].source ||
+                    !mounts[n_mounts - 1].destination || !mounts[n_mounts - 1].options ||
+                    (r = strv_extend(&env, "NOTIFY_SOCKET=" CTRMGR_NOTIFY_SOCKET_IN_CONTAINER)) < 0) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                in.environment = env;
+        }
         in.mounts = mounts;
         in.n_mounts = n_mounts;
 
@@ -841,6 +874,9 @@ static int service_spawn(Service *s, Error *reterr)
         if (rootfs_fd < 0)
                 return error_set(reterr, -errno, "opening %s", rootfs);
 
+        r = service_notify_open(s, reterr);
+        if (r < 0)
+                return r;
         r = service_generate_spec(m, s->unit, rootfs, rootfs_fd, &spec, &digest, reterr);
         if (r < 0)
                 return r;
@@ -885,7 +921,7 @@ static int service_spawn(Service *s, Error *reterr)
         if (r < 0)
                 return error_prefix(reterr, r, "creating the container");
         if (pidfd < 0) {
-                pidfd = pidfd_open_(pid);
+                pidfd = pidfd_open_pid(pid);
                 if (pidfd < 0) {
                         (void)runtime_delete(m->oci_root, s->name, true, NULL);
                         return error_set(reterr, pidfd, "pidfd_open(%d)", (int)pid);
@@ -908,6 +944,7 @@ static int service_spawn(Service *s, Error *reterr)
         free(s->cgroup_path);
         s->cgroup_path = NULL;
         (void)pid_cgroup_path(m, pid, &s->cgroup_path);
+        service_oom_watch(s);
         s->stop_signal = c->stop_signal > 0 ? c->stop_signal : SIGTERM;
         s->stop_timeout_usec = c->stop_timeout_usec;
         return 0;
@@ -979,6 +1016,8 @@ static int service_start_internal(Service *s, bool automatic, Error *reterr)
                 if (!error_isset(&e))
                         error_set(&e, r, "starting");
                 log_service_error_errno(s, r, "Failed to start %s: %s", s->name, error_message(&e));
+                service_ready_end(s);
+                service_oom_unwatch(s);
                 s->pid_source = sd_event_source_disable_unref(s->pid_source);
                 s->pidfd = safe_close(s->pidfd);
                 s->main_pid = 0;
@@ -991,12 +1030,15 @@ static int service_start_internal(Service *s, bool automatic, Error *reterr)
         }
 
         s->result = SERVICE_SUCCESS;
-        /* Readiness protocols and health checks are decided by manager/policy but not run by
-         * the daemon yet: say so rather than pretend. */
-        if (s->unit->config.notify != UNIT_NOTIFY_FALSE || s->unit->config.health_cmd)
-                log_service_notice(s,
-                                   "%s: Notify=%s and HealthCmd= are not acted on yet; active once started.",
-                                   s->name, unit_notify_to_string(s->unit->config.notify));
+        /* Notify=false: active now. Notify=true waits for READY=1, Notify=healthy for the first
+         * passing health check (service-ready.c), within TimeoutStartSec=. */
+        if (!service_ready_begin(s)) {
+                (void)state_save(s);
+                log_service_info(s,
+                                 "%s: container running (PID %d); waiting for it to be ready (Notify=%s).",
+                                 s->name, (int)s->main_pid, unit_notify_to_string(s->unit->config.notify));
+                return 0;
+        }
         service_set_state(s, ACTIVE_STATE_ACTIVE, SUB_STATE_RUNNING);
         (void)state_save(s);
         log_service_info(s, "Started %s (PID %d, image %s).", service_description(s) ?: s->name,
@@ -1006,9 +1048,28 @@ static int service_start_internal(Service *s, bool automatic, Error *reterr)
 
 /* ---------------------------------------------------------------- exit and stop */
 
-static bool clean_signal(int sig)
+static ServiceResult service_result_from_policy(PolicyResult r)
 {
-        return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGPIPE;
+        switch (r) {
+        case POLICY_RESULT_SUCCESS:
+                return SERVICE_SUCCESS;
+        case POLICY_RESULT_EXIT_CODE:
+                return SERVICE_FAILURE_EXIT_CODE;
+        case POLICY_RESULT_SIGNAL:
+                return SERVICE_FAILURE_SIGNAL;
+        case POLICY_RESULT_CORE_DUMP:
+                return SERVICE_FAILURE_CORE_DUMP;
+        case POLICY_RESULT_TIMEOUT:
+                return SERVICE_FAILURE_TIMEOUT;
+        case POLICY_RESULT_WATCHDOG:
+                return SERVICE_FAILURE_WATCHDOG;
+        case POLICY_RESULT_OOM_KILL:
+                return SERVICE_FAILURE_OOM_KILL;
+        case POLICY_RESULT_START_LIMIT_HIT:
+                return SERVICE_FAILURE_START_LIMIT_HIT;
+        default:
+                return SERVICE_FAILURE_EXIT_CODE;
+        }
 }
 
 static int on_restart_timer(sd_event_source *src, uint64_t usec, void *userdata)
@@ -1027,7 +1088,13 @@ static void service_on_exit(Service *s, int code, int status)
 {
         bool stopping = s->active_state == ACTIVE_STATE_DEACTIVATING;
         bool timed_out = s->sub_state == SUB_STATE_STOP_SIGKILL;
+        ExitCause killed_by_daemon = s->kill_cause;
 
+        service_ready_end(s);
+        /* A SIGKILL while memory.events counted an OOM kill: the kernel's doing, not ours. */
+        bool oom = code == CLD_KILLED && status == SIGKILL && service_oom_killed(s);
+        service_oom_unwatch(s);
+        s->kill_cause = EXIT_CAUSE_EXITED;
         s->pid_source = sd_event_source_disable_unref(s->pid_source);
         s->timer_source = sd_event_source_disable_unref(s->timer_source);
         s->pidfd = safe_close(s->pidfd);
@@ -1036,6 +1103,9 @@ static void service_on_exit(Service *s, int code, int status)
         pid_t pid = s->main_pid;
         s->main_pid = 0;
 
+        if (oom)
+                log_service_warning(s, "%s: A process of this unit has been killed by the OOM killer.",
+                                    s->name);
         if (code == CLD_EXITED)
                 log_service_info(s, "Main process %d exited, code=exited, status=%d", (int)pid, status);
         else if (code == CLD_KILLED || code == CLD_DUMPED)
@@ -1048,37 +1118,43 @@ static void service_on_exit(Service *s, int code, int status)
 
         service_cleanup_container(s);
 
-        bool clean = (code == CLD_EXITED && status == 0) || (code == CLD_KILLED && clean_signal(status)) ||
-                     code == 0;
-
-        if (stopping) {
-                /* A requested stop ends inactive whatever the container did with the signal;
-                 * needing SIGKILL is recorded as the result, as systemd's "timeout". */
-                s->result = timed_out ? SERVICE_FAILURE_TIMEOUT : SERVICE_SUCCESS;
-        } else
-                s->result = clean                ? SERVICE_SUCCESS
-                            : code == CLD_EXITED ? SERVICE_FAILURE_EXIT_CODE
-                                                 : SERVICE_FAILURE_SIGNAL;
-
-        if (s->restart_after_stop) {
-                _cleanup_error_ Error e = ERROR_INIT;
-                service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
-                s->restart_after_stop = false;
-                (void)service_start(s, &e);
-                return;
-        }
-
         RestartConfig rc;
-        RestartDecision d = {};
+        restart_config_from_unit(&rc, &s->unit->config);
         ExitInfo ei = {
                 .cause = code == CLD_DUMPED   ? EXIT_CAUSE_CORE_DUMP
                          : code == CLD_KILLED ? EXIT_CAUSE_SIGNAL
                                               : EXIT_CAUSE_EXITED,
                 .status = status,
         };
-        restart_config_from_unit(&rc, &s->unit->config);
+        if (killed_by_daemon != EXIT_CAUSE_EXITED)
+                ei.cause = killed_by_daemon; /* TimeoutStartSec= or the watchdog */
+        else if (oom)
+                ei.cause = EXIT_CAUSE_OOM_KILL;
         /* code 0: the exit status is unknown (the container ended while ctrmgrd was away). */
+        PolicyResult pr = code == 0 ? POLICY_RESULT_SUCCESS : exit_classify(&ei, &rc.success_status);
+        bool clean = pr == POLICY_RESULT_SUCCESS;
+
+        if (stopping) {
+                /* A requested stop ends inactive whatever the container did with the signal;
+                 * needing SIGKILL is recorded as the result, as systemd's "timeout". */
+                s->result = timed_out ? SERVICE_FAILURE_TIMEOUT : SERVICE_SUCCESS;
+        } else
+                s->result = service_result_from_policy(pr);
+
+        if (s->restart_after_stop) {
+                _cleanup_error_ Error e = ERROR_INIT;
+                bool automatic = s->restart_automatic;
+                service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
+                s->restart_after_stop = s->restart_automatic = false;
+                (void)service_start_internal(s, automatic, &e);
+                return;
+        }
+
+        RestartDecision d = {};
         if (code != 0 && restart_on_exit(&rc, &s->rs, &ei, stopping || s->removed, &d) >= 0 && d.restart) {
+                if (!clean)
+                        log_service_warning(s, "%s: Failed with result '%s'.", s->name,
+                                            service_result_to_string(s->result));
                 service_set_state(s, ACTIVE_STATE_ACTIVATING, SUB_STATE_AUTO_RESTART);
                 uint64_t delay = d.delay_usec;
                 if (sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC, delay,
@@ -1135,7 +1211,7 @@ static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata)
                 log_service_warning(s, "State 'stop-sigterm' timed out. Killing.");
                 service_set_state(s, ACTIVE_STATE_DEACTIVATING, SUB_STATE_STOP_SIGKILL);
                 if (runtime_kill(s->manager->oci_root, s->name, SIGKILL, true, &e) < 0 && s->pidfd >= 0)
-                        (void)pidfd_send_signal_(s->pidfd, SIGKILL);
+                        (void)pidfd_signal(s->pidfd, SIGKILL);
                 /* Should SIGKILL not end it either (D state), give up after the same time again. */
                 (void)sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC,
                                                  MAX(s->stop_timeout_usec, 5 * USEC_PER_SEC), 0,
@@ -1183,7 +1259,7 @@ int service_stop(Service *s, Error *reterr)
 
         log_service_info(s, "Stopping %s...", service_description(s) ?: s->name);
         service_set_state(s, ACTIVE_STATE_DEACTIVATING, SUB_STATE_STOP_SIGTERM);
-        r = pidfd_send_signal_(s->pidfd, s->stop_signal);
+        r = pidfd_signal(s->pidfd, s->stop_signal);
         if (r < 0 && r != -ESRCH)
                 log_service_warning(s, "Sending %s failed: %s", strna(signal_to_string(s->stop_signal)),
                                     strerror(-r));
@@ -1219,7 +1295,7 @@ int service_kill(Service *s, int sig, Error *reterr)
         if (s->pidfd < 0 || s->main_pid <= 0)
                 return error_set_msg(reterr, -ESRCH, "No main process to kill: %s is %s", s->name,
                                      active_state_to_string(s->active_state));
-        int r = pidfd_send_signal_(s->pidfd, sig);
+        int r = pidfd_signal(s->pidfd, sig);
         if (r < 0)
                 return error_set(reterr, r, "Sending %s to PID %d", strna(signal_to_string(sig)),
                                  (int)s->main_pid);
@@ -1246,7 +1322,7 @@ int service_recover(Service *s)
                 return 0;
         }
 
-        int fd = pidfd_open_(pid);
+        int fd = pidfd_open_pid(pid);
         if (fd < 0 || pid_get_starttime(pid, &now_st) < 0 || now_st != st) {
                 safe_close(fd);
                 log_service_notice(s, "Container of %s exited while ctrmgrd was not running.", s->name);
@@ -1270,6 +1346,8 @@ int service_recover(Service *s)
         /* Keep the timestamps from the state file: set the state without restamping. */
         s->active_state = ACTIVE_STATE_ACTIVE;
         s->sub_state = SUB_STATE_RUNNING;
+        service_ready_recover(s);
+        service_oom_watch(s);
         log_service_info(s, "Found running container of %s again (PID %d).", s->name, (int)pid);
         return 1;
 }

@@ -109,6 +109,10 @@ void cli_pager_close(void)
 
 void unit_info_done(UnitInfo *i)
 {
+        free(i->health);
+        free(i->status_text);
+        free(i->notify);
+        free(i->last_check_output);
         free(i->name);
         free(i->description);
         free(i->fragment_path);
@@ -129,6 +133,29 @@ void unit_info_done(UnitInfo *i)
 int manager_get_string(sd_bus *bus, const char *property, char **ret)
 {
         return sd_bus_get_property_string(bus, BUS_NAME, MANAGER, MANAGER_IF, property, NULL, ret);
+}
+
+/* The last entry of HealthLog (a(ttis)). */
+static int read_last_health_check(sd_bus_message *reply, UnitInfo *i)
+{
+        uint64_t start, end;
+        int32_t code;
+        const char *out;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ttis)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(ttis)", &start, &end, &code, &out)) > 0) {
+                i->has_last_check = true;
+                i->last_check_code = code;
+                i->last_check_end = end;
+                if (free_and_strdup(&i->last_check_output, out) < 0)
+                        return -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(reply);
 }
 
 int unit_info_get(sd_bus *bus, const char *name, UnitInfo *ret, sd_bus_error *error)
@@ -186,6 +213,9 @@ int unit_info_get(sd_bus *bus, const char *name, UnitInfo *ret, sd_bus_error *er
                         {"ScopeUnit", &i.scope},
                         {"ControlGroup", &i.control_group},
                         {"UnitFileState", &i.unit_file_state},
+                        {"Health", &i.health},
+                        {"StatusText", &i.status_text},
+                        {"Notify", &i.notify},
                 };
                 bool done = false;
                 for (size_t k = 0; k < ELEMENTSOF(strs); k++)
@@ -223,6 +253,8 @@ int unit_info_get(sd_bus *bus, const char *name, UnitInfo *ret, sd_bus_error *er
                                 r = sd_bus_message_read(reply, "t", &i.tasks_current);
                         else if (streq(key, "NeedDaemonReload"))
                                 r = sd_bus_message_read(reply, "b", &i.need_daemon_reload);
+                        else if (streq(key, "HealthLog") && streq(contents, "a(ttis)"))
+                                r = read_last_health_check(reply, &i);
                         else
                                 r = sd_bus_message_skip(reply, contents);
                 }

@@ -32,6 +32,12 @@ void cli_pager_close(void);
 typedef struct UnitInfo {
         char *name, *description, *fragment_path, *load_state, *load_error, *active_state, *sub_state;
         char *result, *image, *image_digest, *scope, *control_group, *unit_file_state;
+        char *health, *status_text, *notify;
+        /* The latest health check: exit code (-1 timed out, -2 could not run) and output. */
+        bool has_last_check;
+        int32_t last_check_code;
+        uint64_t last_check_end; /* CLOCK_MONOTONIC usec */
+        char *last_check_output;
         char **dropin_paths;
         uint32_t main_pid, n_restarts;
         int32_t exec_main_code, exec_main_status;

@@ -261,6 +261,17 @@ static void print_status_json(const UnitInfo *i)
                ",\"nRestarts\":%" PRIu32 ",\"needRestart\":%s",
                i->main_pid, i->exec_main_code, i->exec_main_status, i->active_enter, i->inactive_enter,
                i->n_restarts, i->need_daemon_reload ? "true" : "false");
+        printf(",\"notify\":");
+        json_string(stdout, i->notify);
+        printf(",\"health\":");
+        json_string(stdout, i->health);
+        printf(",\"statusText\":");
+        json_string(stdout, i->status_text);
+        if (i->has_last_check) {
+                printf(",\"lastHealthCheck\":{\"exitCode\":%" PRIi32 ",\"output\":", i->last_check_code);
+                json_string(stdout, i->last_check_output);
+                printf("}");
+        }
         if (i->memory_current != UINT64_MAX)
                 printf(",\"memoryCurrent\":%" PRIu64, i->memory_current);
         if (i->cpu_usage_nsec != UINT64_MAX)
@@ -312,7 +323,9 @@ static void print_status(sd_bus *bus, const UnitInfo *i)
                         : i->inactive_enter;
         printf("     Active: %s%s (%s)%s", state_color(active), active, strna(i->sub_state),
                cli_color(ANSI_NORMAL));
-        if (streq(active, "failed") && !isempty(i->result))
+        /* As systemctl: why it failed, or why it is about to be restarted. */
+        if ((streq(active, "failed") || streq_ptr(i->sub_state, "auto-restart")) && !isempty(i->result) &&
+            !streq(i->result, "success"))
                 printf(" (Result: %s)", i->result);
         if (since > 0)
                 printf(" since %s; %s", format_timestamp(t1, sizeof t1, since),
@@ -338,6 +351,30 @@ static void print_status(sd_bus *bus, const UnitInfo *i)
         }
         if (i->n_restarts > 0)
                 printf("   Restarts: %" PRIu32 "\n", i->n_restarts);
+        if (running && !isempty(i->status_text))
+                printf("     Status: \"%s\"\n", i->status_text);
+        if (running && !isempty(i->health)) {
+                const char *hc = streq(i->health, "healthy")     ? cli_color(ANSI_GREEN)
+                                 : streq(i->health, "unhealthy") ? cli_color(ANSI_RED)
+                                                                 : "";
+                printf("     Health: %s%s%s", hc, i->health, cli_color(ANSI_NORMAL));
+                if (i->has_last_check) {
+                        /* The last check's verdict and the first line of what it said. */
+                        size_t l = strcspn(strempty(i->last_check_output), "\n");
+                        if (i->last_check_code == -1)
+                                printf(" (last check timed out)");
+                        else if (i->last_check_code == -2)
+                                printf(" (last check could not run: %.*s)", (int)l,
+                                       strempty(i->last_check_output));
+                        else {
+                                printf(" (last check: exit status %" PRIi32, i->last_check_code);
+                                if (l > 0)
+                                        printf(", \"%.*s\"", (int)MIN(l, (size_t)120), i->last_check_output);
+                                printf(")");
+                        }
+                }
+                printf("\n");
+        }
         if (running) {
                 char b[FORMAT_BYTES_MAX], s[FORMAT_TIMESPAN_MAX];
                 if (i->tasks_current != UINT64_MAX)
@@ -477,6 +514,13 @@ static int verb_stop(int argc, char **argv)
 static int verb_restart(int argc, char **argv)
 {
         return call_on_units(argc, argv, "RestartUnit", "restart", "Stop and start units again.");
+}
+
+static int verb_reload(int argc, char **argv)
+{
+        return call_on_units(argc, argv, "ReloadUnit", "reload",
+                             "Reload units: send ReloadSignal= to the main process, or run ReloadCmd= in "
+                             "the container and return when it has succeeded.");
 }
 
 static int verb_kill(int argc, char **argv)
@@ -686,6 +730,7 @@ static const Verb manager_verbs[] = {
         {"start", "NAME…", "Start units", verb_start},
         {"stop", "NAME…", "Stop units", verb_stop},
         {"restart", "NAME…", "Restart units", verb_restart},
+        {"reload", "NAME…", "Reload units (ReloadSignal= or ReloadCmd=)", verb_reload},
         {"kill", "[--signal=SIG] NAME…", "Send a signal to a unit's main process", verb_kill},
         {"daemon-reload", "", "Reload unit files", verb_daemon_reload},
         {"reset-failed", "[NAME…]", "Reset the failed state of units", verb_reset_failed},

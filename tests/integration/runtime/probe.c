@@ -16,6 +16,8 @@
  *   probe sched                "policy=N nice=N ioprio-class=N ioprio=N"
  *   probe ids                  "uid=U gid=G groups=G1,G2"
  *   probe stdin                copies stdin to stdout
+ *   probe notify ASSIGNMENT…   sends the assignments ("READY=1", "STATUS=…"), one per line, as one
+ *                              datagram to $NOTIFY_SOCKET, sd_notify's protocol; "ok" or "error NAME"
  *   probe recvtty SOCKET       (on the host) runc's --console-socket protocol: accepts one
  *                              connection, takes the pty master it sends and copies what the
  *                              container writes to stdout until the pty closes
@@ -140,6 +142,34 @@ static int do_recvtty(const char *path)
         return 0;
 }
 
+static int do_notify(int n, char **assignments)
+{
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        char msg[4096];
+        size_t len = 0;
+
+        if (!path || strlen(path) >= sizeof sa.sun_path) {
+                errno = EINVAL;
+                return report(-1);
+        }
+        strcpy(sa.sun_path, path);
+        for (int i = 0; i < n; i++) {
+                int w = snprintf(msg + len, sizeof msg - len, "%s%s", i ? "\n" : "", assignments[i]);
+                if (w < 0 || (size_t)w >= sizeof msg - len) {
+                        errno = EMSGSIZE;
+                        return report(-1);
+                }
+                len += (size_t)w;
+        }
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return report(-1);
+        ssize_t r = sendto(fd, msg, len, 0, (struct sockaddr *)&sa, sizeof sa);
+        close(fd);
+        return report(r < 0 ? -1 : 0);
+}
+
 int main(int argc, char *argv[])
 {
         const char *cmd = argc > 1 ? argv[1] : "";
@@ -196,6 +226,8 @@ int main(int argc, char *argv[])
                 return report(mkdir(argv[2], argc > 3 ? (mode_t)strtoul(argv[3], NULL, 8) : 0755));
         if (strcmp(cmd, "sethostname") == 0 && argc > 2)
                 return report(sethostname(argv[2], strlen(argv[2])));
+        if (strcmp(cmd, "notify") == 0 && argc > 2)
+                return do_notify(argc - 2, argv + 2);
         if (strcmp(cmd, "recvtty") == 0 && argc > 2)
                 return do_recvtty(argv[2]);
         if (strcmp(cmd, "stdin") == 0) {
@@ -207,6 +239,6 @@ int main(int argc, char *argv[])
                 return n < 0;
         }
         fprintf(stderr, "usage: probe caps|fds|cwd|dumpable|nnp|umask|ids|rlimit N|open P [r|w|p]|"
-                        "mkdir P|sethostname N|stdin\n");
+                        "mkdir P|sethostname N|notify A…|stdin\n");
         return 2;
 }

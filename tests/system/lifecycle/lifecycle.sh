@@ -8,16 +8,22 @@
 #   - stopping the db stops the app (Requires=);
 #   - a manual stop never restarts (Restart=always);
 #   - a crashing unit is restarted until StartLimitBurst=, then failed with start-limit-hit;
-#   - a unit whose health check fails is killed (HealthOnFailure=kill);
+#   - a unit whose health check fails is killed (HealthOnFailure=kill), restarted
+#     (HealthOnFailure=restart) or stopped (HealthOnFailure=stop);
+#   - Notify=true: active only on READY=1 through NOTIFY_SOCKET, STATUS= shown; TimeoutStartSec=
+#     fails a unit that never gets ready; a watchdog that is not pinged kills it;
+#   - ReloadSignal= and ReloadCmd= behind `ctrmgr reload`;
+#   - RestartSteps=/RestartMaxDelaySec= make the restart delay grow;
 #   - an ordering cycle between two enabled units is logged with both names and broken.
-# Checks that need the daemon to use manager/policy (issue 6) are TAP "TODO" while the ctrmgrd
-# binary does not contain it, and strict as soon as it does. Resource limits need tier 2 (no
-# memory/pids/cpu controllers here). TAP output.
+# Resource limits need tier 2 (no memory/pids/cpu controllers here). TAP output.
 #
-#   lifecycle.sh BUILD_DIR SOURCE_DIR
+#   lifecycle.sh BUILD_DIR SOURCE_DIR PROBE
+# PROBE: the static test program (tests/integration/runtime/probe.c), bind-mounted into the
+# containers that speak sd_notify.
 set -u
 build=$(realpath "$1")
 src=$(realpath "$2")
+probe=$(realpath "$3")
 # shellcheck source=../lib/testhost.sh
 source "$src/tests/system/lib/testhost.sh"
 export TESTHOST_QUIET=1
@@ -41,29 +47,14 @@ if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
         exit 0
 fi
 
-# Which parts of manager/policy the daemon calls (its sources, built into this ctrmgrd; the
-# binary's symbols would not tell: one object of the library pulls in another): checks of a part
-# it does not call yet are TAP TODO, the others strict.
-uses() { grep -qw "$1" "$src"/manager/*.c; }
-todo_deps="" todo_ready="" todo_restart="" todo_health=""
-uses dep_transaction_start || todo_deps=" # TODO ctrmgrd does not use manager/policy's transactions yet"
-uses readiness_start || todo_ready=" # TODO ctrmgrd does not use manager/policy's readiness yet"
-uses restart_check_start || todo_restart=" # TODO ctrmgrd does not use manager/policy's restart policy yet"
-uses health_check_end || todo_health=" # TODO ctrmgrd does not use manager/policy's health checks yet"
-
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); [ -z "${2:-}" ] && failed=$((failed + 1)); echo "not ok $n - $1${2:-}"; }
-check() { # DESCRIPTION CMD…: strict
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+check() { # DESCRIPTION CMD…
         local what=$1
         shift
         if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-check_policy() { # TODO-TEXT DESCRIPTION CMD…: needs that part of the policy in the daemon
-        local todo=$1 what=$2
-        shift 2
-        if "$@"; then ok "$what"; else not_ok "$what" "$todo"; fi
 }
 diag() { sed 's/^/# /' <<<"$*"; }
 
@@ -166,6 +157,116 @@ StopSignal=SIGKILL
 WantedBy=multi-user.target
 EOF
 
+unit healer <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=/bin/sleep 100000
+StopSignal=SIGKILL
+HealthCmd=/bin/sh -c 'echo sick >&2; exit 1'
+HealthInterval=300ms
+HealthRetries=1
+HealthOnFailure=restart
+[Service]
+StartLimitBurst=0
+[Install]
+WantedBy=multi-user.target
+EOF
+unit limping <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=/bin/sleep 100000
+StopSignal=SIGKILL
+HealthCmd=/bin/sh -c 'echo sick >&2; exit 1'
+HealthInterval=300ms
+HealthRetries=2
+[Install]
+WantedBy=multi-user.target
+EOF
+unit quitter <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=/bin/sleep 100000
+StopSignal=SIGKILL
+HealthCmd=/bin/false
+HealthInterval=300ms
+HealthRetries=2
+HealthOnFailure=stop
+[Service]
+Restart=always
+[Install]
+WantedBy=multi-user.target
+EOF
+# sd_notify from inside: the probe, bind-mounted, sends to $NOTIFY_SOCKET.
+unit notifier <<EOF
+[Container]
+Image=busybox:latest
+Volume=$probe:/probe:ro
+Notify=true
+Exec=/bin/sh -c '/probe notify "STATUS=warming up"; sleep 2; /probe notify READY=1 "STATUS=serving requests"; exec sleep 100000'
+StopSignal=SIGKILL
+[Install]
+WantedBy=multi-user.target
+EOF
+unit slowpoke <<'EOF'
+[Container]
+Image=busybox:latest
+Notify=true
+Exec=/bin/sleep 100000
+[Service]
+TimeoutStartSec=2s
+[Install]
+WantedBy=multi-user.target
+EOF
+unit hung <<EOF
+[Container]
+Image=busybox:latest
+Volume=$probe:/probe:ro
+Notify=true
+Exec=/bin/sh -c '/probe notify READY=1 WATCHDOG_USEC=1500000; sleep 1; /probe notify WATCHDOG=1; exec sleep 100000'
+[Install]
+WantedBy=multi-user.target
+EOF
+unit sighup <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=/bin/sh -c 'trap "echo sighup: reloaded" HUP; echo sighup: up; while :; do sleep 0.2; done'
+ReloadSignal=SIGHUP
+StopSignal=SIGKILL
+[Install]
+WantedBy=multi-user.target
+EOF
+unit reloadcmd <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=/bin/sleep 100000
+ReloadCmd=/bin/sh -c 'echo reload ran >/tmp/reloaded'
+StopSignal=SIGKILL
+[Install]
+WantedBy=multi-user.target
+EOF
+unit badreload <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=/bin/sleep 100000
+ReloadCmd=/bin/sh -c 'echo cannot reload >&2; exit 7'
+StopSignal=SIGKILL
+[Install]
+WantedBy=multi-user.target
+EOF
+unit backoff <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=/bin/sh -c 'exit 1'
+[Service]
+Restart=always
+RestartSec=200ms
+RestartSteps=3
+RestartMaxDelaySec=2s
+StartLimitBurst=0
+[Install]
+WantedBy=multi-user.target
+EOF
+
 # ---------------------------------------------------------------- host and daemon
 # The host's root is an overlay: the containers' upper directories (and the layer cache) need a
 # file system that can be an overlay's upper layer, so tmpfs there.
@@ -207,6 +308,16 @@ wait_prop() { # SECONDS UNIT PROPERTY VALUE
         return 1
 }
 daemon_log() { in_host journalctl -u ctrmgrd --no-pager -o cat 2>/dev/null; }
+scope_log() { in_host journalctl -u "ctrmgr-$1.scope" --no-pager -o cat 2>/dev/null; }
+wait_for_cmd() { # SECONDS CMD…
+        local end=$((SECONDS + $1))
+        shift
+        until "$@" >/dev/null 2>&1; do
+                [ $SECONDS -lt $end ] || return 1
+                sleep 0.2
+        done
+}
+restarts_ge() { [ "$(prop "$1" NRestarts)" -ge "$2" ] 2>/dev/null; }
 
 # ---------------------------------------------------------------- ordering and readiness
 check "db becomes active" wait_prop 30 db ActiveState active
@@ -215,13 +326,13 @@ db_start=$(prop db InactiveExitTimestamp)
 db_active=$(prop db ActiveEnterTimestamp)
 app_start=$(prop app InactiveExitTimestamp)
 diag "db started $((db_start - t_start)) us after the daemon, active after $((db_active - t_start)) us; app started after $((app_start - t_start)) us"
-check_policy "$todo_ready" "db is active only once its health check passed (≥ 2 s after its start)" \
+check "db is active only once its health check passed (≥ 2 s after its start)" \
         test $((db_active - db_start)) -ge 2000000
-check_policy "$todo_ready" "app starts after db is active (After=, Notify=healthy)" test "$app_start" -ge "$db_active"
+check "app starts after db is active (After=, Notify=healthy)" test "$app_start" -ge "$db_active"
 
 # ---------------------------------------------------------------- cycle
 log_has_cycle() { daemon_log | grep 'Ordering cycle' | grep -Eq 'cyc1.*cyc2|cyc2.*cyc1'; }
-check_policy "$todo_deps" "the ordering cycle is logged with both units" log_has_cycle
+check "the ordering cycle is logged with both units" log_has_cycle
 c1=$(prop cyc1 ActiveState) c2=$(prop cyc2 ActiveState)
 check "a unit of the cycle still starts (cyc1 $c1, cyc2 $c2)" test "$c1" = active -o "$c2" = active
 
@@ -234,17 +345,79 @@ check "always: NRestarts stays 0" test "$(prop always NRestarts)" = 0
 
 # ---------------------------------------------------------------- Requires= stop propagation
 ctl stop db >/dev/null 2>&1
-check_policy "$todo_deps" "stopping db stops app (Requires=)" wait_prop 10 app ActiveState inactive
+check "stopping db stops app (Requires=)" wait_prop 10 app ActiveState inactive
 
 # ---------------------------------------------------------------- restart and start limit
 check "crash: ends failed after its restarts" wait_prop 20 crash ActiveState failed
 r=$(prop crash NRestarts)
 check "crash: restarted (NRestarts=$r)" test "${r:-0}" -ge 2
 res=$(prop crash Result)
-check_policy "$todo_restart" "crash: Result=start-limit-hit (got $res)" test "$res" = start-limit-hit
+check "crash: Result=start-limit-hit (got $res)" test "$res" = start-limit-hit
 
 # ---------------------------------------------------------------- health
-check_policy "$todo_health" "sick: killed once unhealthy (HealthOnFailure=kill)" wait_prop 15 sick ActiveState failed
+check "sick: killed once unhealthy (HealthOnFailure=kill)" wait_prop 15 sick ActiveState failed
+
+check "sick: Result=signal, the health check's kill (got $(prop sick Result))" test "$(prop sick Result)" = signal
+check "sick: the kill is logged with its reason" bash -c 'grep -q "sick: unhealthy; killing it (HealthOnFailure=kill)"' <<<"$(daemon_log)"
+check "healer: restarted when unhealthy (HealthOnFailure=restart)" wait_for_cmd 20 restarts_ge healer 2
+check "healer: the failed check's output is logged" \
+        grep -q "healer: health check failed (exit status 1): sick: unhealthy" <<<"$(daemon_log)"
+check "quitter: stopped when unhealthy (HealthOnFailure=stop)" wait_prop 15 quitter ActiveState inactive
+sleep 1
+check "quitter: not restarted despite Restart=always (got $(prop quitter ActiveState), NRestarts $(prop quitter NRestarts))" \
+        test "$(prop quitter ActiveState)/$(prop quitter NRestarts)" = inactive/0
+
+# ---------------------------------------------------------------- readiness protocol
+check "notifier: active on READY=1" wait_prop 30 notifier ActiveState active
+nstart=$(prop notifier InactiveExitTimestamp) nactive=$(prop notifier ActiveEnterTimestamp)
+check "notifier: active only once READY=1 came, 2 s after its start (after $(((nactive - nstart) / 1000)) ms)" \
+        test $((nactive - nstart)) -ge 1900000
+check "notifier: StatusText is the last STATUS= (got '$(prop notifier StatusText)')" \
+        test "$(prop notifier StatusText)" = "serving requests"
+check "notifier: ctrmgr status shows it" grep -q 'Status: "serving requests"' <<<"$(ctl --no-pager status notifier 2>&1)"
+check "slowpoke: failed when TimeoutStartSec= passed without READY=1" wait_prop 20 slowpoke ActiveState failed
+check "slowpoke: Result=timeout (got $(prop slowpoke Result))" test "$(prop slowpoke Result)" = timeout
+check "hung: killed when its watchdog was not pinged" wait_prop 20 hung ActiveState failed
+check "hung: Result=watchdog (got $(prop hung Result))" test "$(prop hung Result)" = watchdog
+
+# ---------------------------------------------------------------- health in status and on D-Bus
+# limping fails every check and has no HealthOnFailure=: it runs on, unhealthy.
+check "limping: Health=unhealthy on D-Bus" wait_prop 20 limping Health unhealthy
+check "limping: still active (HealthOnFailure=none)" test "$(prop limping ActiveState)" = active
+check "ctrmgr status limping shows the health and the last check's output" \
+        grep -q 'Health: unhealthy (last check: exit status 1, "sick")' <<<"$(ctl --no-pager status limping 2>&1)"
+check "Health on D-Bus: a unit without HealthCmd= has none (got '$(prop notifier Health)')" test -z "$(prop notifier Health)"
+
+# ---------------------------------------------------------------- reload
+check "sighup: active" wait_prop 10 sighup ActiveState active
+wait_for_cmd 10 grep -q "sighup: up" <<<"$(scope_log sighup)"
+sleep 0.5
+check "ctrmgr reload sighup (ReloadSignal=SIGHUP)" ctl reload sighup
+got_hup() { scope_log sighup | grep -q "sighup: reloaded"; }
+check "sighup: the container got SIGHUP" wait_for_cmd 10 got_hup
+check "reloadcmd: active" wait_prop 10 reloadcmd ActiveState active
+check "ctrmgr reload reloadcmd (ReloadCmd=) succeeds" ctl reload reloadcmd
+check "reloadcmd: the command ran inside the container" test "$(ctl exec reloadcmd cat /tmp/reloaded 2>&1)" = "reload ran"
+check "badreload: active" wait_prop 10 badreload ActiveState active
+out=$(ctl reload badreload 2>&1)
+rc=$?
+check "ctrmgr reload badreload fails (ReloadCmd= exits 7): status $rc" test "$rc" -ne 0
+check "… and says why ($out)" grep -q "failed (7): cannot reload" <<<"$out"
+check "badreload: still active after the failed reload" test "$(prop badreload ActiveState)" = active
+out=$(ctl reload app 2>&1)
+check "a unit without ReloadCmd= or ReloadSignal= is not reloaded ($out)" grep -q "neither ReloadCmd= nor ReloadSignal=" <<<"$out"
+
+# ---------------------------------------------------------------- restart back-off
+# RestartSec=200ms growing to RestartMaxDelaySec=2s in 3 steps: about 0.2, 0.43, 0.93, 2, 2 s.
+check "backoff: restarted 5 times" wait_for_cmd 30 restarts_ge backoff 5
+gaps=$(in_host journalctl -u ctrmgrd -o short-unix --no-pager 2>/dev/null | awk '
+        /backoff: Scheduled restart job/ { t = $1; next }
+        t != "" && /Starting backoff/ { printf "%d ", ($1 - t) * 1000; t = "" }')
+diag "backoff: delays from the exit to the next start (ms): $gaps"
+read -r g1 g2 g3 g4 _ <<<"$gaps"
+check "backoff: the first delay is short (${g1:-?} ms < 1000)" test "${g1:-99999}" -lt 1000
+check "backoff: the delay grows (${g1:-?} < ${g3:-?} < ${g4:-?} ms)" test "${g1:-0}" -lt "${g3:-0}" -a "${g3:-0}" -lt "${g4:-0}"
+check "backoff: the fourth is RestartMaxDelaySec= (${g4:-?} ms ≥ 1900)" test "${g4:-0}" -ge 1900
 
 echo "1..$n"
 if [ $failed -gt 0 ]; then
