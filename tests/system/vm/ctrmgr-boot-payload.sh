@@ -5,20 +5,11 @@
 # and "# …" notes. Boot 1 checks start order and enforced limits, then asks for a reboot (exit
 # 100); boot 2 checks that the daemon and the units are back.
 set -u
-# Checks of features ctrmgrd on main does not have yet are TAP TODO: reported, not failing the
-# test. An "ok … # TODO" becomes a failure in meson (unexpected pass): then empty the variable.
-TODO_ORDER="ctrmgrd does not reliably hold an After= unit until a Notify=healthy dependency is ready (vmapp started before vmdb served in one run of two)"
-TODO_READY_TS="a Notify=healthy unit's ActiveEnterTimestamp is its start, not the moment it became ready"
-TODO_OOM_STATUS="ctrmgr status does not report an OOM kill yet (issues 5/6)"
 boot=${CTRMGR_VM_BOOT:-1}
 out=${CTRMGR_VM_OUT:-/tmp}
 failed=0
 check() { # DESCRIPTION CMD…
         if "${@:2}"; then echo "ok - $1 (boot $boot)"; else echo "not ok - $1 (boot $boot)"; failed=1; fi
-}
-check_todo() { # REASON DESCRIPTION CMD…: as check, a TAP TODO when REASON is not empty
-        [ -n "$1" ] || { check "${@:2}"; return; }
-        if "${@:3}"; then echo "ok - $2 (boot $boot) # TODO $1"; else echo "not ok - $2 (boot $boot) # TODO $1"; fi
 }
 note() { sed 's/^/# /'; }
 prop() { # UNIT PROPERTY: the value of a property of a unit's D-Bus object, unquoted
@@ -53,7 +44,7 @@ units=(vmdb vmapp vmmem vmpids vmcpu)
 for u in vmdb vmpids vmcpu; do
         check "$u came up at boot and is active" wait_for 120 is_active "$u"
 done
-check_todo "$TODO_ORDER" "vmapp (After=/Requires=vmdb) came up at boot and is active" wait_for 60 is_active vmapp
+check "vmapp (After=/Requires=vmdb) came up at boot and is active" wait_for 60 is_active vmapp
 ctrmgr --no-pager list 2>&1 | note
 for u in "${units[@]}"; do
         ctrmgr --no-pager status "$u" 2>&1 | note
@@ -69,11 +60,11 @@ echo "# ActiveEnterTimestamp vmdb=$db_t vmapp=$app_t"
 serving_us=$(journalctl -b -u ctrmgr-vmdb.scope -o short-unix --no-pager 2>/dev/null |
         awk '/vmdb: serving/ { split($1, t, "."); print t[1] t[2]; exit }')
 echo "# vmdb said 'serving' at ${serving_us:-?} (µs)"
-check_todo "$TODO_ORDER" "vmapp became active only after vmdb served" \
+check "vmapp became active only after vmdb served" \
         test "${app_t:-0}" -ge "${serving_us:-1}" -a "${serving_us:-0}" -gt 0
-check_todo "$TODO_READY_TS" "vmdb (Notify=healthy) entered active only once it served" \
+check "vmdb (Notify=healthy) entered active only once it served" \
         test "${db_t:-0}" -ge "${serving_us:-1}" -a "${serving_us:-0}" -gt 0
-check_todo "$TODO_ORDER" "vmapp found vmdb serving when it started" \
+check "vmapp found vmdb serving when it started" \
         bash -c 'journalctl -b -u ctrmgr-vmapp.scope -o cat | grep -q "vmapp: vmdb was ready at start"'
 if [ "$boot" = 1 ]; then
         check "vmdb's container output reached journald (ctrmgr-vmdb.scope)" \
@@ -87,7 +78,7 @@ if [ "$boot" = 1 ]; then
                 wait_for 60 bash -c '[ "$(busctl get-property org.ctrmgr1 /org/ctrmgr1/unit/vmmem org.ctrmgr1.Unit NRestarts | cut -d" " -f2)" -ge 1 ]'
         check "vmmem's memory limit is 32M in its cgroup" \
                 wait_for 30 eval 'find_cg_file vmmem memory.max 33554432 >/dev/null'
-        check_todo "$TODO_OOM_STATUS" "ctrmgr status vmmem tells of the OOM kill" \
+        check "ctrmgr status vmmem tells of the OOM kill" \
                 bash -c 'ctrmgr --no-pager status vmmem 2>&1 | grep -qi "oom"'
         ctrmgr --no-pager status vmmem 2>&1 | note
 

@@ -21,6 +21,10 @@
 #   --out DIR                    keep the results there: payload.log, rc, console.log (the serial
 #                                console), boots, boot-N.txt (system state and boot time per boot)
 #   --timeout SEC                the whole run, boot to poweroff (default $CTRMGR_VM_TIMEOUT or 600)
+#   --boot-timeout SEC           give up when the guest's userspace has said nothing on the
+#                                console for that long after qemu started (default
+#                                $CTRMGR_VM_BOOT_TIMEOUT or 300): a guest that does not boot
+#                                fails in minutes, not at --timeout
 #   --max-boots N                how often the payload may ask for a reboot by exiting 100 (default
 #                                1: no reboot); after a reboot it runs again with CTRMGR_VM_BOOT=2…
 #   --memory MB, --cpus N        guest size (default 2048, 2)
@@ -38,6 +42,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 timeout=${CTRMGR_VM_TIMEOUT:-600}
+boot_timeout=${CTRMGR_VM_BOOT_TIMEOUT:-300}
 memory=2048 cpus=2 max_boots=1 outdir=""
 shares=() envs=() copies=() enables=() install_build=""
 while [ $# -gt 0 ]; do
@@ -50,10 +55,11 @@ while [ $# -gt 0 ]; do
         --enable) enables+=("$2"); shift 2 ;;
         --out) outdir=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
+        --boot-timeout) boot_timeout=$2; shift 2 ;;
         --max-boots) max_boots=$2; shift 2 ;;
         --memory) memory=$2; shift 2 ;;
         --cpus) cpus=$2; shift 2 ;;
-        -h | --help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         --) shift; break ;;
         -*) echo "run-in-vm: unknown option $1" >&2; exit 2 ;;
         *) break ;;
@@ -186,21 +192,42 @@ while :; do
                 qrc=124
                 break
         fi
-        # -no-reboot: a reboot inside ends this qemu; the loop starts the next boot.
+        # -no-reboot: a reboot inside ends this qemu; the loop starts the next boot. The kernel
+        # prints only warnings (loglevel=4); systemd shows its units' progress, so a boot that
+        # hangs shows where. Disk errors reach the guest (werror/rerror=report) instead of
+        # pausing the VM silently, qemu's default for a full host disk.
+        console=$share/out/console-$boot.log
+        : >"$console"
         timeout --kill-after=10 "$left" qemu-system-x86_64 \
                 -machine q35 "${accel[@]}" -cpu "${CTRMGR_VM_CPU:-max}" -smp "$cpus" -m "$memory" \
                 -nodefaults -no-user-config -display none -monitor none -no-reboot \
-                -serial "file:$share/out/console-$boot.log" \
+                -serial "file:$console" \
                 -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
-                -append "root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 panic=-1 quiet" \
-                -drive "file=$disk,format=qcow2,if=virtio,cache=unsafe" \
+                -append "root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 panic=-1 loglevel=4 systemd.show_status=1" \
+                -drive "file=$disk,format=qcow2,if=virtio,cache=unsafe,werror=report,rerror=report" \
                 -device virtio-rng-pci -nic none \
                 "${virtfs[@]}" </dev/null >>"$share/out/qemu.log" 2>&1 &
         qemu_pid=$!
+        # Boot watchdog: the image's generator writes to the console as soon as userspace runs
+        # (seconds under TCG). Silence for boot_timeout seconds means this guest will not boot.
+        (
+                waited=0
+                while [ "$waited" -lt "$boot_timeout" ]; do
+                        sleep 5
+                        waited=$((waited + 5))
+                        kill -0 "$qemu_pid" 2>/dev/null || exit 0
+                        grep -q 'ctrmgr-vm-' "$console" 2>/dev/null && exit 0
+                done
+                echo "no-boot" >"$share/out/boot-watchdog"
+                kill -TERM "$qemu_pid" 2>/dev/null
+        ) &
+        watchdog_pid=$!
         set +e
         wait "$qemu_pid"
         qrc=$?
         set -e
+        kill "$watchdog_pid" 2>/dev/null || true
+        wait "$watchdog_pid" 2>/dev/null || true
         qemu_pid=""
         cat "$share/out/console-$boot.log" >>"$share/out/console.log" 2>/dev/null || true
         # The guest's runner leaves reboot-N when the payload asked for boot N+1.
@@ -215,6 +242,16 @@ elapsed=$(($(date +%s) - start))
 echo "$elapsed" >"$share/out/vm-seconds"
 
 [ -f "$share/out/payload.log" ] && cat "$share/out/payload.log"
+if [ -f "$share/out/boot-watchdog" ]; then
+        echo "run-in-vm: the guest's userspace said nothing on the console within ${boot_timeout}s of" \
+                "qemu's start (boot $boot): it did not boot. Console:" >&2
+        tail -n 40 "$share/out/console.log" >&2 || true
+        echo "run-in-vm: qemu's own output:" >&2
+        cat "$share/out/qemu.log" >&2 || true
+        echo "run-in-vm: disk space where the VM image and its overlay are:" >&2
+        df -h "$image" "$share" >&2 || true
+        exit 125
+fi
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
         echo "run-in-vm: timed out after ${timeout}s; last console lines:" >&2
         tail -n 40 "$share/out/console.log" >&2 || true
