@@ -29,6 +29,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$ctrmgr" ] || for b in "$top"/build*/tools/ctrmgr; do [ -x "$b" ] && ctrmgr=$b && break; done
 [ -x "$ctrmgr" ] || { echo "bench: no ctrmgr binary (--ctrmgr PATH)" >&2; exit 1; }
+ctrmgr=$(realpath "$ctrmgr") # the timings run in the scratch directory
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (umoci, tar and ctrmgr preserve owners)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time (package time) missing" >&2; exit 1; }
 for t in umoci zstd gzip tar python3 jq; do command -v $t >/dev/null || { echo "bench: $t missing" >&2; exit 1; }; done
@@ -74,20 +75,43 @@ done
 printf '%s\n' "${manifests[@]}" | jq -s '{schemaVersion:2,manifests:.}' >layout/index.json
 cat layer.tar.gz layer.tar.zst >/dev/null # warm the page cache for everyone alike
 
-timeit() { # name setup-cmd cmd… ; prints the median time of $runs runs and the largest peak RSS
-        local name=$1 setup=$2; shift 2
+# What every unpacker must leave behind: the layer's entry count and the bytes of its regular files.
+tree_sig() { # DIR: "<entries> <bytes>"
+        find "$1" -mindepth 1 -printf '%y %s\n' | awk '{n++} $1 == "f" {b += $2} END {printf "%d %d\n", n, b}'
+}
+expect_sig=$(tar -tvf layer.tar | awk '{n++} /^-/ {b += $3} END {printf "%d %d\n", n, b}')
+failed() { # name why: a failed or incomplete run must not pass for a fast one
+        echo "bench: $1: $2" >&2
+        [ -s cmd.err ] && sed 's/^/bench:   /' cmd.err >&2
+        exit 1
+}
+
+timeit() { # name setup-cmd tree-cmd cmd… ; prints the median time of $runs runs and the largest peak RSS
+        # tree-cmd prints the directory the command unpacked into ("" for the decompression floors)
+        local name=$1 setup=$2 tree=$3; shift 3
         local t=() m=0
         for _ in $(seq "$runs"); do
-                rm -rf out bundle layers store.unused; mkdir -p out
+                rm -rf out bundle layers store.unused cmd.err time.out; mkdir -p out
                 eval "$setup"
                 sync
-                local sec kb
-                # GNU time: wall seconds and the peak RSS of the command or any child it waited for
-                # (ctrmgr's decompression helper, tar's gzip); its own fork is tiny.
+                local st=0 x sec kb
+                # GNU time: exit status, wall seconds and the peak RSS of the command or any child it
+                # waited for (ctrmgr's decompression helper, tar's gzip); its own fork is tiny. Its
+                # report goes to a file of its own, so neither the command's output nor a failure can
+                # pass for a timing.
                 # No sync inside the timing: sync(1) waits for every dirty page of the machine, which
-                # on a shared machine measures the neighbours. ctrmgr pays for its own syncfs() of
-                # the layer's filesystem before publishing the layer; tar and umoci do not sync.
-                read -r sec kb < <(/usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1)
+                # on a shared machine measures the neighbours. ctrmgr makes its own layer durable
+                # before publishing it; tar and umoci do not sync.
+                /usr/bin/time -o time.out -f '%x %e %M' "$@" >/dev/null 2>cmd.err || st=$?
+                read -r x sec kb < <(tail -1 time.out) || true
+                [ "$st" = 0 ] && [ "${x:-}" = 0 ] || failed "$name" "exit status ${x:-?} (time: $st)"
+                if [ -n "$tree" ]; then
+                        local dir got
+                        dir=$(eval "$tree")
+                        [ -d "$dir" ] || failed "$name" "no output tree ($dir)"
+                        got=$(tree_sig "$dir")
+                        [ "$got" = "$expect_sig" ] || failed "$name" "output tree $dir has \"$got\" (entries, bytes), the layer \"$expect_sig\""
+                fi
                 t+=("$sec")
                 [ "$kb" -gt "$m" ] && m=$kb
         done
@@ -97,13 +121,14 @@ timeit() { # name setup-cmd cmd… ; prints the median time of $runs runs and th
 ctr=("$ctrmgr" image --store "$W/layout" --layers "$W/layers" --containers "$W/containers")
 
 echo "# timing, median of $runs runs each…" >&2
-t_floor=$(timeit floor : sh -c 'gzip -dc layer.tar.gz >/dev/null')
-t_tar=$(timeit tar : tar -xzf layer.tar.gz -C out)
-t_umoci=$(timeit umoci : umoci unpack --image layout:gz bundle)
-t_ctr=$(timeit ctrmgr : "${ctr[@]}" unpack gz)
-t_zfloor=$(timeit zfloor : sh -c 'zstd -q -dc layer.tar.zst >/dev/null')
-t_ztar=$(timeit ztar : tar -I zstd -xf layer.tar.zst -C out)
-t_zctr=$(timeit zctrmgr : "${ctr[@]}" unpack zst)
+ctr_tree="echo layers/sha256/${diff_id#sha256:}"
+t_floor=$(timeit floor : "" sh -c 'gzip -dc layer.tar.gz >/dev/null')
+t_tar=$(timeit tar : "echo out" tar -xzf layer.tar.gz -C out)
+t_umoci=$(timeit umoci : "echo bundle/rootfs" umoci unpack --image layout:gz bundle)
+t_ctr=$(timeit ctrmgr : "$ctr_tree" "${ctr[@]}" unpack gz)
+t_zfloor=$(timeit zfloor : "" sh -c 'zstd -q -dc layer.tar.zst >/dev/null')
+t_ztar=$(timeit ztar : "echo out" tar -I zstd -xf layer.tar.zst -C out)
+t_zctr=$(timeit zctrmgr : "$ctr_tree" "${ctr[@]}" unpack zst)
 
 # Rootfs of a cached image, in one process as the daemon does it: resolve (index.json, manifest and
 # config read and verified) + a fresh upper dir + overlay mount. Built against the build dir's libraries.
