@@ -4,7 +4,9 @@
  * namespace demands it, sets up the rootfs (create) and waits for start, or goes straight on to
  * execute (exec). It runs in a copy of the caller without re-executing any binary, so it is made
  * non-dumpable first: no process of the container can open /proc/PID/exe (our binary) or
- * /proc/PID/mem of it before it has executed the container's program (CVE-2019-5736).
+ * /proc/PID/mem of it before it has executed the container's program (CVE-2019-5736). That
+ * program is then executed through the sealed exec trampoline (runtime/trampoline.c), never from
+ * our binary, so no /proc/self/exe in the container leads back to it.
  */
 
 #include <sched.h>
@@ -217,7 +219,7 @@ _noreturn_ static void init_main(ChildContext *c)
                         CHILD_FAIL(c, r, &e);
         }
         r = hooks_run(s->hooks[HOOK_CREATE_CONTAINER], s->n_hooks[HOOK_CREATE_CONTAINER],
-                      HOOK_CREATE_CONTAINER, strempty(state_json), &e);
+                      HOOK_CREATE_CONTAINER, strempty(state_json), c->trampoline_fd, &e);
         if (r < 0)
                 CHILD_FAIL(c, r, &e);
 
@@ -267,7 +269,7 @@ _noreturn_ static void init_main(ChildContext *c)
         c->sync_fd = conn; /* errors from here on go to `start` */
 
         r = hooks_run(s->hooks[HOOK_START_CONTAINER], s->n_hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER,
-                      strempty(state_json), &e);
+                      strempty(state_json), c->trampoline_fd, &e);
         if (r < 0) {
                 (void)send(conn, error_message(&e), strlen(error_message(&e)), MSG_NOSIGNAL);
                 _exit(1);

@@ -213,7 +213,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
         }
         /* From here on a failure removes the state directory again. */
         _cleanup_close_ int dirfd = -EBADF, listen_fd = -EBADF, console_fd = -EBADF, devnull = -EBADF,
-                            pidfd = -EBADF;
+                            pidfd = -EBADF, trampoline = -EBADF;
         _cleanup_(seccomp_config_freep) SeccompConfig *sc_cfg = NULL;
         _cleanup_(seccomp_program_freep) SeccompProgram *sc_prog = NULL;
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
@@ -296,6 +296,9 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
         r = open_devnull_checked(&devnull, reterr);
         if (r < 0)
                 goto fail;
+        r = trampoline_open(&trampoline, reterr);
+        if (r < 0)
+                goto fail;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
                 r = error_set(reterr, -errno, "socketpair");
                 goto fail;
@@ -315,6 +318,9 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                 .pidfd = -1,
                 .seccomp = sc_prog,
                 .close_fds = {dirfd, rootdir, sync[0], -1},
+                .trampoline_fd = trampoline,
+                .trampoline_no_execveat = !seccomp_config_allows_syscall(sc_cfg, "execveat"),
+                .lsm_attr_fd = -1,
         };
 
         int cgfd = cg && !opts->systemd_cgroup ? cgroup_fd(cg) : -1;
@@ -342,6 +348,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
         sync[1] = safe_close(sync[1]);
         listen_fd = safe_close(listen_fd);
         console_fd = safe_close(console_fd);
+        trampoline = safe_close(trampoline);
 
         if (cg && opts->systemd_cgroup) {
                 _cleanup_strv_free_ char **w = NULL;
@@ -421,11 +428,11 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                                 goto fail;
                         }
                         r = hooks_run(spec->hooks[HOOK_PRESTART], spec->n_hooks[HOOK_PRESTART],
-                                      HOOK_PRESTART, st, reterr);
+                                      HOOK_PRESTART, st, -1, reterr);
                         if (r >= 0)
                                 r = hooks_run(spec->hooks[HOOK_CREATE_RUNTIME],
                                               spec->n_hooks[HOOK_CREATE_RUNTIME], HOOK_CREATE_RUNTIME, st,
-                                              reterr);
+                                              -1, reterr);
                         if (r < 0)
                                 goto fail;
                         /* the in-container hooks see "created" */
@@ -606,7 +613,7 @@ int runtime_start(const char *root, const char *id, Error *reterr)
                                              0, spec->annotations, false);
                 /* A failing poststart hook does not stop the container (runtime-spec). */
                 r = hooks_run(spec->hooks[HOOK_POSTSTART], spec->n_hooks[HOOK_POSTSTART], HOOK_POSTSTART,
-                              st ?: "{}", NULL);
+                              st ?: "{}", -1, NULL);
                 (void)r;
         }
         return 0;
@@ -731,7 +738,7 @@ int runtime_delete(const char *root, const char *id, bool force, Error *reterr)
                                                                NULL, NULL, 0, spec->annotations, false);
                 /* Failing poststop hooks are only warnings in the spec; the container goes. */
                 (void)hooks_run(spec->hooks[HOOK_POSTSTOP], spec->n_hooks[HOOK_POSTSTOP], HOOK_POSTSTOP,
-                                st ?: "{}", NULL);
+                                st ?: "{}", -1, NULL);
         }
 
         _cleanup_close_ int rootdir = open(root_or_default(root), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -916,7 +923,7 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
         if (r < 0)
                 return r;
 
-        _cleanup_close_ int pidfd = -EBADF, console_fd = -EBADF, devnull = -EBADF;
+        _cleanup_close_ int pidfd = -EBADF, console_fd = -EBADF, devnull = -EBADF, trampoline = -EBADF;
         _cleanup_(seccomp_config_freep) SeccompConfig *sc_cfg = NULL;
         _cleanup_(seccomp_program_freep) SeccompProgram *sc_prog = NULL;
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
@@ -942,6 +949,9 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
         r = open_devnull_checked(&devnull, reterr);
         if (r < 0)
                 return r;
+        r = trampoline_open(&trampoline, reterr);
+        if (r < 0)
+                return r;
         int sync[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
                 return error_set(reterr, -errno, "socketpair");
@@ -962,6 +972,9 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 .ns_flags = l.rec.ns_flags,
                 .seccomp = sc_prog,
                 .close_fds = {l.dirfd, sync[0], -1, -1},
+                .trampoline_fd = trampoline,
+                .trampoline_no_execveat = !seccomp_config_allows_syscall(sc_cfg, "execveat"),
+                .lsm_attr_fd = -1,
         };
         /* Not cgroup_fd(): a container that passes controllers down to sub-cgroups of its own
          * (systemd inside) refuses processes in its cgroup (EBUSY); the process then goes where

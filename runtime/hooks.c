@@ -9,7 +9,7 @@
 
 #include "runtime/internal.h"
 
-static int hook_run(const SpecHook *h, const char *state_json, Error *reterr)
+static int hook_run(const SpecHook *h, const char *state_json, int trampoline_fd, Error *reterr)
 {
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -29,7 +29,13 @@ static int hook_run(const SpecHook *h, const char *state_json, Error *reterr)
                 sigprocmask(SIG_SETMASK, &ss, NULL);
                 char *empty[] = {NULL};
                 char *argv0[] = {(char *)h->path, NULL};
-                execve(h->path, h->args ?: argv0, h->env ?: empty);
+                if (trampoline_fd >= 0) {
+                        /* In the container's mount namespace: not from our binary (CVE-2019-5736). */
+                        char *head[] = {(char *)"-", NULL};
+                        (void)trampoline_exec(trampoline_fd, false, false, head, h->path, h->args ?: argv0,
+                                              h->env ?: empty);
+                } else
+                        execve(h->path, h->args ?: argv0, h->env ?: empty);
                 _exit(127);
         }
         rfd = safe_close(rfd);
@@ -67,10 +73,11 @@ static int hook_run(const SpecHook *h, const char *state_json, Error *reterr)
                              strna(signal_to_string(WTERMSIG(status))));
 }
 
-int hooks_run(const SpecHook *hooks, size_t n, HookKind kind, const char *state_json, Error *reterr)
+int hooks_run(const SpecHook *hooks, size_t n, HookKind kind, const char *state_json, int trampoline_fd,
+              Error *reterr)
 {
         for (size_t i = 0; i < n; i++) {
-                int r = hook_run(&hooks[i], state_json, reterr);
+                int r = hook_run(&hooks[i], state_json, trampoline_fd, reterr);
                 if (r < 0)
                         return error_prefix(reterr, r, "running %s hook %zu", hook_kind_to_string(kind), i);
         }

@@ -84,8 +84,10 @@ char *container_state_json(const char *id, RuntimeStatus status, pid_t pid, cons
 
 /* ---------------------------------------------------------------- hooks */
 
-/* Runs the hooks of one kind one after the other, each with state_json on stdin. */
-int hooks_run(const SpecHook *hooks, size_t n, HookKind kind, const char *state_json, Error *reterr);
+/* Runs the hooks of one kind one after the other, each with state_json on stdin; through the exec
+ * trampoline trampoline_fd (the hooks run in the container's mount namespace) unless it is -1. */
+int hooks_run(const SpecHook *hooks, size_t n, HookKind kind, const char *state_json, int trampoline_fd,
+              Error *reterr);
 
 /* ---------------------------------------------------------------- the child side */
 
@@ -106,8 +108,11 @@ typedef struct ChildContext {
         const SeccompProgram *seccomp;
         bool seccomp_listener;
         const char *seccomp_listener_path;
-        int close_fds[4];        /* the runtime's own fds the child must not keep (locks!), -1 = none */
-        uint64_t clone_ns_flags; /* create: namespaces the child was cloned into (no second fork) */
+        int close_fds[4];            /* the runtime's own fds the child must not keep (locks!), -1 = none */
+        uint64_t clone_ns_flags;     /* create: namespaces the child was cloned into (no second fork) */
+        int trampoline_fd;           /* sealed memfd of the exec trampoline (trampoline.c) */
+        bool trampoline_no_execveat; /* the seccomp profile may not allow execveat(2) */
+        int lsm_attr_fd;             /* O_PATH of /proc/<tid>/attr (private procfs) or -1 */
 } ChildContext;
 
 /* Runs in the forked child; never returns. */
@@ -129,6 +134,19 @@ int find_executable(const char *name, char *const *env, char **ret);
 int process_apply_pre(ChildContext *c, Error *reterr);   /* rlimits, sched, ioprio, personality, oom */
 int process_apply_final(ChildContext *c, Error *reterr); /* user, caps, nnp, seccomp, cwd */
 _noreturn_ void process_exec(ChildContext *c, const char *path, int report_fd);
+
+/* ---------------------------------------------------------------- the exec trampoline */
+
+extern const unsigned char trampoline_elf[]; /* generated: trampoline-blob.c */
+extern const size_t trampoline_elf_size;
+
+/* A new sealed memfd holding the trampoline (close-on-exec). */
+int trampoline_open(int *ret, Error *reterr);
+/* Executes `ctrmgr-exec HEAD... -- PATH ARGV...` from tfd: execveat(AT_EMPTY_PATH) unless
+ * no_execveat, else (or when that fails) /proc/self/fd/N if allow_proc and it shows tfd. Returns
+ * only on failure, with -errno. */
+int trampoline_exec(int tfd, bool no_execveat, bool allow_proc, char *const *head, const char *path,
+                    char *const *argv, char *const *envp);
 
 /* raw clone3 wrappers */
 pid_t clone3_fork(uint64_t flags, int cgroup_fd, int *ret_pidfd);

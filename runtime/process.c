@@ -16,7 +16,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <linux/magic.h>
 
 #include "runtime/internal.h"
 
@@ -116,45 +118,31 @@ int process_apply_pre(ChildContext *c, Error *reterr)
         return 0;
 }
 
-static int write_attr(int procfd, const char *path, const char *value, Error *reterr)
+/* The LSM exec labels are written by the trampoline, right before the target's execve (see
+ * runtime/trampoline.c): here only the directory /proc/<tid>/attr of a private procfs instance is
+ * opened (never the container's /proc, which it may have replaced or shadowed: CVE-2019-16884,
+ * CVE-2025-52881), checked to be on procfs, and handed on. */
+static int open_label_dir(ChildContext *c, Error *reterr)
 {
-        _cleanup_close_ int fd =
-                openat_resolve(procfd, path, O_WRONLY, 0,
-                               CTR_RESOLVE_BENEATH | CTR_RESOLVE_NO_MAGICLINKS | CTR_RESOLVE_NO_XDEV);
-        if (fd < 0)
-                return error_set(reterr, fd, "opening /proc/%s", path);
-        if (write(fd, value, strlen(value)) < 0)
-                return error_set(reterr, -errno, "writing /proc/%s", path);
-        return 0;
-}
-
-static int apply_labels(const RuntimeProcess *p, Error *reterr)
-{
+        const RuntimeProcess *p = c->process;
         if (!p->apparmor_profile && !p->selinux_label)
                 return 0;
         _cleanup_close_ int procfd = -EBADF;
         int r = procfs_open_private(&procfd, reterr);
         if (r < 0)
                 return r;
-        char tself[64];
-        snprintf(tself, sizeof tself, "%i", (int)syscall(SYS_gettid));
-        if (p->apparmor_profile) {
-                _cleanup_free_ char *v = strprintf("exec %s", p->apparmor_profile);
-                _cleanup_free_ char *path = strprintf("%s/attr/apparmor/exec", tself);
-                if (!v || !path)
-                        return -ENOMEM;
-                r = write_attr(procfd, path, v, reterr);
-                if (r < 0)
-                        return error_prefix(reterr, r, "applying AppArmor profile %s", p->apparmor_profile);
+        char path[64];
+        snprintf(path, sizeof path, "%i/attr", (int)syscall(SYS_gettid));
+        int fd = openat_resolve(procfd, path, O_PATH | O_DIRECTORY, 0,
+                                CTR_RESOLVE_BENEATH | CTR_RESOLVE_NO_MAGICLINKS | CTR_RESOLVE_NO_XDEV);
+        if (fd < 0)
+                return error_set(reterr, fd, "opening /proc/%s", path);
+        struct statfs sfs;
+        if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+                safe_close(fd);
+                return error_set_msg(reterr, -EPERM, "/proc/%s is not on procfs", path);
         }
-        if (p->selinux_label) {
-                _cleanup_free_ char *path = strprintf("%s/attr/exec", tself);
-                if (!path)
-                        return -ENOMEM;
-                r = write_attr(procfd, path, p->selinux_label, reterr);
-                if (r < 0)
-                        return error_prefix(reterr, r, "applying SELinux label %s", p->selinux_label);
-        }
+        c->lsm_attr_fd = fd;
         return 0;
 }
 
@@ -187,7 +175,7 @@ int process_apply_final(ChildContext *c, Error *reterr)
         const RuntimeProcess *p = c->process;
         int r;
 
-        r = apply_labels(p, reterr);
+        r = open_label_dir(c, reterr);
         if (r < 0)
                 return r;
 
@@ -291,25 +279,89 @@ int find_executable(const char *name, char *const *env, char **ret)
         return last;
 }
 
+/* Moves *fd to a number >= min (close-on-exec), so it is not among the descriptors passed on. */
+static int fd_move_above(int *fd, int min)
+{
+        if (*fd < 0 || *fd >= min)
+                return 0;
+        int n = fcntl(*fd, F_DUPFD_CLOEXEC, min);
+        if (n < 0)
+                return -errno;
+        safe_close(*fd);
+        *fd = n;
+        return 0;
+}
+
+/* Executes the container's program through the exec trampoline (runtime/trampoline.c). A failure
+ * of the trampoline's own execve (the target's ENOENT, EACCES, ENOEXEC, ...) reaches the runtime
+ * the way the runtime's own did: the trampoline writes it to report_fd (create: `start`'s
+ * connection, plain text) or else to the sync socket (exec: a SYNC_ERROR packet), and exits 127. */
 _noreturn_ void process_exec(ChildContext *c, const char *path, int report_fd)
 {
         const RuntimeProcess *p = c->process;
+        Error e = ERROR_INIT;
         umask(p->has_umask ? p->umask : 0022);
 
+        bool text = report_fd >= 0;
+        int rfd = text ? report_fd : c->sync_fd;
+        int r = 0;
+
         /* Nothing of ours survives into the container (CVE-2024-21626): everything from 3 up is
-         * close-on-exec except the descriptors the caller asked to pass on. */
+         * close-on-exec except the descriptors the caller asked to pass on, and ours are first
+         * moved out of their range. The report socket and the LSM attr directory stay open for
+         * the trampoline, which closes them before the target runs. */
         unsigned keep = c->opts->preserve_fds;
-        (void)fds_cloexec_from(3 + (int)keep);
+        int min = 3 + (int)keep;
+        if ((r = fd_move_above(&rfd, min)) < 0 || (r = fd_move_above(&c->trampoline_fd, min)) < 0 ||
+            (r = fd_move_above(&c->lsm_attr_fd, min)) < 0) {
+                error_set(&e, r, "executing %s", path);
+                goto fail;
+        }
+        if (text)
+                report_fd = rfd;
+        else
+                c->sync_fd = rfd;
+        (void)fds_cloexec_from(min);
         for (unsigned i = 0; i < keep; i++)
                 (void)fd_cloexec(3 + (int)i, false);
+        (void)fd_cloexec(rfd, false);
+
+        char report[32], aa[64], se[64];
+        char *head[4] = {report};
+        size_t nh = 1;
+        snprintf(report, sizeof report, "%c%i", text ? 't' : 's', rfd);
+        char *aa_arg = NULL, *se_arg = NULL; /* freed by _exit or execve */
+        if (c->lsm_attr_fd >= 0) {
+                (void)fd_cloexec(c->lsm_attr_fd, false);
+                if (p->apparmor_profile) {
+                        snprintf(aa, sizeof aa, "%i/apparmor/exec=exec ", c->lsm_attr_fd);
+                        head[nh++] = aa_arg = strjoin(aa, p->apparmor_profile);
+                }
+                if (p->selinux_label) {
+                        snprintf(se, sizeof se, "%i/exec=", c->lsm_attr_fd);
+                        head[nh++] = se_arg = strjoin(se, p->selinux_label);
+                }
+                if ((p->apparmor_profile && !aa_arg) || (p->selinux_label && !se_arg)) {
+                        error_set(&e, -ENOMEM, "executing %s", path);
+                        goto fail;
+                }
+        }
+        head[nh] = NULL;
 
         char *empty[] = {NULL};
-        execve(path, p->args, p->env ?: empty);
-
-        Error e = ERROR_INIT;
-        int r = -errno;
-        error_set(&e, r, "executing %s", path);
-        if (report_fd >= 0)
+        r = trampoline_exec(c->trampoline_fd, c->trampoline_no_execveat, c->lsm_attr_fd < 0, head, path,
+                            p->args, p->env ?: empty);
+        if (r == -EPERM && c->trampoline_no_execveat)
+                error_set_msg(
+                        &e, r,
+                        "executing %s: the seccomp profile does not allow execveat(2), which starts "
+                        "the process (through the runtime's exec trampoline), and /proc/self/fd is not "
+                        "usable instead",
+                        path);
+        else
+                error_set(&e, r, "executing %s: starting the exec trampoline", path);
+fail:
+        if (text)
                 (void)send(report_fd, error_message(&e), strlen(error_message(&e)), MSG_NOSIGNAL);
         else
                 sync_send_error(c->sync_fd, r, &e);

@@ -211,6 +211,30 @@ bool seccomp_config_needs_listener(const SeccompConfig *c)
         return false;
 }
 
+static bool action_allows(SeccompAction a)
+{
+        return a == SECCOMP_ACTION_ALLOW || a == SECCOMP_ACTION_LOG;
+}
+
+bool seccomp_config_allows_syscall(const SeccompConfig *c, const char *name)
+{
+        if (!c)
+                return true;
+        bool named = false;
+        for (size_t i = 0; i < c->n_rules; i++) {
+                const SeccompRule *rule = &c->rules[i];
+                if (!strv_contains(rule->names, name))
+                        continue;
+                /* With conditions on its arguments the rule may or may not apply: then both it and
+                 * what applies otherwise must allow. */
+                if (!action_allows(rule->action))
+                        return false;
+                if (rule->n_args == 0)
+                        named = true;
+        }
+        return named || action_allows(c->default_action);
+}
+
 static int parse_action(json_object *v, const char *path, SeccompAction *ret, Error *reterr)
 {
         if (!v)

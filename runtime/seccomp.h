@@ -101,6 +101,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SeccompConfig *, seccomp_config_free);
 
 /* True if some rule uses SCMP_ACT_NOTIFY (then the runtime must handle listener_path). */
 bool seccomp_config_needs_listener(const SeccompConfig *c);
+/* True if the config surely allows (SCMP_ACT_ALLOW or SCMP_ACT_LOG) the syscall name, whatever its
+ * arguments; true without a config. */
+bool seccomp_config_allows_syscall(const SeccompConfig *c, const char *name);
 
 /*
  * Parses linux.seccomp (a JSON object; NULL is -EINVAL). json_path is the prefix for messages,

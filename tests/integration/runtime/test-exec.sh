@@ -39,6 +39,12 @@ check_eq "exec: stdin" "via stdin" sh -c "echo 'via stdin' | '$OCI' --root '$ROO
 jq -n '{ args: ["/probe", "ids"], cwd: "/", user: { uid: 5, gid: 6 }, env: ["PATH=/bin"] }' >"$T/process.json"
 check_eq "exec --process FILE" "uid=5 gid=6 groups=" oci exec --process "$T/process.json" ex
 check_output "exec of a missing program names it" "nope" oci exec ex /nope
+printf 'echo hi\n' >"$B/rootfs/tmp/noexec.sh"
+chmod 644 "$B/rootfs/tmp/noexec.sh"
+rc=0; oci exec --user 1000 ex /tmp/noexec.sh >"$T/noexec.out" 2>&1 || rc=$?
+check_output "exec of a file the user may not execute: EACCES, reported by the runtime" \
+        "exec: executing /tmp/noexec\.sh: Permission denied" cat "$T/noexec.out"
+check_eq "... with status 1 (the runtime's)" 1 echo "$rc"
 check_eq "exec --no-new-privs" "1" oci exec --no-new-privs ex /probe nnp
 
 # ---------------------------------------------------------------- fd leaks into exec (CVE-2024-21626)

@@ -73,8 +73,30 @@ check "run --detach leaves it running" test "$(status_of detached)" = running
 check "delete --force the detached one" oci delete --force detached
 
 check_fails "create with an invalid id is refused" oci create --bundle "$R" ../evil
-check_fails "create of an existing id is refused" sh -c "oci create --bundle '$R' dup && oci create --bundle '$R' dup"
+oci create --bundle "$R" dup >/dev/null 2>&1 </dev/null
+check_output "create of an existing id is refused" 'already exists' oci create --bundle "$R" dup
 oci delete --force dup >/dev/null 2>&1 || true
+
+# ---------------------------------------------------------------- a program that cannot be executed
+# (executed through the exec trampoline, whose execve failures reach `start` as the runtime's own
+# did: the program and the reason)
+printf '#!/nonexistent/interpreter\n' >"$R/rootfs/badinterp.sh"
+printf 'not a program\n' >"$R/rootfs/notelf"
+chmod 755 "$R/rootfs/badinterp.sh" "$R/rootfs/notelf"
+set_args "$R" /badinterp.sh
+oci create --bundle "$R" badexec >/dev/null 2>&1 </dev/null
+check_output "start of a script with a missing interpreter fails, naming the program and ENOENT" \
+        "start: executing /badinterp\.sh: No such file or directory" oci start badexec
+oci delete --force badexec >/dev/null 2>&1
+set_args "$R" /notelf
+rc=0; oci run --bundle "$R" badexec2 >"$T/badexec.out" 2>&1 </dev/null || rc=$?
+check_output "run of a file that is no program fails, naming it and ENOEXEC" \
+        "executing /notelf: Exec format error" cat "$T/badexec.out"
+check_eq "... with status 1, the runtime's, not the process's" 1 echo "$rc"
+set_args "$R" nosuchprogram
+check_output "a program not found along PATH is named" 'executable "nosuchprogram" not found' \
+        oci run --bundle "$R" badexec3
+
 check_output "an error in config.json names the JSON path" 'linux\.namespaces\[0\]\.type' \
         sh -c "jq '.linux.namespaces[0].type = \"bogus\"' '$R/config.json' >'$T/bad.json' && mkdir -p '$T/bad' && cp '$T/bad.json' '$T/bad/config.json' && ln -s '$R/rootfs' '$T/bad/rootfs' && '$OCI' --root '$ROOT' create --bundle '$T/bad' bad"
 

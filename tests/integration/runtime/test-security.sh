@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Security regression tests: CVE-2019-5736 (the runtime binary is out of reach, the init is not
-# dumpable before it executes), CVE-2024-21626 (no descriptor leaks, cwd checked),
+# Security regression tests: CVE-2019-5736 (the runtime binary is out of reach: the process is
+# executed through a sealed trampoline, so /proc/self/exe in the container never is the host's
+# runtime binary; the init is not dumpable before it executes), CVE-2024-21626 (no descriptor leaks, cwd checked),
 # CVE-2021-30465 (mount targets resolved inside the rootfs), CVE-2019-19921/2023-27561 (/proc
 # must be a directory), CVE-2022-29162 (no inheritable capabilities on exec).
 source "$(dirname "$0")/lib.sh"
@@ -39,6 +40,97 @@ if unshare --user true 2>/dev/null; then
         oci delete --force sec
 else
         skip "CVE-2019-5736: the init is not dumpable before it executes" "no user namespaces here"
+fi
+
+# The container's program is executed through the exec trampoline (runtime/trampoline.c), never by
+# the runtime itself: a program or an interpreter "/proc/self/exe" is then the sealed trampoline
+# (which refuses to run), not the host's runtime binary. The runtime under test is a copy of the
+# built one, so that a failing test cannot damage the build; the rootfs has its shared libraries,
+# so that it would run inside if it were reached.
+V=$T/victim-oci
+cp "$OCI" "$V"
+vsum=$(sha256sum <"$V")
+voci() { "$V" --root "$ROOT" "$@"; }
+X=$T/selfexe
+make_bundle "$X" sleep 100
+jq_edit "$X" '.root.readonly = false'
+for lib in $(ldd "$V" | awk '/=>/ { print $3 } /^[[:space:]]*\// { print $1 }'); do
+        mkdir -p "$X/rootfs$(dirname "$lib")"
+        cp -L "$lib" "$X/rootfs$lib"
+done
+set_args "$X" /proc/self/exe --version
+rc=0; voci run --bundle "$X" selfexe </dev/null >"$T/selfexe.out" 2>&1 || rc=$?
+if grep -q "ctrmgr-oci version" "$T/selfexe.out"; then fail "process /proc/self/exe does not run the host's runtime binary"; show "$T/selfexe.out"
+else pass "process /proc/self/exe does not run the host's runtime binary"; fi
+check_eq "... it is the exec trampoline, which refuses to run (status 127)" "127" echo "$rc"
+check_output "... and says why" "exec trampoline, not a program" cat "$T/selfexe.out"
+printf '#!/proc/self/exe --version\n' >"$X/rootfs/selfexe.sh"
+chmod 755 "$X/rootfs/selfexe.sh"
+set_args "$X" /selfexe.sh
+rc=0; voci run --bundle "$X" selfexe2 </dev/null >"$T/out" 2>&1 || rc=$?
+if grep -q "ctrmgr-oci version" "$T/out" || [ $rc -eq 0 ]; then fail "a #!/proc/self/exe script does not run the host's runtime binary"; show "$T/out"
+else pass "a #!/proc/self/exe script does not run the host's runtime binary"; fi
+# The write attack: one exec'd process runs /proc/self/exe, another holds its /proc/PID/exe open
+# and writes through it once the first has exited (the binary is no longer busy then).
+set_args "$X" sleep 100
+voci create --bundle "$X" selfexe3 </dev/null >/dev/null 2>&1
+voci start selfexe3
+voci exec --detach selfexe3 sh -c 'end=$(($(date +%s) + 6)); while [ $(date +%s) -lt $end ]; do
+        for p in /proc/[0-9]*; do
+                case "$(readlink $p/exe 2>/dev/null)" in */bin/busybox|/probe|"") continue ;; esac
+                exec 3<"$p/exe" || continue
+                echo "holding $(readlink $p/exe) of $p" >/tmp/attack
+                while [ -e "$p/exe" ]; do sleep 0.05; done
+                sleep 1
+                if echo "#PWNED" >>/proc/self/fd/3; then echo WROTE >>/tmp/attack; else echo "write failed" >>/tmp/attack; fi
+                exit 0
+        done
+done; echo "nothing found" >/tmp/attack'
+sleep 0.3
+sh -c "sleep 2 | '$V' --root '$ROOT' exec selfexe3 /proc/self/exe update --resources - nosuch" >"$T/out" 2>&1
+wait_for 10 test -s "$X/rootfs/tmp/attack"
+wait_for 5 grep -q -e WROTE -e "write failed" -e "nothing found" "$X/rootfs/tmp/attack"
+log "attacker: $(tr '\n' ' ' <"$X/rootfs/tmp/attack" 2>/dev/null)"
+check "exec /proc/self/exe: the runtime binary is unchanged (sha256)" test "$(sha256sum <"$V")" = "$vsum"
+check_fails "... the attacker did not write it" grep -q WROTE "$X/rootfs/tmp/attack"
+voci delete --force selfexe3
+# While created, the init holds its copy of the trampoline: sealed, so that even the host's root
+# cannot change it.
+voci create --bundle "$X" selfexe4 </dev/null >/dev/null 2>&1
+ipid=$(voci state selfexe4 | jq -r .pid)
+tfd=$(for f in /proc/"$ipid"/fd/*; do case "$(readlink "$f")" in /memfd:ctrmgr-exec*) echo "$f"; break ;; esac; done)
+check "created: the init holds the trampoline in a memfd" test -n "$tfd"
+check_fails "... which cannot be written" sh -c "echo x >>'$tfd'"
+check_fails "... nor truncated" truncate -s 0 "$tfd"
+check_output "... and is the trampoline" "ctrmgr-exec" sh -c "'$tfd' 2>&1"
+voci delete --force selfexe4
+check "the runtime binary is still unchanged at the end" test "$(sha256sum <"$V")" = "$vsum"
+rm -rf "$X"
+
+# The trampoline's execve (and the runtime's execveat) pass the default seccomp profile.
+profile=/usr/share/containers/seccomp.json
+if [ -r "$profile" ] && [ "$(uname -m)" = x86_64 ]; then
+        D=$T/defprofile
+        make_bundle "$D" sleep 100
+        caps=$(jq -c '.process.capabilities.bounding' "$D/config.json")
+        jq --argjson caps "$caps" '{ defaultAction, defaultErrnoRet,
+                architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+                syscalls: [ .syscalls[]
+                        | select(((.includes.caps // []) - $caps) == [])
+                        | select((.includes.arches // ["amd64"]) | index("amd64"))
+                        | select(((.excludes.caps // []) - ((.excludes.caps // []) - $caps)) == [])
+                        | select(((.excludes.arches // []) | index("amd64")) | not)
+                        | { names, action, errnoRet, args } | with_entries(select(.value != null)) ] }' \
+                "$profile" >"$T/defprofile.json"
+        jq_edit "$D" --slurpfile s "$T/defprofile.json" '.linux.seccomp = $s[0]'
+        check_eq "the default seccomp profile: the process runs" "uid=0 gid=0 groups=" run_in "$D" /probe ids
+        set_args "$D" sleep 100
+        oci create --bundle "$D" defprof </dev/null >/dev/null 2>&1
+        oci start defprof
+        check_eq "the default seccomp profile: exec runs" "2" oci exec defprof sh -c 'grep ^Seccomp: /proc/self/status | tr -dc 0-9'
+        oci delete --force defprof
+else
+        skip "the default seccomp profile" "no $profile, or not x86_64"
 fi
 
 oci create --bundle "$B" sec2 </dev/null >/dev/null 2>&1
