@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-util.h"
 
+#include <limits.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
@@ -364,50 +366,93 @@ static void print_journal_entry(sd_journal *j, bool json)
         time_t t = (time_t)(ts / USEC_PER_SEC);
         struct tm tm;
         strftime(tbuf, sizeof tbuf, "%b %d %H:%M:%S", localtime_r(&t, &tm));
-        printf("%s %.*s %.*s[%.*s]: %.*s\n", tbuf, (int)host_l, strempty(host), (int)ident_l, ident ?: "?",
-               (int)pid_l, pid ?: "?", (int)msg_l, msg);
+        printf("%s %.*s%s%.*s[%.*s]: %.*s\n", tbuf, (int)host_l, strempty(host), host ? " " : "",
+               (int)ident_l, ident ?: "?", (int)pid_l, pid ?: "?", (int)msg_l, msg);
+}
+
+/* Like `journalctl -u`: the scope's own entries (journald sets _SYSTEMD_UNIT=, no client can
+ * forge it), or what root says about the unit (ctrmgrd runs as root). OBJECT_SYSTEMD_UNIT= and
+ * CTRMGR_UNIT= are ordinary fields that any local user may send with sd_journal_send(), so they
+ * count only together with _UID=0. Matches on different fields are ANDed, disjunctions ORed. */
+static int journal_add_unit_matches(sd_journal *j, const char *scope, const char *name)
+{
+        _cleanup_free_ char *m1 = strjoin("_SYSTEMD_UNIT=", scope);
+        _cleanup_free_ char *m2 = strjoin("OBJECT_SYSTEMD_UNIT=", scope);
+        _cleanup_free_ char *m3 = strjoin("CTRMGR_UNIT=", name);
+        int r;
+
+        if (!m1 || !m2 || !m3)
+                return -ENOMEM;
+        if ((r = sd_journal_add_match(j, m1, 0)) < 0 || (r = sd_journal_add_disjunction(j)) < 0 ||
+            (r = sd_journal_add_match(j, "_UID=0", 0)) < 0 || (r = sd_journal_add_match(j, m2, 0)) < 0 ||
+            (r = sd_journal_add_disjunction(j)) < 0 || (r = sd_journal_add_match(j, "_UID=0", 0)) < 0 ||
+            (r = sd_journal_add_match(j, m3, 0)) < 0)
+                return r;
+        return 0;
+}
+
+/* Places the read position just before the first entry to print: the last `lines` entries,
+ * of those only the ones since `since` (both given: both apply); 0 lines leaves it at the end, so
+ * that --follow prints only what comes. *ret_current says the entry under the position is the
+ * first to print (sd_journal_previous_skip() stops on it). */
+static int journal_seek_start(sd_journal *j, const LogArgs *args, bool *ret_current)
+{
+        uint64_t ts;
+        int r;
+
+        *ret_current = false;
+        if (args->lines == LOG_LINES_ALL)
+                return args->since > 0 ? sd_journal_seek_realtime_usec(j, args->since)
+                                       : sd_journal_seek_head(j);
+
+        r = sd_journal_seek_tail(j);
+        if (r < 0)
+                return r;
+        if (args->lines == 0) {
+                /* On the last entry, if any: sd_journal_next() then yields only new ones. */
+                r = sd_journal_previous(j);
+                return r < 0 ? r : 0;
+        }
+        r = sd_journal_previous_skip(j, (uint64_t)MIN(args->lines, (int64_t)INT_MAX));
+        if (r <= 0)
+                return r; /* no entries: nothing to print but what comes */
+        if (args->since > 0 && sd_journal_get_realtime_usec(j, &ts) >= 0 && ts < args->since)
+                /* Fewer than `lines` entries since then: start at `since`. */
+                return sd_journal_seek_realtime_usec(j, args->since);
+        *ret_current = true;
+        return 0;
 }
 
 static int show_journal(const char *scope, const char *name, const LogArgs *args)
 {
         sd_journal *j = NULL;
-        char m1[512], m2[512], m3[512];
+        bool current;
         int r;
 
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        if (args->directory)
+                r = sd_journal_open_directory(&j, args->directory, 0);
+        else
+                r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
         if (r < 0)
-                return log_error_errno(r, "Failed to open the journal: %m");
-        /* Like `journalctl -u`: the scope's own entries, or the daemon's messages about it. */
-        snprintf(m1, sizeof m1, "_SYSTEMD_UNIT=%s", scope);
-        snprintf(m2, sizeof m2, "OBJECT_SYSTEMD_UNIT=%s", scope);
-        snprintf(m3, sizeof m3, "CTRMGR_UNIT=%s", name);
-        if ((r = sd_journal_add_match(j, m1, 0)) < 0 || (r = sd_journal_add_disjunction(j)) < 0 ||
-            (r = sd_journal_add_match(j, m2, 0)) < 0 || (r = sd_journal_add_disjunction(j)) < 0 ||
-            (r = sd_journal_add_match(j, m3, 0)) < 0) {
+                return log_error_errno(r, "Failed to open the journal%s%s: %m",
+                                       args->directory ? " in " : "", strempty(args->directory));
+        r = journal_add_unit_matches(j, scope, name);
+        if (r < 0) {
                 sd_journal_close(j);
                 return log_error_errno(r, "Failed to add journal matches: %m");
         }
-
-        if (args->since > 0) {
-                r = sd_journal_seek_realtime_usec(j, args->since);
-        } else if (args->lines > 0) {
-                r = sd_journal_seek_tail(j);
-                if (r >= 0)
-                        r = sd_journal_previous_skip(j, args->lines);
-                /* previous_skip leaves us on the oldest wanted entry: print it first. */
-                if (r > 0) {
-                        print_journal_entry(j, args->json);
-                        r = 0;
-                }
-        } else
-                r = sd_journal_seek_head(j);
+        r = journal_seek_start(j, args, &current);
         if (r < 0) {
                 sd_journal_close(j);
                 return log_error_errno(r, "Failed to seek the journal: %m");
         }
 
         for (;;) {
-                r = sd_journal_next(j);
+                if (current) {
+                        current = false;
+                        r = 1;
+                } else
+                        r = sd_journal_next(j);
                 if (r < 0) {
                         log_error_errno(r, "Failed to read the journal: %m");
                         break;
@@ -423,7 +468,8 @@ static int show_journal(const char *scope, const char *name, const LogArgs *args
                         }
                         continue;
                 }
-                if (args->since > 0 && args->lines == 0) {
+                if (args->since > 0) {
+                        /* Entries out of order (a clock set back) are not "since" either. */
                         uint64_t ts;
                         if (sd_journal_get_realtime_usec(j, &ts) >= 0 && ts < args->since)
                                 continue;
@@ -434,55 +480,105 @@ static int show_journal(const char *scope, const char *name, const LogArgs *args
         return r < 0 ? r : 0;
 }
 
+/* Where the last `lines` lines of the file's first `size` bytes begin: walks back over as many
+ * newlines, in blocks, not counting a final one. */
+static int file_tail_offset(int fd, off_t size, int64_t lines, off_t *ret)
+{
+        char buf[65536];
+        int64_t n = 0;
+        off_t end = size;
+
+        while (end > 0) {
+                off_t start = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+                ssize_t k = pread(fd, buf, (size_t)(end - start), start);
+                if (k < 0)
+                        return -errno;
+                if (k != end - start)
+                        return -EIO; /* the file shrank under us */
+                for (ssize_t i = k - 1; i >= 0; i--) {
+                        if (buf[i] != '\n')
+                                continue;
+                        if (start + i == size - 1)
+                                continue; /* the final line's own newline */
+                        if (++n == lines) {
+                                *ret = start + i + 1;
+                                return 0;
+                        }
+                }
+                end = start;
+        }
+        *ret = 0;
+        return 0;
+}
+
+/* Copies the file from *off to its end onto stdout; a truncated file starts over. */
+static int file_copy(int fd, off_t *off)
+{
+        char buf[65536];
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size < *off)
+                *off = 0;
+        for (;;) {
+                ssize_t k = pread(fd, buf, sizeof buf, *off);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return 0;
+                if (fwrite(buf, 1, (size_t)k, stdout) != (size_t)k)
+                        return -EIO;
+                *off += k;
+        }
+}
+
 static int show_file(const char *dir, const char *name, const LogArgs *args)
 {
-        _cleanup_free_ char *path = NULL, *data = NULL;
-        size_t size;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        off_t off = 0;
         int r;
 
         path = strjoin(dir, "/", name, ".log");
         if (!path)
                 return -ENOMEM;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                if (errno == ENOENT && !args->follow)
-                        return 0;
-                return log_error_errno(-errno, "Failed to open %s: %m", path);
-        }
-        r = read_full_fd(fd, 64 * 1024 * 1024, &data, &size);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read %s: %m", path);
-
-        /* The last N lines: walk back over N newlines, not counting a final one. */
-        const char *start = data;
-        if (args->lines > 0 && size > 0) {
-                unsigned n = 0;
-                size_t i = size - 1;
-                if (data[i] == '\n' && i > 0)
-                        i--;
-                for (; i > 0; i--)
-                        if (data[i - 1] == '\n' && ++n == args->lines) {
-                                start = data + i;
-                                break;
-                        }
-        }
-        fwrite(start, 1, size - (size_t)(start - data), stdout);
-        if (!args->follow)
-                return 0;
-
-        off_t off = (off_t)size;
+        bool waited = false;
         for (;;) {
-                char buf[4096];
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd >= 0)
+                        break;
+                if (errno != ENOENT)
+                        return log_error_errno(-errno, "Failed to open %s: %m", path);
+                if (!args->follow)
+                        return 0; /* never started: no log yet */
+                /* The daemon creates it at the unit's first start; all of it is new then. */
+                waited = true;
+                (void)poll(NULL, 0, 200);
+        }
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(-errno, "Failed to stat %s: %m", path);
+        if (waited)
+                off = 0;
+        else if (args->lines == 0)
+                off = st.st_size;
+        else if (args->lines > 0) {
+                r = file_tail_offset(fd, st.st_size, args->lines, &off);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read %s: %m", path);
+        }
+        for (;;) {
+                r = file_copy(fd, &off);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read %s: %m", path);
+                if (!args->follow)
+                        return 0;
                 fflush(stdout);
-                ssize_t k = pread(fd, buf, sizeof buf, off);
-                if (k < 0)
-                        return log_error_errno(-errno, "Failed to read %s: %m", path);
-                if (k == 0) {
-                        (void)poll(NULL, 0, 200);
-                        continue;
-                }
-                fwrite(buf, 1, (size_t)k, stdout);
-                off += k;
+                (void)poll(NULL, 0, 200);
         }
 }
 
@@ -493,21 +589,25 @@ int show_unit_logs(sd_bus *bus, const char *name, const LogArgs *args)
         scope = strjoin("ctrmgr-", name, ".scope");
         if (!scope)
                 return -ENOMEM;
+        if (args->directory)
+                return show_journal(scope, name, args);
+        /* The daemon knows where it sent the logs (--log-target); without it, decide as it does:
+         * journald's stream socket is what containers' output would go to. */
         if (bus) {
                 (void)manager_get_string(bus, "LogTarget", &target);
                 (void)manager_get_string(bus, "LogDirectory", &dir);
         }
-        if (!target)
-                target = strdup(access("/run/systemd/journal/socket", F_OK) == 0 ? "journal" : "file");
-        if (!dir)
-                dir = strdup(getenv("CTRMGR_LOG_DIR") ?: "/var/log/ctrmgr");
-        if (!target || !dir)
+        if (isempty(target) &&
+            free_and_strdup(&target, access("/run/systemd/journal/stdout", F_OK) == 0 ? "journal" : "file") <
+                    0)
+                return -ENOMEM;
+        if (isempty(dir) && free_and_strdup(&dir, getenv("CTRMGR_LOG_DIR") ?: "/var/log/ctrmgr") < 0)
                 return -ENOMEM;
         if (streq(target, "journal"))
                 return show_journal(scope, name, args);
         if (args->since > 0)
-                log_warning("--since needs the journal; the log file %s/%s.log has no timestamps on "
-                            "container output.",
+                log_warning("--since is ignored: without journald the log is the file %s/%s.log, whose "
+                            "container lines carry no timestamps.",
                             dir, name);
         return show_file(dir, name, args);
 }

@@ -56,11 +56,14 @@ int manager_get_string(sd_bus *bus, const char *property, char **ret);
 char *format_timestamp(char *buf, size_t len, uint64_t usec);
 char *format_timestamp_relative(char *buf, size_t len, uint64_t usec);
 
-/* Prints the last n log lines of a unit (journal or file) and, with follow, keeps printing. */
+/* Prints a unit's log: the journal (ctrmgrd's LogTarget "journal", or a directory of journal
+ * files) or, without journald, the file LogDirectory/NAME.log. */
+#define LOG_LINES_ALL (-1)
 typedef struct LogArgs {
-        unsigned lines; /* 0: all */
+        int64_t lines; /* LOG_LINES_ALL: every entry; 0: none (with follow: only new ones) */
         bool follow;
-        uint64_t since; /* CLOCK_REALTIME usec, 0: none */
-        bool json;
+        uint64_t since;        /* CLOCK_REALTIME usec, 0: none; the journal only */
+        bool json;             /* one JSON object per journal entry */
+        const char *directory; /* journal files to read instead of the local journal */
 } LogArgs;
 int show_unit_logs(sd_bus *bus, const char *name, const LogArgs *args);

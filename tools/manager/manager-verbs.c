@@ -666,6 +666,20 @@ static int parse_since(const char *s, uint64_t *ret)
         return -EINVAL;
 }
 
+static int parse_lines(const char *s, int64_t *ret)
+{
+        uint64_t n;
+
+        if (streq(s, "all")) {
+                *ret = LOG_LINES_ALL;
+                return 0;
+        }
+        if (safe_atou64(s, &n) < 0 || n > INT64_MAX)
+                return -EINVAL;
+        *ret = (int64_t)n;
+        return 0;
+}
+
 static int verb_logs(int argc, char **argv)
 {
         static const struct option options[] = {
@@ -673,30 +687,40 @@ static int verb_logs(int argc, char **argv)
                 {"follow", no_argument, NULL, 'f'},
                 {"lines", required_argument, NULL, 'n'},
                 {"since", required_argument, NULL, 'S'},
+                {"directory", required_argument, NULL, 'D'},
                 {},
         };
-        LogArgs la = {.json = arg_global.output == OUTPUT_JSON};
+        LogArgs la = {.lines = LOG_LINES_ALL, .json = arg_global.output == OUTPUT_JSON};
         sd_bus *bus = NULL;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "+hfn:S:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+hfn:S:D:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         return simple_help(
-                                argv[0], "[-f] [-n N] [--since TIME] NAME",
-                                "Show the container's output and ctrmgrd's messages about the unit, "
-                                "from the journal (like journalctl -u ctrmgr-NAME.scope) or, without "
-                                "journald, from /var/log/ctrmgr/NAME.log.\n\n"
-                                "  -f --follow       Keep printing new lines\n"
-                                "  -n --lines=N      Only the last N lines\n"
-                                "     --since=TIME   From TIME on: \"2026-11-23 10:00\", \"-5min\", "
-                                "\"today\"");
+                                argv[0], "[-f] [-n N] [--since TIME] [-D DIR] NAME",
+                                "Show the container's output and ctrmgrd's messages about the unit:\n"
+                                "from the journal, as journalctl -u ctrmgr-NAME.scope shows them, when\n"
+                                "ctrmgrd logs there; else from its log file LogDirectory/NAME.log\n"
+                                "(/var/log/ctrmgr/NAME.log unless ctrmgrd has --log-dir).\n\n"
+                                "  -f --follow          Keep printing new lines\n"
+                                "  -n --lines=N         Only the last N lines (0: none, with -f only new "
+                                "ones;\n"
+                                "                       all: every line, the default)\n"
+                                "     --since=TIME      Only entries from TIME on: \"2026-11-23 10:00\",\n"
+                                "                       \"-5min\", \"1h ago\", \"today\"; with -n, the last "
+                                "N "
+                                "of them\n"
+                                "  -D --directory=DIR   Read the journal files in DIR (as journalctl -D)\n\n"
+                                "From the log file, -f and -n work and --since is ignored with a warning:\n"
+                                "the container's lines there carry no timestamps. --output json prints one\n"
+                                "object per journal entry; the log file is printed as it is.");
                 case 'f':
                         la.follow = true;
                         break;
                 case 'n':
-                        if (safe_atou(optarg, &la.lines) < 0) {
-                                log_error("--lines: \"%s\" is not a number.", optarg);
+                        if (parse_lines(optarg, &la.lines) < 0) {
+                                log_error("--lines: \"%s\" is not a number or \"all\".", optarg);
                                 return EXIT_USAGE;
                         }
                         break;
@@ -705,6 +729,9 @@ static int verb_logs(int argc, char **argv)
                                 log_error("--since: cannot parse \"%s\".", optarg);
                                 return EXIT_USAGE;
                         }
+                        break;
+                case 'D':
+                        la.directory = optarg;
                         break;
                 default:
                         return EXIT_USAGE;
@@ -715,7 +742,7 @@ static int verb_logs(int argc, char **argv)
                 return EXIT_USAGE;
         }
         /* The bus only says where logs go; reading works without the daemon too. */
-        if (sd_bus_open_system(&bus) < 0)
+        if (!la.directory && sd_bus_open_system(&bus) < 0)
                 bus = NULL;
         if (!la.follow && !la.json)
                 cli_pager_open();
@@ -734,6 +761,6 @@ static const Verb manager_verbs[] = {
         {"kill", "[--signal=SIG] NAME…", "Send a signal to a unit's main process", verb_kill},
         {"daemon-reload", "", "Reload unit files", verb_daemon_reload},
         {"reset-failed", "[NAME…]", "Reset the failed state of units", verb_reset_failed},
-        {"logs", "[-f] [-n N] [--since TIME] NAME", "Show a unit's log", verb_logs},
+        {"logs", "[-f] [-n N] [--since TIME] [-D DIR] NAME", "Show a unit's log", verb_logs},
 };
 REGISTER_VERBS(manager_verbs);
