@@ -257,10 +257,11 @@ static void print_status_json(const UnitInfo *i)
         printf(",\"scope\":");
         json_string(stdout, i->scope);
         printf(",\"mainPID\":%" PRIu32 ",\"execMainCode\":%" PRIi32 ",\"execMainStatus\":%" PRIi32
-               ",\"activeEnterTimestamp\":%" PRIu64 ",\"inactiveEnterTimestamp\":%" PRIu64
+               ",\"activeEnterTimestamp\":%" PRIu64 ",\"activeExitTimestamp\":%" PRIu64
+               ",\"inactiveEnterTimestamp\":%" PRIu64 ",\"inactiveExitTimestamp\":%" PRIu64
                ",\"nRestarts\":%" PRIu32 ",\"needRestart\":%s",
-               i->main_pid, i->exec_main_code, i->exec_main_status, i->active_enter, i->inactive_enter,
-               i->n_restarts, i->need_daemon_reload ? "true" : "false");
+               i->main_pid, i->exec_main_code, i->exec_main_status, i->active_enter, i->active_exit,
+               i->inactive_enter, i->inactive_exit, i->n_restarts, i->need_daemon_reload ? "true" : "false");
         printf(",\"notify\":");
         json_string(stdout, i->notify);
         printf(",\"health\":");
@@ -317,10 +318,13 @@ static void print_status(sd_bus *bus, const UnitInfo *i)
                 }
         }
 
-        uint64_t since =
-                streq(active, "active") || streq(active, "activating") || streq(active, "deactivating")
-                        ? i->active_enter ?: i->inactive_exit
-                        : i->inactive_enter;
+        /* As systemctl: each state since its own transition. active_enter may be an earlier
+         * run's while a start waits for readiness (Notify=true|healthy), so "activating" is
+         * since the unit left inactive. */
+        uint64_t since = streq(active, "active")                                ? i->active_enter
+                         : streq(active, "activating")                          ? i->inactive_exit
+                         : streq(active, "inactive") || streq(active, "failed") ? i->inactive_enter
+                                                                                : i->active_exit;
         printf("     Active: %s%s (%s)%s", state_color(active), active, strna(i->sub_state),
                cli_color(ANSI_NORMAL));
         /* As systemctl: why it failed, or why it is about to be restarted. */
