@@ -16,6 +16,8 @@ static void help(void)
                "     --layers-dir=DIR       Unpacked layer cache (default /var/lib/ctrmgr/layers)\n"
                "     --containers-dir=DIR   Per-container writable layers (default "
                "/var/lib/ctrmgr/containers)\n"
+               "     --lib-dir=DIR          Named volumes and what must outlive a reboot (default "
+               "/var/lib/ctrmgr)\n"
                "     --log-dir=DIR          Container logs without journald (default " CTRMGR_DEFAULT_LOG_DIR
                ")\n"
                "     --log-target=TARGET    auto, journal or file\n"
@@ -24,6 +26,8 @@ static void help(void)
                "     --cgroup-parent=PATH   cgroupfs: parent cgroup below the cgroup2 root (default "
                "/ctrmgr.slice)\n"
                "     --no-boot-units        Do not start units with WantedBy=multi-user.target at startup\n"
+               "                            (they are started once per boot anyway: a restarted daemon\n"
+               "                            finds running containers again and starts nothing)\n"
                "     --log-level=LEVEL      err, warning, notice, info (default) or debug\n");
 }
 
@@ -36,6 +40,7 @@ int main(int argc, char **argv)
                 ARG_IMAGE_STORE,
                 ARG_LAYERS_DIR,
                 ARG_CONTAINERS_DIR,
+                ARG_LIB_DIR,
                 ARG_LOG_DIR,
                 ARG_LOG_TARGET,
                 ARG_SECCOMP,
@@ -52,6 +57,7 @@ int main(int argc, char **argv)
                 {"image-store", required_argument, NULL, ARG_IMAGE_STORE},
                 {"layers-dir", required_argument, NULL, ARG_LAYERS_DIR},
                 {"containers-dir", required_argument, NULL, ARG_CONTAINERS_DIR},
+                {"lib-dir", required_argument, NULL, ARG_LIB_DIR},
                 {"log-dir", required_argument, NULL, ARG_LOG_DIR},
                 {"log-target", required_argument, NULL, ARG_LOG_TARGET},
                 {"seccomp-profile", required_argument, NULL, ARG_SECCOMP},
@@ -94,6 +100,9 @@ int main(int argc, char **argv)
                         break;
                 case ARG_CONTAINERS_DIR:
                         dst = &cfg.containers_dir;
+                        break;
+                case ARG_LIB_DIR:
+                        dst = &cfg.lib_dir;
                         break;
                 case ARG_LOG_DIR:
                         dst = &cfg.log_dir;

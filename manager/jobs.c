@@ -261,6 +261,11 @@ void manager_dispatch_jobs(Manager *m)
                 }
         } while (m->dispatch_again);
         m->dispatching = false;
+        if (m->exit_when_idle && m->n_jobs == 0) {
+                log_info("All units stopped; exiting.");
+                m->exiting = true;
+                (void)sd_event_exit(m->event, 0);
+        }
 }
 
 int manager_enqueue(Manager *m, bool start, char *const *names, sd_bus_message *reply_to,

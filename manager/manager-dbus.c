@@ -164,7 +164,7 @@ static int method_start_unit(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
 
-        if (s->unit->load_state == UNIT_LOAD_LOADED && !s->pending_unit && m->graph) {
+        if (s->unit->load_state == UNIT_LOAD_LOADED && m->graph) {
                 /* With its dependencies, ordered (jobs.c); answered when its job is over. */
                 char *names[] = {s->name, NULL};
                 r = manager_enqueue(m, true, names, msg, s->object_path, false, &e);
@@ -172,8 +172,7 @@ static int method_start_unit(sd_bus_message *msg, void *userdata, sd_bus_error *
                         return error_to_bus(&e, r, error);
                 return 1;
         }
-        /* Not loaded, or changed on disk under a running container: service_start() says why or
-         * applies the new definition. */
+        /* Not loaded: service_start() says why. */
         r = service_start(s, &e);
         if (r < 0)
                 return error_to_bus(&e, r, error);
@@ -198,7 +197,7 @@ static int method_stop_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 return r;
 
         /* An administrator's stop: remembered for Restart=unless-stopped (manager/policy). */
-        restart_state_manual_stop(&s->rs);
+        service_record_admin_stop(s);
         if (m->graph && s->unit->load_state == UNIT_LOAD_LOADED) {
                 /* Units that Requires=/BindsTo= it stop first (jobs.c). */
                 char *names[] = {s->name, NULL};

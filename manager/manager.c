@@ -9,6 +9,7 @@
 #include <sys/vfs.h>
 #include <systemd/sd-daemon.h>
 
+#include "config.h"
 #include "image/image.h"
 #include "manager/manager.h"
 #include "manager/policy/policy.h"
@@ -22,6 +23,7 @@ void manager_config_done(ManagerConfig *c)
         c->store_dir = mfree(c->store_dir);
         c->layers_dir = mfree(c->layers_dir);
         c->containers_dir = mfree(c->containers_dir);
+        c->lib_dir = mfree(c->lib_dir);
         c->log_dir = mfree(c->log_dir);
         c->seccomp_profile = mfree(c->seccomp_profile);
         c->cgroup_parent = mfree(c->cgroup_parent);
@@ -73,6 +75,8 @@ int manager_new(ManagerConfig *config, Manager **ret)
         if (!m->config.state_dir && !(m->config.state_dir = strdup(CTRMGR_DEFAULT_STATE_DIR)))
                 return -ENOMEM;
         if (!m->config.log_dir && !(m->config.log_dir = strdup(CTRMGR_DEFAULT_LOG_DIR)))
+                return -ENOMEM;
+        if (!m->config.lib_dir && !(m->config.lib_dir = path_join(CTRMGR_LOCALSTATEDIR, "lib/ctrmgr")))
                 return -ENOMEM;
         if (!m->config.seccomp_profile && !(m->config.seccomp_profile = strdup(CTRMGR_DEFAULT_SECCOMP)))
                 return -ENOMEM;
@@ -263,6 +267,7 @@ static int manager_add_units(Manager *m, UnitSet *set, bool announce)
                 r = service_new(m, u, &s);
                 if (r < 0)
                         return r;
+                service_load_admin_stop(s);
                 unit_set_steal(set, i);
                 r = manager_add_service(m, s);
                 if (r < 0) {
@@ -279,12 +284,25 @@ static int manager_add_units(Manager *m, UnitSet *set, bool announce)
 int manager_reload(Manager *m, Error *reterr)
 {
         _cleanup_(unit_set_freep) UnitSet *set = NULL;
+        _cleanup_strv_free_ char **dependents = NULL;
         int r;
 
         log_info("Reloading units.");
         r = manager_load_units(m, &set, reterr);
         if (r < 0)
                 return r;
+        /* Units that Requires=/BindsTo= a unit removed now stop with it: that is known from the
+         * graph of before the reload only. */
+        for (size_t i = 0; m->graph && i < m->n_services; i++) {
+                Service *s = m->services[i];
+                _cleanup_strv_free_ char **l = NULL;
+                if (s->removed || s->active_state == ACTIVE_STATE_INACTIVE ||
+                    s->active_state == ACTIVE_STATE_FAILED || unit_set_find(set, s->name))
+                        continue;
+                if (dep_graph_units_to_stop(m->graph, s->name, true, &l, NULL) >= 0 &&
+                    strv_extend_strv(&dependents, l) < 0)
+                        return -ENOMEM;
+        }
         (void)manager_rebuild_graph(m, set);
 
         /* Look everything up before stealing from the set (stealing leaves holes). */
@@ -320,8 +338,16 @@ int manager_reload(Manager *m, Error *reterr)
                 }
                 s->removed = false;
                 log_diags(nu);
-                Unit *cur = s->pending_unit ?: s->unit;
-                if (unit_equal(cur, nu)) {
+                if (unit_equal(s->unit, nu)) {
+                        /* Unchanged, or a change reverted before it was applied. */
+                        unit_free(unit_set_steal(set, idx));
+                        if (s->pending_unit) {
+                                s->pending_unit = unit_free(s->pending_unit);
+                                service_send_changed(s);
+                        }
+                        continue;
+                }
+                if (s->pending_unit && unit_equal(s->pending_unit, nu)) {
                         unit_free(unit_set_steal(set, idx));
                         continue;
                 }
@@ -346,8 +372,31 @@ int manager_reload(Manager *m, Error *reterr)
         r = manager_add_units(m, set, true);
         if (r < 0)
                 return error_set(reterr, r, "adding units");
+        strv_uniq(dependents);
+        STRV_FOREACH (n, dependents) {
+                Service *d = manager_find_service(m, *n);
+                if (!d || d->removed)
+                        continue;
+                char *one[] = {*n, NULL};
+                _cleanup_error_ Error e = ERROR_INIT;
+                log_service_notice(d, "Stopping %s: a unit it requires was removed.", d->name);
+                if (manager_enqueue(m, false, one, NULL, NULL, false, &e) < 0)
+                        log_service_warning(d, "Stopping %s: %s", d->name, error_message(&e));
+        }
         log_info("Reloaded: %zu units.", m->n_services);
         return 0;
+}
+
+/* systemd's SystemState is "stopping" once shutdown.target's transaction runs. */
+static bool system_is_shutting_down(Manager *m)
+{
+        _cleanup_free_ char *state = NULL;
+
+        if (!m->bus ||
+            sd_bus_get_property_string(m->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.systemd1.Manager", "SystemState", NULL, &state) < 0)
+                return false;
+        return streq(state, "stopping");
 }
 
 static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
@@ -360,11 +409,31 @@ static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, vo
                         log_error("Reload failed: %s", error_message(&e));
                 return 0;
         }
+        (void)sd_notify(false, "STOPPING=1");
+        if (!m->exit_when_idle && system_is_shutting_down(m)) {
+                /* The host goes down: stop the units here, in the reverse of their start order,
+                 * each with its StopSignal= and StopTimeout=, rather than leave them to the
+                 * shutdown's blanket SIGTERM. A second signal exits at once. */
+                _cleanup_strv_free_ char **up = NULL;
+                _cleanup_error_ Error e = ERROR_INIT;
+                for (size_t i = 0; i < m->n_services; i++) {
+                        Service *s = m->services[i];
+                        if (s->active_state != ACTIVE_STATE_INACTIVE &&
+                            s->active_state != ACTIVE_STATE_FAILED && strv_extend(&up, s->name) < 0)
+                                break;
+                }
+                m->exit_when_idle = true;
+                if (!strv_isempty(up)) {
+                        log_info("The system is shutting down: stopping %zu units.", strv_length(up));
+                        if (manager_enqueue(m, false, up, NULL, NULL, false, &e) >= 0)
+                                return 0;
+                        log_error("Stopping the units failed: %s", error_message(&e));
+                }
+        }
         /* Leave the containers running: they live in their own scopes, and the next daemon
          * instance finds them again from /run/ctrmgr. */
         log_info("Received %s, exiting; containers keep running.",
                  strna(signal_to_string((int)si->ssi_signo)));
-        (void)sd_notify(false, "STOPPING=1");
         m->exiting = true;
         return sd_event_exit(m->event, 0);
 }
@@ -409,6 +478,82 @@ static int manager_pick_containers_dir(Manager *m)
                     "instead (not kept across reboots; --containers-dir chooses another place).",
                     IMAGE_DEFAULT_CONTAINERS_DIR, m->config.containers_dir);
         return 0;
+}
+
+/* A container whose unit is gone (its file removed while no daemon ran) would run on with nobody
+ * to stop it: it is taken in as a removed unit, found again and stopped, as daemon-reload does with
+ * a unit removed under a running container. */
+static void manager_stop_orphans(Manager *m)
+{
+        _cleanup_closedir_ DIR *d = opendir(m->config.state_dir);
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                _cleanup_error_ Error e = ERROR_INIT;
+                _cleanup_free_ char *rel = NULL;
+                Unit *u = NULL;
+                Service *s;
+
+                if (de->d_name[0] == '.' || manager_find_service(m, de->d_name))
+                        continue;
+                rel = path_join(de->d_name, "state.json");
+                if (!rel || faccessat(dirfd(d), rel, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (unit_loader_load(m->loader, de->d_name, &u, &e) < 0 || service_new(m, u, &s) < 0) {
+                        log_warning("Found the state of a container named \"%s\" in %s, but cannot take it "
+                                    "in: %s",
+                                    de->d_name, m->config.state_dir,
+                                    error_isset(&e) ? error_message(&e) : "no memory");
+                        unit_free(u);
+                        continue;
+                }
+                s->removed = true;
+                if (manager_add_service(m, s) < 0) {
+                        service_free(s);
+                        continue;
+                }
+                if (service_recover(s) > 0) {
+                        log_service_warning(
+                                s, "Unit %s no longer exists (%s) but its container runs: stopping it.",
+                                s->name, unit_load_state_to_string(s->unit->load_state));
+                        (void)service_stop(s, NULL);
+                }
+                manager_schedule_gc(m);
+        }
+}
+
+/* Boot units are started once per boot: <state_dir>/boot-id (on /run, a tmpfs) names the boot in
+ * which a daemon started them. A daemon restarted within that boot (upgrade, crash, `systemctl
+ * restart ctrmgrd`) finds the running containers again and leaves stopped units stopped, as
+ * systemd leaves its units alone when it re-executes. Returns 1 when they are due, with the boot
+ * id to record once they are. */
+static int boot_units_due(Manager *m, char **ret_boot_id)
+{
+        _cleanup_free_ char *boot_id = NULL, *recorded = NULL,
+                            *p = path_join(m->config.state_dir, "boot-id");
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = read_one_line_file("/proc/sys/kernel/random/boot_id", &boot_id);
+        if (r < 0)
+                return r;
+        if (read_one_line_file(p, &recorded) >= 0 && streq(strstrip(recorded), strstrip(boot_id)))
+                return 0;
+        *ret_boot_id = TAKE_PTR(boot_id);
+        return 1;
+}
+
+static void boot_units_record(Manager *m, const char *boot_id)
+{
+        _cleanup_close_ int fd = open(m->config.state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *text = strjoin(boot_id, "\n");
+        int r = fd < 0  ? -errno
+                : !text ? -ENOMEM
+                        : write_file_atomic_at(fd, "boot-id", text, strlen(text), 0644);
+        if (r < 0)
+                log_warning("Failed to record in %s/boot-id that the boot units were started: %s",
+                            m->config.state_dir, strerror(-r));
 }
 
 int manager_startup(Manager *m)
@@ -467,17 +612,53 @@ int manager_startup(Manager *m)
 
         for (size_t i = 0; i < m->n_services; i++)
                 (void)service_recover(m->services[i]);
+        manager_stop_orphans(m);
 
         r = manager_bus_setup(m);
         if (r < 0)
                 return r;
+        if (m->config.cgroup_mode == CGROUP_MODE_AUTO && m->use_systemd) {
+                /* PID 1 is systemd, but scopes are made over the bus: a bus without systemd on
+                 * it (a system container with its own dbus-daemon) means cgroupfs as well. */
+                int has = 0;
+                sd_bus_message *reply = NULL;
+                if (sd_bus_call_method(m->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner", NULL, &reply, "s",
+                                       "org.freedesktop.systemd1") < 0 ||
+                    sd_bus_message_read(reply, "b", &has) < 0 || !has) {
+                        m->use_systemd = false;
+                        log_notice("systemd is not on the system bus: using cgroupfs under %s%s instead of "
+                                   "scopes.",
+                                   m->cgroup_root, m->config.cgroup_parent ?: "/" CTRMGR_SLICE);
+                }
+                sd_bus_message_unref(reply);
+        }
 
-        if (m->config.start_boot_units) {
+        _cleanup_free_ char *boot_id = NULL;
+        r = m->config.start_boot_units ? boot_units_due(m, &boot_id) : 0;
+        if (r < 0)
+                log_warning(
+                        "Cannot tell whether this boot's units were started already (%s): starting them.",
+                        strerror(-r));
+        else if (r == 0 && m->config.start_boot_units)
+                log_info("Boot units were started in this boot already: not starting them again "
+                         "(running containers were found again).");
+        if (r != 0) {
                 _cleanup_strv_free_ char **boot = NULL;
+                if (boot_id)
+                        boot_units_record(m, boot_id);
                 for (size_t i = 0; i < m->n_services; i++) {
                         Service *s = m->services[i];
-                        if (!service_enabled(s) || s->active_state == ACTIVE_STATE_ACTIVE)
+                        if (!service_starts_at_boot(s) || s->active_state == ACTIVE_STATE_ACTIVE) {
+                                if (service_enabled(s) && s->rs.admin_stopped &&
+                                    s->active_state != ACTIVE_STATE_ACTIVE)
+                                        log_service_info(
+                                                s,
+                                                "Not starting %s at boot: an administrator stopped it "
+                                                "(Restart=unless-stopped).",
+                                                s->name);
                                 continue;
+                        }
                         if (s->unit->load_state != UNIT_LOAD_LOADED) {
                                 /* Left out, so that it cannot fail the others' transaction. */
                                 log_service_warning(

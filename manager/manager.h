@@ -112,6 +112,7 @@ typedef struct ManagerConfig {
         char *store_dir;  /* NULL: image/ defaults */
         char *layers_dir;
         char *containers_dir;
+        char *lib_dir;         /* /var/lib/ctrmgr: volumes/, restart-state/ (kept across boots) */
         char *log_dir;         /* /var/log/ctrmgr: used when journald is absent */
         char *seccomp_profile; /* default profile (containers-common format) */
         char *cgroup_parent;   /* cgroupfs mode: parent below the cgroup2 root ("/ctrmgr.slice") */
@@ -167,6 +168,7 @@ struct Service {
                 inactive_exit_ts; /* CLOCK_REALTIME usec */
         unsigned n_restarts;      /* NRestarts=: rs.n_restarts, or from the state file */
         RestartState rs;          /* start limit window, restart counter, manual stop (manager/policy) */
+        bool admin_stop_recorded; /* <lib_dir>/stopped/NAME exists */
 
         int stop_signal;
         uint64_t stop_timeout_usec;
@@ -218,6 +220,7 @@ struct Manager {
         char *oci_root;    /* runtime/ state root: <state_dir>/.oci */
         sd_event_source *gc_source;
         bool exiting;
+        bool exit_when_idle; /* the host shuts down: exit once the stop jobs are over */
 
         struct DepGraph *graph; /* dependencies of the loaded units (manager/policy) */
         ManagerJob **jobs;      /* transactions under way */
@@ -271,6 +274,14 @@ int service_recover(Service *s);
 int service_generate_spec(Manager *m, const struct Unit *u, const char *rootfs, int rootfs_fd,
                           json_object **ret, char **ret_digest, Error *reterr);
 bool service_enabled(const Service *s);
+/* An administrator's stop (`ctrmgr stop`), remembered in <lib_dir>/stopped/NAME across daemon
+ * restarts and reboots so that Restart=unless-stopped keeps it stopped at the next boot; a start
+ * by hand forgets it. */
+void service_record_admin_stop(Service *s);
+void service_load_admin_stop(Service *s);
+/* Whether the daemon starts it when it starts with the boot (enabled, and not an unless-stopped
+ * unit an administrator stopped). */
+bool service_starts_at_boot(const Service *s);
 bool service_need_daemon_reload(const Service *s);
 const char *service_load_state(const Service *s);
 const char *service_description(const Service *s);
@@ -328,7 +339,7 @@ int bus_check_root(sd_bus_message *m, sd_bus_error *error);
 /* ---------------------------------------------------------------- state.c: /run/ctrmgr/NAME/ */
 
 int state_save(const Service *s);
-int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime);
+int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime, bool *ret_stopping);
 int state_remove(const Service *s);
 /* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
 int pid_get_starttime(pid_t pid, uint64_t *ret);

@@ -62,6 +62,8 @@ int state_save(const Service *s)
         json_object_object_add(o, "nRestarts", json_object_new_uint64(s->n_restarts));
         json_object_object_add(o, "stopSignal", json_object_new_int(s->stop_signal));
         json_object_object_add(o, "stopTimeout", json_object_new_uint64(s->stop_timeout_usec));
+        json_object_object_add(o, "stopping",
+                               json_object_new_boolean(s->active_state == ACTIVE_STATE_DEACTIVATING));
         if (s->cgroup_path)
                 json_object_object_add(o, "cgroup", json_object_new_string(s->cgroup_path));
 
@@ -83,7 +85,7 @@ static uint64_t get_u64(json_object *o, const char *k)
         return json_object_object_get_ex(o, k, &v) ? json_object_get_uint64(v) : 0;
 }
 
-int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime)
+int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime, bool *ret_stopping)
 {
         _cleanup_free_ char *bundle = service_bundle_dir(s), *data = NULL;
         json_object *o, *v;
@@ -122,6 +124,7 @@ int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime)
                 s->stop_timeout_usec = json_object_get_uint64(v);
         *ret_pid = (pid_t)pid;
         *ret_starttime = get_u64(o, "starttime");
+        *ret_stopping = json_object_object_get_ex(o, "stopping", &v) && json_object_get_boolean(v);
         json_object_put(o);
         return 0;
 }

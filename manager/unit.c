@@ -144,6 +144,57 @@ bool service_enabled(const Service *s)
         return s->unit && s->unit->enabled;
 }
 
+static char *admin_stop_path(const Service *s)
+{
+        return path_join(s->manager->config.lib_dir, "stopped", s->name);
+}
+
+void service_record_admin_stop(Service *s)
+{
+        restart_state_manual_stop(&s->rs);
+        if (s->admin_stop_recorded)
+                return;
+        _cleanup_free_ char *p = admin_stop_path(s), *dir = NULL;
+        if (!p || path_dirname(p, &dir) < 0)
+                return;
+        int r = mkdir_p(dir, 0755);
+        if (r >= 0) {
+                _cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                r = fd < 0 ? -errno : write_file_atomic_at(fd, s->name, "", 0, 0644);
+        }
+        if (r < 0)
+                log_service_warning(s, "Recording the stop of %s in %s failed: %s", s->name, dir,
+                                    strerror(-r));
+        else
+                s->admin_stop_recorded = true;
+}
+
+void service_load_admin_stop(Service *s)
+{
+        _cleanup_free_ char *p = admin_stop_path(s);
+        if (p && access(p, F_OK) == 0) {
+                s->admin_stop_recorded = true;
+                restart_state_manual_stop(&s->rs);
+        }
+}
+
+static void service_forget_admin_stop(Service *s)
+{
+        if (!s->admin_stop_recorded)
+                return;
+        _cleanup_free_ char *p = admin_stop_path(s);
+        if (p && unlink(p) < 0 && errno != ENOENT)
+                log_service_warning(s, "Removing %s failed: %m", p);
+        s->admin_stop_recorded = false;
+}
+
+bool service_starts_at_boot(const Service *s)
+{
+        RestartConfig rc;
+        restart_config_from_unit(&rc, &s->unit->config);
+        return restart_should_start_on_boot(&rc, &s->rs, service_enabled(s));
+}
+
 bool service_need_daemon_reload(const Service *s)
 {
         return s->pending_unit != NULL;
@@ -234,6 +285,14 @@ void service_set_state(Service *s, ActiveState a, SubState sub)
 
         s->active_state = a;
         s->sub_state = sub;
+        /* A definition changed on disk while it ran takes effect now that it is down, so that
+         * the next start, by hand or through the job engine, sees it. A restart under way applies
+         * it itself. */
+        if ((a == ACTIVE_STATE_INACTIVE || a == ACTIVE_STATE_FAILED) && s->pending_unit &&
+            !s->restart_after_stop) {
+                unit_free(s->unit);
+                s->unit = TAKE_PTR(s->pending_unit);
+        }
         service_send_changed(s);
 
         /* Hooks for waiting callers; restart policy and dependencies attach here (issue 6). */
@@ -416,11 +475,59 @@ static const char *rlimit_name(int resource)
         return resource >= 0 && (size_t)resource < ELEMENTSOF(names) ? names[resource] : NULL;
 }
 
-static uint64_t resource_value(const UnitResource *r)
+/* The host's physical memory in bytes (MemTotal), UINT64_MAX if unknown. */
+static uint64_t host_memory_bytes(void)
 {
-        if (!r->set || r->scale != 0) /* percentages need the host's total: left to systemd */
+        _cleanup_free_ char *data = NULL;
+        if (read_full_file_at(AT_FDCWD, "/proc/meminfo", 64 * 1024, &data, NULL) < 0)
                 return UINT64_MAX;
-        return r->value;
+        const char *p = strstr(data, "MemTotal:");
+        unsigned long long kb;
+        if (!p || sscanf(p, "MemTotal: %llu kB", &kb) != 1)
+                return UINT64_MAX;
+        return (uint64_t)kb * 1024;
+}
+
+/* The most tasks the host allows, as systemd computes it for TasksMax=N%: the smaller of
+ * kernel.pid_max (less one) and kernel.threads-max. */
+static uint64_t host_tasks_max(void)
+{
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        uint64_t pid_max = UINT64_MAX, threads_max = UINT64_MAX;
+        if (read_one_line_file("/proc/sys/kernel/pid_max", &a) >= 0 &&
+            safe_atou64(strstrip(a), &pid_max) >= 0 && pid_max > 0)
+                pid_max--;
+        if (read_one_line_file("/proc/sys/kernel/threads-max", &b) >= 0)
+                (void)safe_atou64(strstrip(b), &threads_max);
+        return MIN(pid_max, threads_max);
+}
+
+/* A resource value; a percentage (MemoryMax=50%, TasksMax=10%) is taken of `total()`, as systemd
+ * takes it. UINT64_MAX: not set (or the total is unknown). */
+static uint64_t resource_value(const UnitResource *r, uint64_t (*total)(void))
+{
+        if (!r->set)
+                return UINT64_MAX;
+        if (r->scale == 0)
+                return r->value;
+        uint64_t t = total();
+        if (t == UINT64_MAX)
+                return UINT64_MAX;
+        return (uint64_t)((unsigned __int128)t * r->scale / UINT32_MAX);
+}
+
+/* Below <lib_dir>/volumes: the anonymous volumes of running containers, by unit. */
+#define ANONYMOUS_VOLUMES_DIR ".anonymous"
+
+static void spec_mounts_free(SpecMount *l, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(l[i].type);
+                free(l[i].source);
+                free(l[i].destination);
+                strv_free(l[i].options);
+        }
+        free(l);
 }
 
 static int mounts_from_unit(Manager *m, const Unit *u, SpecMount **ret, size_t *ret_n, Error *reterr)
@@ -454,13 +561,30 @@ static int mounts_from_unit(Manager *m, const Unit *u, SpecMount **ret, size_t *
                         if (strv_extend(&opts, um->recursive ? "rbind" : "bind") < 0)
                                 goto oom;
                         break;
-                case UNIT_MOUNT_VOLUME: {
-                        /* Named volumes live under /var/lib/ctrmgr/volumes/NAME (made on demand). */
+                case UNIT_MOUNT_VOLUME:
+                case UNIT_MOUNT_ANONYMOUS: {
+                        /* Named volumes live under <lib_dir>/volumes/NAME (made on demand) and
+                         * outlive the container; an anonymous one (Volume=/dst) is a fresh
+                         * directory per container run, gone with it, as podman run --rm does. */
+                        char idx[32];
+                        snprintf(idx, sizeof idx, "%zu", i);
                         _cleanup_free_ char *dir =
-                                path_join(CTRMGR_LOCALSTATEDIR, "lib/ctrmgr/volumes", um->source);
+                                um->type == UNIT_MOUNT_VOLUME
+                                        ? path_join(m->config.lib_dir, "volumes", um->source)
+                                        : path_join(m->config.lib_dir, "volumes", ANONYMOUS_VOLUMES_DIR,
+                                                    u->name, idx);
                         if (!dir)
                                 goto oom;
-                        (void)mkdir_p(dir, 0755);
+                        if (!m->read_only_store) { /* `ctrmgr spec` shows, creates nothing */
+                                int r = um->type == UNIT_MOUNT_ANONYMOUS ? rm_rf_at(AT_FDCWD, dir) : 0;
+                                if (r >= 0)
+                                        r = mkdir_p(dir, 0755);
+                                if (r < 0) {
+                                        spec_mounts_free(l, n + 1);
+                                        return error_set(reterr, r, "%s:%u: creating the volume %s",
+                                                         strna(um->file), um->line, dir);
+                                }
+                        }
                         sm->type = strdup("bind");
                         sm->source = TAKE_PTR(dir);
                         if (strv_extend(&opts, "rbind") < 0)
@@ -468,17 +592,9 @@ static int mounts_from_unit(Manager *m, const Unit *u, SpecMount **ret, size_t *
                         break;
                 }
                 default:
-                        /* Anonymous volumes need a per-container directory: not done yet. */
-                        for (size_t j = 0; j <= n; j++) {
-                                free(l[j].type);
-                                free(l[j].source);
-                                free(l[j].destination);
-                                strv_free(l[j].options);
-                        }
-                        free(l);
-                        return error_set_msg(reterr, -EOPNOTSUPP,
-                                             "%s:%u: anonymous volumes are not supported yet",
-                                             strna(um->file), um->line);
+                        spec_mounts_free(l, n + 1);
+                        return error_set_msg(reterr, -EINVAL, "%s:%u: unknown mount type", strna(um->file),
+                                             um->line);
                 }
                 if ((um->read_only && strv_extend(&opts, "ro") < 0) ||
                     (um->nosuid && strv_extend(&opts, "nosuid") < 0) ||
@@ -498,25 +614,8 @@ static int mounts_from_unit(Manager *m, const Unit *u, SpecMount **ret, size_t *
         *ret_n = n;
         return 0;
 oom:
-        for (size_t j = 0; j <= n; j++) {
-                free(l[j].type);
-                free(l[j].source);
-                free(l[j].destination);
-                strv_free(l[j].options);
-        }
-        free(l);
+        spec_mounts_free(l, n + 1);
         return -ENOMEM;
-}
-
-static void spec_mounts_free(SpecMount *l, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                free(l[i].type);
-                free(l[i].source);
-                free(l[i].destination);
-                strv_free(l[i].options);
-        }
-        free(l);
 }
 
 static void spec_rlimits_free(SpecRlimit *l, size_t n)
@@ -681,11 +780,11 @@ int service_generate_spec(Manager *m, const Unit *u, const char *rootfs, int roo
 
         if (c->shm_size > 0)
                 in.shm_size = c->shm_size;
-        in.memory_max = resource_value(&c->memory_max);
+        in.memory_max = resource_value(&c->memory_max, host_memory_bytes);
         if (c->memory > 0)
                 in.memory_max = c->memory;
-        in.memory_high = resource_value(&c->memory_high);
-        in.pids_max = resource_value(&c->tasks_max);
+        in.memory_high = resource_value(&c->memory_high, host_memory_bytes);
+        in.pids_max = resource_value(&c->tasks_max, host_tasks_max);
         if (c->pids_limit > 0)
                 in.pids_max = (uint64_t)c->pids_limit;
         if (c->cpu_weight > 0)
@@ -798,6 +897,9 @@ static void service_cleanup_container(Service *s)
         if (rootfs && image_rootfs_umount(rootfs, &e) < 0)
                 log_service_warning(s, "Unmounting the root file system: %s", error_message(&e));
         s->rootfs_mounted = false;
+        _cleanup_free_ char *anon = path_join(m->config.lib_dir, "volumes", ANONYMOUS_VOLUMES_DIR, s->name);
+        if (anon && rm_rf_at(AT_FDCWD, anon) < 0)
+                log_service_warning(s, "Removing the anonymous volumes in %s failed.", anon);
         (void)state_remove(s);
         s->cgroup_path = mfree(s->cgroup_path);
 }
@@ -819,7 +921,7 @@ static int service_spawn(Service *s, Error *reterr)
         _cleanup_runtime_spec_ RuntimeSpec *rspec = NULL;
         _cleanup_close_ int rootfs_fd = -EBADF, devnull = -EBADF, logfd = -EBADF, pidfd = -EBADF;
         pid_t pid;
-        int r;
+        int image_stop_signal = SIGTERM, r;
 
         if (streq(s->name, "units"))
                 return error_set_msg(reterr, -EINVAL, "the name \"units\" is reserved (/run/ctrmgr/units)");
@@ -845,6 +947,9 @@ static int service_spawn(Service *s, Error *reterr)
                 r = image_resolve(store, c->image, &img, reterr);
                 if (r < 0)
                         return error_prefix(reterr, r, "Image=%s", c->image);
+                /* The image's StopSignal (STOPSIGNAL in a Dockerfile) unless the unit sets one. */
+                image_stop_signal =
+                        spec_image_stop_signal(&(SpecInput){.image_stop_signal = img->config.stop_signal});
                 (void)image_rootfs_umount(rootfs, NULL);
                 /* Always with a writable upper layer: the runtime creates mount points (such as
                  * /etc/resolv.conf) first and makes the root read-only afterwards when ReadOnly=
@@ -945,7 +1050,7 @@ static int service_spawn(Service *s, Error *reterr)
         s->cgroup_path = NULL;
         (void)pid_cgroup_path(m, pid, &s->cgroup_path);
         service_oom_watch(s);
-        s->stop_signal = c->stop_signal > 0 ? c->stop_signal : SIGTERM;
+        s->stop_signal = c->stop_signal > 0 ? c->stop_signal : image_stop_signal;
         s->stop_timeout_usec = c->stop_timeout_usec;
         return 0;
 }
@@ -997,6 +1102,8 @@ static int service_start_internal(Service *s, bool automatic, Error *reterr)
         restart_config_from_unit(&rc, &s->unit->config);
         r = restart_check_start(&rc, &s->rs, now_usec(CLOCK_MONOTONIC), automatic, &e);
         s->n_restarts = s->rs.n_restarts;
+        if (!automatic && !s->rs.admin_stopped)
+                service_forget_admin_stop(s);
         if (r < 0) {
                 log_service_warning(s, "%s: %s", s->name, error_message(&e));
                 s->result = SERVICE_FAILURE_START_LIMIT_HIT;
@@ -1112,9 +1219,12 @@ static void service_on_exit(Service *s, int code, int status)
                 log_service_info(s, "Main process %d exited, code=%s, status=%d/%s", (int)pid,
                                  code == CLD_DUMPED ? "dumped" : "killed", status,
                                  strna(signal_to_string(status)));
-        else
-                log_service_info(s, "Main process %d exited while ctrmgrd was away; exit status unknown",
-                                 (int)pid);
+        else if (!stopping)
+                log_service_warning(
+                        s,
+                        "Main process %d exited while ctrmgrd was not watching; its exit status is "
+                        "unknown, counted as an abnormal end.",
+                        (int)pid);
 
         service_cleanup_container(s);
 
@@ -1130,8 +1240,11 @@ static void service_on_exit(Service *s, int code, int status)
                 ei.cause = killed_by_daemon; /* TimeoutStartSec= or the watchdog */
         else if (oom)
                 ei.cause = EXIT_CAUSE_OOM_KILL;
-        /* code 0: the exit status is unknown (the container ended while ctrmgrd was away). */
-        PolicyResult pr = code == 0 ? POLICY_RESULT_SUCCESS : exit_classify(&ei, &rc.success_status);
+        else if (code == 0)
+                /* It ended unobserved (a container found again after a daemon restart is not our
+                 * child, so nothing tells how): Restart= treats it like a death by a signal. */
+                ei = (ExitInfo){.cause = EXIT_CAUSE_SIGNAL, .status = 0};
+        PolicyResult pr = exit_classify(&ei, &rc.success_status);
         bool clean = pr == POLICY_RESULT_SUCCESS;
 
         if (stopping) {
@@ -1151,7 +1264,7 @@ static void service_on_exit(Service *s, int code, int status)
         }
 
         RestartDecision d = {};
-        if (code != 0 && restart_on_exit(&rc, &s->rs, &ei, stopping || s->removed, &d) >= 0 && d.restart) {
+        if (restart_on_exit(&rc, &s->rs, &ei, stopping || s->removed, &d) >= 0 && d.restart) {
                 if (!clean)
                         log_service_warning(s, "%s: Failed with result '%s'.", s->name,
                                             service_result_to_string(s->result));
@@ -1253,12 +1366,15 @@ int service_stop(Service *s, Error *reterr)
         }
 
         if (s->pidfd < 0) {
+                service_set_state(s, ACTIVE_STATE_DEACTIVATING, SUB_STATE_STOP_SIGTERM);
                 service_on_exit(s, 0, 0);
                 return 0;
         }
 
         log_service_info(s, "Stopping %s...", service_description(s) ?: s->name);
         service_set_state(s, ACTIVE_STATE_DEACTIVATING, SUB_STATE_STOP_SIGTERM);
+        /* A daemon restarted in the middle goes on with the stop (service_recover()). */
+        (void)state_save(s);
         r = pidfd_signal(s->pidfd, s->stop_signal);
         if (r < 0 && r != -ESRCH)
                 log_service_warning(s, "Sending %s failed: %s", strna(signal_to_string(s->stop_signal)),
@@ -1311,9 +1427,10 @@ int service_recover(Service *s)
         Manager *m = s->manager;
         pid_t pid;
         uint64_t st, now_st;
+        bool stopping = false;
         int r;
 
-        r = state_load(s, &pid, &st);
+        r = state_load(s, &pid, &st, &stopping);
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {
@@ -1349,5 +1466,9 @@ int service_recover(Service *s)
         service_ready_recover(s);
         service_oom_watch(s);
         log_service_info(s, "Found running container of %s again (PID %d).", s->name, (int)pid);
+        if (stopping) {
+                log_service_info(s, "%s was being stopped when the daemon went away: stopping it.", s->name);
+                (void)service_stop(s, NULL);
+        }
         return 1;
 }

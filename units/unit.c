@@ -200,7 +200,7 @@ void unit_config_init(UnitConfig *c)
                 .read_only_tmpfs = true,
                 .no_new_privileges = true,
                 .userns_auto_size = 65536,
-                .stop_signal = SIGTERM,
+                .stop_signal = 0, /* unset: the image's StopSignal, else SIGTERM */
                 .stop_timeout_usec = 10 * USEC_PER_SEC,
                 .health_interval_usec = 30 * USEC_PER_SEC,
                 .health_timeout_usec = 30 * USEC_PER_SEC,

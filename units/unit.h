@@ -258,7 +258,7 @@ typedef struct UnitConfig {
         uint64_t io_weight;              /* 1…10000, 0 = unset */
 
         /* [Container] lifecycle */
-        int stop_signal;            /* default SIGTERM */
+        int stop_signal;            /* 0: unset (the image's StopSignal, else SIGTERM) */
         uint64_t stop_timeout_usec; /* default 10s */
         UnitNotify notify;
         char **health_cmd; /* argv; a non-JSON string S becomes {"/bin/sh","-c",S}; NULL = none */

@@ -1188,7 +1188,7 @@ static void test_lifecycle(void **state)
         /* defaults */
         u = parse(IMG);
         c = &u->config;
-        assert_int_equal(c->stop_signal, SIGTERM);
+        assert_int_equal(c->stop_signal, 0); /* unset: the image's, else SIGTERM */
         assert_int_equal(c->stop_timeout_usec, 10 * USEC_PER_SEC);
         assert_int_equal(c->notify, UNIT_NOTIFY_FALSE);
         assert_int_equal(c->health_interval_usec, 30 * USEC_PER_SEC);

@@ -263,7 +263,7 @@ EOF
 
         start_daemon() {
                 "$ctrmgrd" --unit-path "$C/units" --state-dir "$C/run" --image-store "$C/lib/images" \
-                        --layers-dir "$C/lib/layers" --containers-dir "$C/lib/containers" --log-dir "$C/log" \
+                        --layers-dir "$C/lib/layers" --containers-dir "$C/lib/containers" --lib-dir "$C/lib" --log-dir "$C/log" \
                         --log-target file --cgroup-driver cgroupfs --cgroup-parent "/$tag" --log-level warning \
                         "$@" 2>>"$C/daemon.log" &
                 daemon_pid=$!

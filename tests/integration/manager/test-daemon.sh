@@ -79,7 +79,7 @@ export -f gone
 cleanup() {
         set +e
         if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-                for u in sleeper trapper added app bound db cyc-a cyc-b rofs; do "$ctrmgr" stop $u >/dev/null 2>&1; done
+                for u in sleeper trapper added app bound db cyc-a cyc-b rofs vols stopsig base needsbase bootstop unless recov slowstop; do "$ctrmgr" stop $u >/dev/null 2>&1; done
                 kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null
         fi
         # Anything still running in our cgroups (a failed test) goes by PID.
@@ -152,7 +152,7 @@ wait_for 5 test -S "$T/bus" || { echo "Bail out! dbus-daemon did not start"; exi
 
 start_daemon() {
         "$ctrmgrd" --unit-path "$T/units" --state-dir "$T/run" --image-store "$T/lib/images" \
-                --layers-dir "$T/lib/layers" --containers-dir "$T/lib/containers" --log-dir "$T/log" \
+                --layers-dir "$T/lib/layers" --containers-dir "$T/lib/containers" --lib-dir "$T/lib" --log-dir "$T/log" \
                 --log-target file --cgroup-driver cgroupfs --cgroup-parent "$parent" "$@" 2>>"$T/daemon.log" &
         daemon_pid=$!
         wait_for 10 "$ctrmgr" list || { echo "Bail out! ctrmgrd did not come up"; cat "$T/daemon.log"; exit 1; }
@@ -382,18 +382,182 @@ check_output "cyc-b left out" '^inactive$' prop cyc-b ActiveState
 rm -f "$T"/units/{db,app,bound,needy,cyc-a,cyc-b}.ctr
 "$ctrmgr" daemon-reload >/dev/null 2>&1
 
+# ---------------------------------------------------------------- volumes, stop signal, percentages
+cat >"$T/units/vols.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Volume=/scratch
+Volume=keep:/keep
+Exec=/bin/sh -c 'echo anon >/scratch/x; echo named >/keep/y; exec sleep 1000'
+StopTimeout=1
+EOF
+mkdir -p "$T/ssroot/bin"
+cp /bin/busybox "$T/ssroot/bin/busybox"
+for a in sh sleep echo; do ln -s busybox "$T/ssroot/bin/$a"; done
+"$ctrmgr" image --store "$T/lib/images" --layers "$T/lib/layers" --containers "$T/lib/containers" \
+        import-rootfs "$T/ssroot" stopsig:latest --stop-signal SIGUSR1 --env PATH=/bin >/dev/null
+cat >"$T/units/stopsig.ctr" <<'EOF'
+[Container]
+Image=stopsig:latest
+Exec=/bin/sh -c 'trap "echo got USR1; exit 0" USR1; trap "echo got TERM; exit 0" TERM; echo up; while :; do sleep 0.2; done'
+EOF
+cat >"$T/units/half.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+MemoryMax=50%
+TasksMax=10%
+EOF
+check "daemon-reload with volumes, an image StopSignal and percentages" "$ctrmgr" daemon-reload
+check "start vols (Volume=/scratch anonymous, Volume=keep:/keep named)" "$ctrmgr" start vols
+wait_for 5 test -s "$T/lib/volumes/keep/y" || true
+check_output "the anonymous volume is a directory of the daemon's" '^anon$' cat "$T/lib/volumes/.anonymous/vols/0/x"
+check_output "the named volume is <lib-dir>/volumes/keep" '^named$' cat "$T/lib/volumes/keep/y"
+check "stop vols" "$ctrmgr" stop vols
+check "the anonymous volume went with the container" test ! -e "$T/lib/volumes/.anonymous/vols"
+check "the named volume stays" test -s "$T/lib/volumes/keep/y"
+check "start stopsig (the image says StopSignal=SIGUSR1, the unit nothing)" "$ctrmgr" start stopsig
+wait_for 5 grep -q up "$T/log/stopsig.log" || true
+check "stop stopsig" "$ctrmgr" stop stopsig
+check_output "the container got the image's stop signal" '^got USR1$' cat "$T/log/stopsig.log"
+memtotal=$(awk '$1 == "MemTotal:" { print $2 * 1024 }' /proc/meminfo)
+"$ctrmgr" spec --unit-path "$T/units" --image-store "$T/lib/images" --state-dir "$T/run" \
+        --cgroup-driver cgroupfs half >"$T/half.json" 2>&1 || true
+got=$(jq -r '.linux.resources.memory.limit // empty' "$T/half.json")
+check "MemoryMax=50% is half of MemTotal in the spec (got ${got:-none} of $memtotal)" \
+        test -n "$got" -a $((got * 2 / 1048576)) -eq $((memtotal / 1048576))
+check "TasksMax=10% is a pids limit in the spec (got $(jq -r '.linux.resources.pids.limit // empty' "$T/half.json"))" \
+        test "$(jq -r '.linux.resources.pids.limit // 0' "$T/half.json")" -gt 0
+
+# ---------------------------------------------------------------- daemon-reload: reverted change, removed requirement
+cat >"$T/units/base.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+EOF
+cat >"$T/units/needsbase.ctr" <<'EOF'
+[Unit]
+Requires=base
+After=base
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+EOF
+check "daemon-reload with base and needsbase" "$ctrmgr" daemon-reload
+check "start needsbase (pulls in base)" "$ctrmgr" start needsbase
+cp "$T/units/needsbase.ctr" "$T/needsbase.orig"
+echo "Description=changed" >>"$T/units/needsbase.ctr"
+"$ctrmgr" daemon-reload >/dev/null 2>&1
+check_output "a changed running unit needs a restart" '^true$' prop needsbase NeedDaemonReload
+cp "$T/needsbase.orig" "$T/units/needsbase.ctr"
+"$ctrmgr" daemon-reload >/dev/null 2>&1
+check_output "reverting the change before a restart clears that" '^false$' prop needsbase NeedDaemonReload
+rm "$T/units/base.ctr"
+check "daemon-reload after removing base" "$ctrmgr" daemon-reload
+wait_for 10 bash -c "[ \"\$(prop needsbase ActiveState)\" = inactive ]" || true
+check_output "needsbase stopped with the removed unit it requires" '^inactive$' prop needsbase ActiveState
+rm -f "$T/units/needsbase.ctr" "$T/units/vols.ctr" "$T/units/stopsig.ctr" "$T/units/half.ctr"
+"$ctrmgr" daemon-reload >/dev/null 2>&1
+
 # ---------------------------------------------------------------- daemon restart keeps containers
-spid=$(prop sleeper MainPID)
+cat >"$T/units/bootstop.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+[Install]
+WantedBy=multi-user.target
+EOF
+cat >"$T/units/unless.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+[Service]
+Restart=unless-stopped
+[Install]
+WantedBy=multi-user.target
+EOF
+cat >"$T/units/orphan.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+EOF
+cat >"$T/units/recov.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=1
+[Service]
+Restart=always
+RestartSec=100ms
+EOF
+cat >"$T/units/slowstop.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+StopTimeout=3
+EOF
+check "daemon-reload with the restart test units" "$ctrmgr" daemon-reload
+for u in bootstop unless orphan recov slowstop; do "$ctrmgr" start $u >/dev/null 2>&1; done
+check "stop bootstop and unless by hand" "$ctrmgr" stop bootstop unless
+check "the stop of unless is remembered in <lib-dir>/stopped" test -e "$T/lib/stopped/unless"
+spid=$(prop sleeper MainPID) opid=$(prop orphan MainPID) rpid=$(prop recov MainPID) wpid=$(prop slowstop MainPID)
 check "sleeper has a main PID before the daemon restart" test "${spid:-0}" -gt 0
 kill "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null || true
 daemon_pid=
 check "container survives the daemon's exit" kill -0 "$spid"
-start_daemon --no-boot-units
+rm "$T/units/orphan.ctr"
+start_daemon
 check_output "restarted daemon reports sleeper active" '^active$' prop sleeper ActiveState
 check_output "with the same main PID" "^$spid\$" prop sleeper MainPID
-check "stop works after the daemon restart" "$ctrmgr" stop sleeper
+check_output "a boot unit stopped by hand stays stopped: boot units start once per boot" '^inactive$' \
+        prop bootstop ActiveState
+check_output "the daemon said so" 'Boot units were started in this boot already' cat "$T/daemon.log"
+wait_for 5 gone "$opid" || true
+check "the container of a unit removed while the daemon was away is stopped" gone "$opid"
+check_output "... and the daemon said why" 'orphan no longer exists .* but its container runs: stopping it' cat "$T/daemon.log"
+check "... and its state is gone" test ! -e "$T/run/orphan/state.json"
+kill -9 "$rpid"
+wait_for 10 bash -c "[ \"\$(prop recov NRestarts)\" -ge 1 ] && [ \"\$(prop recov ActiveState)\" = active ]" || true
+check_output "a found-again container that dies unobserved is restarted (Restart=always)" '^active$' prop recov ActiveState
+check "... with a new main PID" test "$(prop recov MainPID)" != "$rpid" -a "$(prop recov MainPID)" != 0
+check "stop works after the daemon restart" "$ctrmgr" stop sleeper recov
 check "sleeper's process gone" gone $spid
+
+# A stop under way when the daemon dies is finished by the next one.
+"$ctrmgr" stop slowstop >/dev/null 2>&1 &
+stopper=$!
+wait_for 3 bash -c "[ \"\$(prop slowstop ActiveState)\" = deactivating ]" || true
+check_output "slowstop is stopping (sleep as PID 1 ignores SIGTERM)" '^deactivating$' prop slowstop ActiveState
+kill -9 "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null || true
+wait "$stopper" 2>/dev/null || true
+daemon_pid=
+start_daemon
+wait_for 10 gone "$wpid" || true
+check "the restarted daemon finished the stop (SIGKILL after StopTimeout=3)" gone "$wpid"
+check_output "slowstop inactive" '^inactive$' prop slowstop ActiveState
+
+# A reboot: /run is new, /var/lib is kept. The enabled units start again, except an
+# unless-stopped unit an administrator stopped.
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null || true
+daemon_pid=
+rm -f "$T/run/boot-id"
+start_daemon
+check_output "after a reboot the stopped boot unit starts again (Restart=no)" '^active$' prop bootstop ActiveState
+check_output "an unless-stopped unit stopped by hand stays stopped across the reboot" '^inactive$' \
+        prop unless ActiveState
+check "start unless by hand" "$ctrmgr" start unless
+check "the start by hand forgets the recorded stop" test ! -e "$T/lib/stopped/unless"
+"$ctrmgr" stop bootstop unless slowstop >/dev/null 2>&1
+rm -f "$T"/units/{bootstop,unless,recov,slowstop}.ctr
+"$ctrmgr" daemon-reload >/dev/null 2>&1
 
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$daemon_pid/status)
 log "ctrmgrd RSS: ${rss} kB"
@@ -406,7 +570,7 @@ dbus-daemon --config-file="$T/bus2.conf" --nofork --nopidfile --nosyslog &
 bus2_pid=$!
 wait_for 5 test -S "$T/bus2" || { echo "Bail out! second dbus-daemon did not start"; exit 1; }
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus2 "$ctrmgrd" --unit-path "$T/units" --state-dir "$T/run2" \
-        --image-store "$T/lib/images" --layers-dir "$T/lib/layers" --containers-dir "$T/lib/containers2" \
+        --image-store "$T/lib/images" --layers-dir "$T/lib/layers" --containers-dir "$T/lib/containers2" --lib-dir "$T/lib2" \
         --log-dir "$T/log2" --log-target file --cgroup-driver cgroupfs --cgroup-parent "$parent/d2" \
         --no-boot-units 2>>"$T/daemon2.log" &
 daemon2_pid=$!

@@ -268,6 +268,11 @@ check_output "web still reported active" '^. web +loaded +active +running' ctrmg
 [ "$(prop web MainPID)" = "$wpid" ] && ok "with the same main PID ($wpid)" || not_ok "same main PID ($wpid → $(prop web MainPID))"
 check_output "httpd still answers" '^hello-from-web$' busybox wget -qO- http://127.0.0.1:8080/
 check_output "the new daemon found it again" 'Found running container of web again' journalctl -u ctrmgr-web.scope -o cat
+# store and api are enabled boot units, stopped above: a restarted daemon does not start them
+# again (boot units start once per boot, as systemctl daemon-reexec leaves units alone).
+[ "$(prop store ActiveState)/$(prop api ActiveState)" = inactive/inactive ] &&
+        ok "boot units stopped by hand stay stopped across the daemon restart" ||
+        not_ok "boot units stopped by hand stay stopped (store $(prop store ActiveState), api $(prop api ActiveState))"
 
 # ---------------------------------------------------------------- cleanup
 check "stop everything" ctrmgr stop web worker manual broken api store
