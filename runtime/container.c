@@ -922,6 +922,13 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
         r = spec_of(&l.rec, &spec, reterr);
         if (r < 0)
                 return r;
+        /* A process object (exec --process) without capabilities must not keep every capability
+         * the runtime holds, nor run without the container's noNewPrivileges or LSM label: what
+         * it does not give comes from the container, as with runc. */
+        _cleanup_runtime_process_ RuntimeProcess *eff = runtime_process_copy(process);
+        if (!eff || runtime_process_fill_from_container(eff, spec->process) < 0)
+                return error_set(reterr, -ENOMEM, "exec");
+        process = eff;
 
         _cleanup_close_ int pidfd = -EBADF, console_fd = -EBADF, devnull = -EBADF, trampoline = -EBADF;
         _cleanup_(seccomp_config_freep) SeccompConfig *sc_cfg = NULL;

@@ -457,6 +457,51 @@ RuntimeProcess *runtime_process_copy(const RuntimeProcess *p)
         return TAKE_PTR(c);
 }
 
+int runtime_process_fill_from_container(RuntimeProcess *p, const RuntimeProcess *container)
+{
+        if (!container)
+                return 0;
+        if (!p->has_caps) {
+                p->has_caps = container->has_caps;
+                memcpy(p->caps, container->caps, sizeof p->caps);
+        }
+        if (!p->has_no_new_privileges) {
+                p->has_no_new_privileges = container->has_no_new_privileges;
+                p->no_new_privileges = container->no_new_privileges;
+        }
+        if (!p->apparmor_profile && container->apparmor_profile &&
+            !(p->apparmor_profile = strdup(container->apparmor_profile)))
+                return -ENOMEM;
+        if (!p->selinux_label && container->selinux_label &&
+            !(p->selinux_label = strdup(container->selinux_label)))
+                return -ENOMEM;
+        if (p->n_rlimits == 0 && container->n_rlimits > 0) {
+                SpecRlimit *l = malloc(container->n_rlimits * sizeof(SpecRlimit));
+                if (!l)
+                        return -ENOMEM;
+                memcpy(l, container->rlimits, container->n_rlimits * sizeof(SpecRlimit));
+                free(p->rlimits);
+                p->rlimits = l;
+                p->n_rlimits = container->n_rlimits;
+        }
+        if (!p->has_scheduler && container->has_scheduler) {
+                p->has_scheduler = true;
+                p->sched_policy = container->sched_policy;
+                p->sched_nice = container->sched_nice;
+                p->sched_priority = container->sched_priority;
+                p->sched_flags = container->sched_flags;
+                p->sched_runtime = container->sched_runtime;
+                p->sched_deadline = container->sched_deadline;
+                p->sched_period = container->sched_period;
+        }
+        if (!p->has_io_priority && container->has_io_priority) {
+                p->has_io_priority = true;
+                p->io_priority_class = container->io_priority_class;
+                p->io_priority = container->io_priority;
+        }
+        return 0;
+}
+
 int spec_parse_process(json_object *o, const char *path, RuntimeProcess **ret, Error *reterr)
 {
         char sub[256];
@@ -550,9 +595,11 @@ int spec_parse_process(json_object *o, const char *path, RuntimeProcess **ret, E
                 return r;
         if ((f = field(o, "rlimits")) && (r = parse_rlimits(f, SUB("rlimits"), p, reterr)) < 0)
                 return r;
-        if ((f = field(o, "noNewPrivileges")) &&
-            (r = get_bool(f, SUB("noNewPrivileges"), &p->no_new_privileges, reterr)) < 0)
-                return r;
+        if ((f = field(o, "noNewPrivileges"))) {
+                if ((r = get_bool(f, SUB("noNewPrivileges"), &p->no_new_privileges, reterr)) < 0)
+                        return r;
+                p->has_no_new_privileges = true;
+        }
         if ((f = field(o, "apparmorProfile")) &&
             (r = get_string(f, SUB("apparmorProfile"), &p->apparmor_profile, reterr)) < 0)
                 return r;
@@ -1228,6 +1275,7 @@ int runtime_process_set_terminal(RuntimeProcess *p, bool terminal)
 void runtime_process_set_no_new_privileges(RuntimeProcess *p)
 {
         p->no_new_privileges = true;
+        p->has_no_new_privileges = true;
 }
 
 int runtime_process_add_env(RuntimeProcess *p, const char *assignment)

@@ -75,11 +75,12 @@ struct RuntimeProcess {
         char **args;
         char **env;
         char *cwd;
-        bool has_caps;
+        bool has_caps; /* "capabilities" was given */
         uint64_t caps[_CAP_SET_MAX];
+        bool has_no_new_privileges; /* "noNewPrivileges" was given */
         bool no_new_privileges;
-        char *apparmor_profile;
-        char *selinux_label;
+        char *apparmor_profile; /* NULL: not given */
+        char *selinux_label;    /* NULL: not given */
         bool has_oom_score_adj;
         int oom_score_adj;
         SpecRlimit *rlimits;
@@ -163,6 +164,9 @@ struct RuntimeSpec {
 /* Parses a "process" object; path is the JSON path prefix for errors ("process"). */
 int spec_parse_process(struct json_object *o, const char *path, RuntimeProcess **ret, Error *reterr);
 RuntimeProcess *runtime_process_copy(const RuntimeProcess *p);
+/* exec: what the process object does not give is taken from the container's process, as runc
+ * does: capabilities, noNewPrivileges, the LSM labels, rlimits, scheduler and I/O priority. */
+int runtime_process_fill_from_container(RuntimeProcess *p, const RuntimeProcess *container);
 
 const char *hook_kind_to_string(HookKind k);
 int rlimit_from_string(const char *s);

@@ -38,6 +38,23 @@ check_eq "exec: the exit status" "7" sh -c "'$OCI' --root '$ROOT' exec ex sh -c 
 check_eq "exec: stdin" "via stdin" sh -c "echo 'via stdin' | '$OCI' --root '$ROOT' exec ex /probe stdin"
 jq -n '{ args: ["/probe", "ids"], cwd: "/", user: { uid: 5, gid: 6 }, env: ["PATH=/bin"] }' >"$T/process.json"
 check_eq "exec --process FILE" "uid=5 gid=6 groups=" oci exec --process "$T/process.json" ex
+# What a process object does not give comes from the container (as with runc), not from the
+# runtime: a uid 0 process without "capabilities" must not get every capability we hold.
+jq -n '{ args: ["/probe", "caps"], cwd: "/", user: { uid: 0, gid: 0 } }' >"$T/p-nocaps.json"
+check_eq "exec --process without capabilities: the container's, not the runtime's" \
+        "inh=0000000000000000 prm=0000000000000021 eff=0000000000000021 bnd=0000000000000021 amb=0000000000000000" \
+        oci exec --process "$T/p-nocaps.json" ex
+jq '.args = ["/probe", "nnp"]' "$T/p-nocaps.json" >"$T/p-nnp.json"
+check_eq "exec --process without noNewPrivileges: the container's (true)" "1" oci exec --process "$T/p-nnp.json" ex
+jq '.args = ["/probe", "rlimit", "NOFILE"]' "$T/p-nocaps.json" >"$T/p-rl.json"
+check_eq "exec --process without rlimits: the container's" "1024 1024" oci exec --process "$T/p-rl.json" ex
+jq '.capabilities = { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] } | .noNewPrivileges = false' \
+        "$T/p-nocaps.json" >"$T/p-given.json"
+check_eq "exec --process with capabilities: those" \
+        "inh=0000000000000000 prm=0000000000000020 eff=0000000000000020 bnd=0000000000000020 amb=0000000000000000" \
+        oci exec --process "$T/p-given.json" ex
+jq '.args = ["/probe", "nnp"]' "$T/p-given.json" >"$T/p-given-nnp.json"
+check_eq "exec --process with noNewPrivileges false: false" "0" oci exec --process "$T/p-given-nnp.json" ex
 check_output "exec of a missing program names it" "nope" oci exec ex /nope
 printf 'echo hi\n' >"$B/rootfs/tmp/noexec.sh"
 chmod 644 "$B/rootfs/tmp/noexec.sh"
