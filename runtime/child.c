@@ -219,7 +219,7 @@ _noreturn_ static void init_main(ChildContext *c)
                         CHILD_FAIL(c, r, &e);
         }
         r = hooks_run(s->hooks[HOOK_CREATE_CONTAINER], s->n_hooks[HOOK_CREATE_CONTAINER],
-                      HOOK_CREATE_CONTAINER, strempty(state_json), c->trampoline_fd, &e);
+                      HOOK_CREATE_CONTAINER, strempty(state_json), c->trampoline_fd, NULL, &e);
         if (r < 0)
                 CHILD_FAIL(c, r, &e);
 
@@ -269,7 +269,7 @@ _noreturn_ static void init_main(ChildContext *c)
         c->sync_fd = conn; /* errors from here on go to `start` */
 
         r = hooks_run(s->hooks[HOOK_START_CONTAINER], s->n_hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER,
-                      strempty(state_json), c->trampoline_fd, &e);
+                      strempty(state_json), c->trampoline_fd, NULL, &e);
         if (r < 0) {
                 (void)send(conn, error_message(&e), strlen(error_message(&e)), MSG_NOSIGNAL);
                 _exit(1);

@@ -428,11 +428,11 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                                 goto fail;
                         }
                         r = hooks_run(spec->hooks[HOOK_PRESTART], spec->n_hooks[HOOK_PRESTART],
-                                      HOOK_PRESTART, st, -1, reterr);
+                                      HOOK_PRESTART, st, -1, NULL, reterr);
                         if (r >= 0)
                                 r = hooks_run(spec->hooks[HOOK_CREATE_RUNTIME],
                                               spec->n_hooks[HOOK_CREATE_RUNTIME], HOOK_CREATE_RUNTIME, st,
-                                              -1, reterr);
+                                              -1, NULL, reterr);
                         if (r < 0)
                                 goto fail;
                         /* the in-container hooks see "created" */
@@ -567,6 +567,14 @@ static int open_init_pidfd(const ContainerRecord *rec, int *ret, Error *reterr)
 
 int runtime_start(const char *root, const char *id, Error *reterr)
 {
+        return runtime_start_with_options(root, id, NULL, reterr);
+}
+
+int runtime_start_with_options(const char *root, const char *id, const RuntimeOptions *opts, Error *reterr)
+{
+        RuntimeOptions defaults = RUNTIME_OPTIONS_INIT;
+        if (!opts)
+                opts = &defaults;
         _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, true, &l, reterr);
         if (r < 0)
@@ -611,10 +619,10 @@ int runtime_start(const char *root, const char *id, Error *reterr)
                 _cleanup_free_ char *st =
                         container_state_json(id, RUNTIME_STATUS_RUNNING, l.rec.pid, l.rec.bundle, NULL, NULL,
                                              0, spec->annotations, false);
-                /* A failing poststart hook does not stop the container (runtime-spec). */
-                r = hooks_run(spec->hooks[HOOK_POSTSTART], spec->n_hooks[HOOK_POSTSTART], HOOK_POSTSTART,
-                              st ?: "{}", -1, NULL);
-                (void)r;
+                /* A failing poststart hook does not stop the container, nor the hooks after it: a
+                 * warning each (runtime-spec). */
+                (void)hooks_run(spec->hooks[HOOK_POSTSTART], spec->n_hooks[HOOK_POSTSTART], HOOK_POSTSTART,
+                                st ?: "{}", -1, opts, NULL);
         }
         return 0;
 }
@@ -691,6 +699,15 @@ static int wait_pidfd_exit(int pidfd, int timeout_ms)
 
 int runtime_delete(const char *root, const char *id, bool force, Error *reterr)
 {
+        return runtime_delete_with_options(root, id, force, NULL, reterr);
+}
+
+int runtime_delete_with_options(const char *root, const char *id, bool force, const RuntimeOptions *opts,
+                                Error *reterr)
+{
+        RuntimeOptions defaults = RUNTIME_OPTIONS_INIT;
+        if (!opts)
+                opts = &defaults;
         _cleanup_(loaded_done) Loaded l = {.dirfd = -EBADF};
         int r = load(root, id, true, &l, reterr);
         if (r < 0)
@@ -736,9 +753,10 @@ int runtime_delete(const char *root, const char *id, bool force, Error *reterr)
         if (spec_of(&l.rec, &spec, NULL) >= 0 && spec->n_hooks[HOOK_POSTSTOP] > 0) {
                 _cleanup_free_ char *st = container_state_json(id, RUNTIME_STATUS_STOPPED, 0, l.rec.bundle,
                                                                NULL, NULL, 0, spec->annotations, false);
-                /* Failing poststop hooks are only warnings in the spec; the container goes. */
+                /* Failing poststop hooks are only warnings in the spec: each is reported, the
+                 * others still run, and the container goes. */
                 (void)hooks_run(spec->hooks[HOOK_POSTSTOP], spec->n_hooks[HOOK_POSTSTOP], HOOK_POSTSTOP,
-                                st ?: "{}", -1, NULL);
+                                st ?: "{}", -1, opts, NULL);
         }
 
         _cleanup_close_ int rootdir = open(root_or_default(root), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* OCI hooks: each one a process with the container state on stdin, run one after the other,
- * killed when its timeout passes. */
+ * killed when its timeout passes. A failing prestart, createRuntime, createContainer or
+ * startContainer hook stops the container's creation or start; a failing poststart or poststop
+ * hook is only a warning, and the hooks after it still run (runtime-spec config.md). */
 
 #include <poll.h>
 #include <signal.h>
@@ -74,12 +76,21 @@ static int hook_run(const SpecHook *h, const char *state_json, int trampoline_fd
 }
 
 int hooks_run(const SpecHook *hooks, size_t n, HookKind kind, const char *state_json, int trampoline_fd,
-              Error *reterr)
+              const RuntimeOptions *warn_to, Error *reterr)
 {
         for (size_t i = 0; i < n; i++) {
-                int r = hook_run(&hooks[i], state_json, trampoline_fd, reterr);
+                Error e = ERROR_INIT;
+                int r = hook_run(&hooks[i], state_json, trampoline_fd, &e);
                 if (r < 0)
-                        return error_prefix(reterr, r, "running %s hook %zu", hook_kind_to_string(kind), i);
+                        error_prefix(&e, r, "running %s hook %zu", hook_kind_to_string(kind), i);
+                if (r < 0 && !warn_to) {
+                        error_move(reterr, &e);
+                        return r;
+                }
+                /* poststart, poststop: the runtime-spec wants a warning and the remaining hooks. */
+                if (r < 0 && warn_to->warn)
+                        warn_to->warn(warn_to->warn_userdata, error_message(&e));
+                error_done(&e);
         }
         return 0;
 }

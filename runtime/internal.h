@@ -85,9 +85,11 @@ char *container_state_json(const char *id, RuntimeStatus status, pid_t pid, cons
 /* ---------------------------------------------------------------- hooks */
 
 /* Runs the hooks of one kind one after the other, each with state_json on stdin; through the exec
- * trampoline trampoline_fd (the hooks run in the container's mount namespace) unless it is -1. */
+ * trampoline trampoline_fd (the hooks run in the container's mount namespace) unless it is -1.
+ * Without warn_to the first failure ends it (and is returned); with warn_to (poststart,
+ * poststop) every hook runs, each failure goes to warn_to->warn (if set), and 0 is returned. */
 int hooks_run(const SpecHook *hooks, size_t n, HookKind kind, const char *state_json, int trampoline_fd,
-              Error *reterr);
+              const RuntimeOptions *warn_to, Error *reterr);
 
 /* ---------------------------------------------------------------- the child side */
 

@@ -70,7 +70,8 @@ typedef struct RuntimeOptions {
         const char *seccomp_cache_dir;
         RuntimeChildSetup child_setup;
         void *child_setup_userdata;
-        /* Called with each resource limit this host cannot apply (hybrid cgroups etc.). */
+        /* Called with each resource limit this host cannot apply (hybrid cgroups etc.) and, by
+         * runtime_start/delete_with_options, with each failing poststart/poststop hook. */
         void (*warn)(void *userdata, const char *message);
         void *warn_userdata;
 } RuntimeOptions;
@@ -119,6 +120,9 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                    pid_t *ret_pid, int *ret_pidfd, Error *reterr);
 /* Lets the init execute the user's process; runs the poststart hooks. */
 int runtime_start(const char *root, const char *id, Error *reterr);
+/* The same, with each failing poststart hook reported through opts->warn (opts may be NULL; only
+ * warn and warn_userdata are used). A failing poststart hook never fails start. */
+int runtime_start_with_options(const char *root, const char *id, const RuntimeOptions *opts, Error *reterr);
 int runtime_state(const char *root, const char *id, RuntimeState *ret, Error *reterr);
 /* The state as runc prints it (JSON object text, malloc'd). */
 int runtime_state_json(const RuntimeState *s, char **ret);
@@ -126,6 +130,9 @@ int runtime_state_json(const RuntimeState *s, char **ret);
 int runtime_kill(const char *root, const char *id, int sig, bool all, Error *reterr);
 /* Removes a stopped (or with force any: killed first) container, runs poststop hooks. */
 int runtime_delete(const char *root, const char *id, bool force, Error *reterr);
+/* The same, with each failing poststop hook reported through opts->warn (see above). */
+int runtime_delete_with_options(const char *root, const char *id, bool force, const RuntimeOptions *opts,
+                                Error *reterr);
 /* Ids of all containers under root, sorted. */
 int runtime_list(const char *root, char ***ret_ids, Error *reterr);
 

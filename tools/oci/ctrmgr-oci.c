@@ -56,6 +56,14 @@ static void warn_cb(void *userdata, const char *message)
         log_warning("%s", message);
 }
 
+/* For the verbs that only warn: failing poststart/poststop hooks, limits the host cannot apply. */
+static const RuntimeOptions *warn_options(void)
+{
+        static RuntimeOptions o = RUNTIME_OPTIONS_INIT;
+        o.warn = warn_cb;
+        return &o;
+}
+
 static int fail(int r, const Error *e, const char *what)
 {
         log_error_errno(r, "%s: %s", what, error_isset(e) ? error_message(e) : strerror(-r));
@@ -221,7 +229,7 @@ static int verb_start(int argc, char **argv)
         if (argc != 2)
                 return usage_error(argv[0], "expects exactly one container id");
         Error e = ERROR_INIT;
-        int r = runtime_start(arg_root, argv[1], &e);
+        int r = runtime_start_with_options(arg_root, argv[1], warn_options(), &e);
         if (r < 0)
                 return fail(r, &e, "start");
         return 0;
@@ -243,11 +251,11 @@ static int verb_run(int argc, char **argv)
         if (r != 0)
                 return r;
         Error e = ERROR_INIT;
-        r = runtime_start(arg_root, id, &e);
+        r = runtime_start_with_options(arg_root, id, warn_options(), &e);
         if (r < 0) {
                 fail(r, &e, "start");
                 Error e2 = ERROR_INIT;
-                (void)runtime_delete(arg_root, id, true, &e2);
+                (void)runtime_delete_with_options(arg_root, id, true, warn_options(), &e2);
                 error_done(&e2);
                 return 1;
         }
@@ -255,7 +263,7 @@ static int verb_run(int argc, char **argv)
                 return 0;
         int status = wait_forwarding(pid, &mask);
         if (!a.keep) {
-                r = runtime_delete(arg_root, id, true, &e);
+                r = runtime_delete_with_options(arg_root, id, true, warn_options(), &e);
                 if (r < 0)
                         fail(r, &e, "delete");
         }
@@ -400,7 +408,7 @@ static int verb_delete(int argc, char **argv)
         if (optind != argc - 1)
                 return usage_error(argv[0], "expects exactly one container id");
         Error e = ERROR_INIT;
-        int r = runtime_delete(arg_root, argv[optind], force, &e);
+        int r = runtime_delete_with_options(arg_root, argv[optind], force, warn_options(), &e);
         if (r == -ENOENT && force)
                 return 0;
         if (r < 0)

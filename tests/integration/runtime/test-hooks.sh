@@ -66,9 +66,29 @@ t0=$(date +%s)
 check_output "a hook past its timeout is killed and fails create" "timed out after 1 s" oci create --bundle "$F" ht
 check "... after about the timeout" test $(($(date +%s) - t0)) -lt 10
 check_fails "... and leaves no container" oci state ht
-jq_edit "$F" '.hooks = { poststop: [ { path: "/bin/sh", args: ["sh", "-c", "exit 1"] } ] }'
+jq_edit "$F" --arg d "$T/hooklog" '.hooks = { poststop: [ { path: "/bin/sh", args: ["sh", "-c", "exit 1"] },
+        { path: "/bin/sh", args: ["sh", "-c", "touch \"$0/second-poststop\"", $d] } ] }'
 oci create --bundle "$F" hp </dev/null >/dev/null 2>&1
 check "a failing poststop hook does not keep delete from removing the container" oci delete --force hp
 check_fails "... it is gone" oci state hp
+check "... and the poststop hook after it still ran" test -e "$T/hooklog/second-poststop"
+oci create --bundle "$F" hp2 </dev/null >/dev/null 2>&1
+check_output "... the failure is a warning naming the hook" "warning.*poststop hook 0.*status 1|poststop hook 0.*status 1" \
+        oci delete --force hp2
+
+# poststart: the runtime-spec wants a warning for a failing hook and the hooks after it run.
+jq_edit "$F" --arg d "$T/hooklog" '.hooks = { poststart: [ { path: "/bin/sh", args: ["sh", "-c", "exit 4"] },
+        { path: "/bin/sh", args: ["sh", "-c", "touch \"$0/second-poststart\"", $d] } ] }'
+set_args "$F" sleep 100
+oci create --bundle "$F" ps1 </dev/null >/dev/null 2>&1
+check_output "a failing poststart hook is reported, naming it" "poststart hook 0: hook /bin/sh: exited with status 4" \
+        oci start ps1
+check "... the poststart hook after it still ran" test -e "$T/hooklog/second-poststart"
+check_eq "... and the container runs" running status_of ps1
+oci delete --force ps1 >/dev/null 2>&1
+rm -f "$T/hooklog/second-poststart"
+set_args "$F" true
+check_output "run: the same warning" "poststart hook 0: hook /bin/sh: exited with status 4" oci run --bundle "$F" ps2
+check "run: the second poststart hook ran" test -e "$T/hooklog/second-poststart"
 
 finish
