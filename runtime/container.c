@@ -183,6 +183,9 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                 return error_set_msg(
                         reterr, -EOPNOTSUPP,
                         "linux.namespaces: joining an existing mount namespace is not supported");
+        r = lsm_check_spec(spec, reterr);
+        if (r < 0)
+                return r;
 
         /* bundle and rootfs, absolute */
         _cleanup_free_ char *bundle = NULL, *rootfs = NULL;
@@ -947,6 +950,9 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
         if (!eff || runtime_process_fill_from_container(eff, spec->process) < 0)
                 return error_set(reterr, -ENOMEM, "exec");
         process = eff;
+        r = lsm_check_process(process, reterr);
+        if (r < 0)
+                return r;
 
         _cleanup_close_ int pidfd = -EBADF, console_fd = -EBADF, devnull = -EBADF, trampoline = -EBADF;
         _cleanup_(seccomp_config_freep) SeccompConfig *sc_cfg = NULL;

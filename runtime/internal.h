@@ -137,6 +137,15 @@ int process_apply_pre(ChildContext *c, Error *reterr);   /* rlimits, sched, iopr
 int process_apply_final(ChildContext *c, Error *reterr); /* user, caps, nnp, seccomp, cwd */
 _noreturn_ void process_exec(ChildContext *c, const char *path, int report_fd);
 
+/* ---------------------------------------------------------------- LSM (lsm.c) */
+
+bool lsm_apparmor_enabled(void);
+bool lsm_selinux_enabled(void);
+/* A label the host cannot apply is an error: "… AppArmor is not enabled on this host". */
+int lsm_check_process(const RuntimeProcess *p, Error *reterr);
+/* The process's labels and linux.mountLabel. */
+int lsm_check_spec(const RuntimeSpec *s, Error *reterr);
+
 /* ---------------------------------------------------------------- the exec trampoline */
 
 extern const unsigned char trampoline_elf[]; /* generated: trampoline-blob.c */

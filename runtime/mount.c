@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/ioctl.h>
+#include <sys/xattr.h>
 #include <termios.h>
 
 #include "runtime/internal.h"
@@ -208,6 +209,34 @@ static int reopen_and(int rootfd, const char *dest, unsigned long propagation, b
         return 0;
 }
 
+/* linux.mountLabel (lsm_check_spec() refused it where SELinux is off): as runc and crun do, the
+ * file systems the runtime mounts get it as their context= option, except proc, sysfs and cgroup
+ * (labelled by the policy) and mqueue (no context= option: its root is labelled afterwards).
+ * *ret is NULL when data stays as it is. */
+static int label_mount_data(const ChildContext *c, const char *type, const char *data, char **ret)
+{
+        const char *label = c->spec->mount_label;
+        *ret = NULL;
+        if (!label || !type || streq(type, "proc") || streq(type, "sysfs") || streq(type, "cgroup") ||
+            streq(type, "cgroup2") || streq(type, "mqueue"))
+                return 0;
+        *ret = isempty(data) ? strjoin("context=\"", label, "\"")
+                             : strjoin(data, ",context=\"", label, "\"");
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int label_mqueue(ChildContext *c, int rootfd, const char *dest, Error *reterr)
+{
+        if (!c->spec->mount_label)
+                return 0;
+        _cleanup_close_ int fd = openat_resolve(rootfd, dest, O_RDONLY | O_DIRECTORY, 0, RES_IN_ROOT);
+        if (fd < 0)
+                return error_set(reterr, fd, "labelling %s", dest);
+        if (fsetxattr(fd, "security.selinux", c->spec->mount_label, strlen(c->spec->mount_label) + 1, 0) < 0)
+                return error_set(reterr, -errno, "labelling %s with linux.mountLabel", dest);
+        return 0;
+}
+
 static int mount_one(ChildContext *c, int rootfd, const SpecMount *m, bool in_userns, Error *reterr)
 {
         const char *type = m->type;
@@ -235,7 +264,11 @@ static int mount_one(ChildContext *c, int rootfd, const SpecMount *m, bool in_us
                         return bind_mount(c, &b, target, reterr);
                 }
         } else {
-                r = mount_fd(m->source ?: type, target, type, flags, m->data);
+                _cleanup_free_ char *labelled = NULL;
+                r = label_mount_data(c, type, m->data, &labelled);
+                if (r < 0)
+                        return error_set(reterr, r, "mounting %s", m->destination);
+                r = mount_fd(m->source ?: type, target, type, flags, labelled ?: m->data);
                 if (r == -EPERM && in_userns && streq(type, "sysfs")) {
                         /* sysfs needs a network namespace owned by our user namespace. */
                         SpecMount b = {.destination = m->destination,
@@ -248,6 +281,11 @@ static int mount_one(ChildContext *c, int rootfd, const SpecMount *m, bool in_us
                 if (r < 0)
                         return error_set(reterr, r, "mounting %s (%s) on %s", strna(m->source), type,
                                          m->destination);
+                if (streq(type, "mqueue")) {
+                        r = label_mqueue(c, rootfd, m->destination, reterr);
+                        if (r < 0)
+                                return r;
+                }
         }
         if (m->propagation || m->rro)
                 return reopen_and(rootfd, m->destination, m->propagation, m->rro, reterr);
@@ -370,10 +408,14 @@ static int mask_paths(ChildContext *c, int rootfd, Error *reterr)
                 if (fstat(fd, &st) < 0)
                         return error_set(reterr, -errno, "masking %s", *p);
                 int r;
-                if (S_ISDIR(st.st_mode))
-                        r = mount_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                                     "size=0,mode=0");
-                else {
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_free_ char *labelled = NULL;
+                        r = label_mount_data(c, "tmpfs", "size=0,mode=0", &labelled);
+                        if (r >= 0)
+                                r = mount_fd("tmpfs", fd, "tmpfs",
+                                             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                             labelled ?: "size=0,mode=0");
+                } else {
                         _cleanup_close_ int tree = open_tree(
                                 c->devnull_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
                         r = tree < 0 ? -errno : move_tree_to(tree, fd);

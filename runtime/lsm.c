@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * AppArmor and SELinux: whether the host has them, checked at create (and exec) so that a label
+ * on a host without its LSM fails there with a clear message, not at start with a raw errno from
+ * /proc/<tid>/attr. The labels themselves are written by the exec trampoline (process.c) and, for
+ * linux.mountLabel, given to the container's mounts (mount.c).
+ */
+
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "runtime/internal.h"
+
+#define SELINUX_MAGIC 0xf97cff8c
+
+/* As runc: securityfs shows AppArmor and the module says it is enabled. */
+bool lsm_apparmor_enabled(void)
+{
+        if (access("/sys/kernel/security/apparmor", F_OK) < 0)
+                return false;
+        _cleanup_free_ char *v = NULL;
+        return read_one_line_file("/sys/module/apparmor/parameters/enabled", &v) >= 0 && v[0] == 'Y';
+}
+
+/* selinuxfs is mounted where libselinux looks for it and has its enforce switch. */
+bool lsm_selinux_enabled(void)
+{
+        struct statfs sfs;
+        return statfs("/sys/fs/selinux", &sfs) >= 0 && (uint32_t)sfs.f_type == SELINUX_MAGIC &&
+               access("/sys/fs/selinux/enforce", F_OK) >= 0;
+}
+
+static int check_label(const char *field, const char *label, Error *reterr)
+{
+        /* Written as they are to attr files and into mount options (context="…"). */
+        for (const char *c = label; *c; c++)
+                if (*c == '"' || *c == '\n' || *c == '\\')
+                        return error_set_msg(reterr, -EINVAL, "%s: invalid label \"%s\"", field, label);
+        if (isempty(label))
+                return error_set_msg(reterr, -EINVAL, "%s: empty label", field);
+        return 0;
+}
+
+int lsm_check_process(const RuntimeProcess *p, Error *reterr)
+{
+        int r;
+        if (p->apparmor_profile) {
+                if ((r = check_label("process.apparmorProfile", p->apparmor_profile, reterr)) < 0)
+                        return r;
+                if (!lsm_apparmor_enabled())
+                        return error_set_msg(
+                                reterr, -EOPNOTSUPP,
+                                "process.apparmorProfile \"%s\": AppArmor is not enabled on this host",
+                                p->apparmor_profile);
+        }
+        if (p->selinux_label) {
+                if ((r = check_label("process.selinuxLabel", p->selinux_label, reterr)) < 0)
+                        return r;
+                if (!lsm_selinux_enabled())
+                        return error_set_msg(
+                                reterr, -EOPNOTSUPP,
+                                "process.selinuxLabel \"%s\": SELinux is not enabled on this host",
+                                p->selinux_label);
+        }
+        return 0;
+}
+
+int lsm_check_spec(const RuntimeSpec *s, Error *reterr)
+{
+        int r;
+        if (s->process && (r = lsm_check_process(s->process, reterr)) < 0)
+                return r;
+        if (s->mount_label) {
+                if ((r = check_label("linux.mountLabel", s->mount_label, reterr)) < 0)
+                        return r;
+                /* runc drops it silently without SELinux; a label asked for and not applied is
+                 * worth an error, like process.selinuxLabel. */
+                if (!lsm_selinux_enabled())
+                        return error_set_msg(reterr, -EOPNOTSUPP,
+                                             "linux.mountLabel \"%s\": SELinux is not enabled on this host",
+                                             s->mount_label);
+        }
+        return 0;
+}
