@@ -15,7 +15,7 @@
 
 static int simple_help(const char *verb, const char *args, const char *text)
 {
-        printf("Usage: ctrmgr %s %s\n\n%s\n", verb, args, text);
+        printf("Usage: ctrmgr %s%s%s\n\n%s\n", verb, isempty(args) ? "" : " ", strempty(args), text);
         return 0;
 }
 
@@ -76,8 +76,10 @@ static int verb_list(int argc, char **argv)
         int r, ret = 0;
 
         r = parse_help_only(argc, argv, "",
-                            "List the units ctrmgrd knows: name, load state, active and sub "
-                            "state, image, description.");
+                            "List the units ctrmgrd knows: name (after a state dot), load state, active\n"
+                            "and sub state, image, description. --no-legend leaves out the header and\n"
+                            "the count; --output json prints an array of {unit, load, active, sub,\n"
+                            "image, enabled, description}.");
         if (r >= 0)
                 return r;
         if (cli_bus_open(&bus) < 0)
@@ -418,9 +420,12 @@ static int verb_status(int argc, char **argv)
         int r, ret = 0;
 
         r = parse_help_only(argc, argv, "NAME…",
-                            "Show the state of units like `systemctl status`: load state, "
-                            "drop-ins, boot start, active state since when, main PID, image, "
-                            "tasks, memory, CPU, processes and the last log lines.");
+                            "Show the state of units like `systemctl status`: load state, drop-ins,\n"
+                            "boot start, active state since when, main PID, image, restarts, the\n"
+                            "container's STATUS= text, health, tasks, memory, CPU, processes and the\n"
+                            "last 10 log lines. --output json prints an array of objects instead.\n\n"
+                            "Exit status: 0 when every unit is active, 3 when one is not, 4 when one\n"
+                            "does not exist, 1 on other errors.");
         if (r >= 0)
                 return r;
         if (optind >= argc) {
@@ -540,8 +545,9 @@ static int verb_kill(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "+hs:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
-                        return simple_help(argv[0], "[--signal=SIGNAL] NAME…",
-                                           "Send a signal (default SIGTERM) to the main process of units.");
+                        return simple_help(argv[0], "[-s SIGNAL] NAME…",
+                                           "Send a signal to the main process of units.\n\n"
+                                           "  -s --signal=SIGNAL   SIGTERM (default), TERM, 15, …");
                 case 's':
                         sig = signal_from_string(optarg);
                         if (sig <= 0) {

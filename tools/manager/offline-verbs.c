@@ -45,10 +45,21 @@ static int verb_spec(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
-                        printf("Usage: ctrmgr spec [--unit-path DIR]… [--image-store DIR] NAME\n\n"
+                        printf("Usage: ctrmgr spec [OPTIONS] NAME\n\n"
                                "Print the OCI runtime spec (config.json) ctrmgrd generates for a unit: the "
                                "image's\n"
-                               "config, then the unit's keys, then the security baseline.\n");
+                               "config, then the unit's keys, then the security baseline. Reads the unit "
+                               "files and\n"
+                               "the image store itself; needs no daemon.\n\n"
+                               "  --unit-path DIR        Search DIR instead of the default path "
+                               "(repeatable)\n"
+                               "  --image-store DIR      The image store (default "
+                               "/var/lib/ctrmgr/images)\n"
+                               "  --state-dir DIR        ctrmgrd's state (default " CTRMGR_DEFAULT_STATE_DIR
+                               "): a running\n"
+                               "                         container's rootfs resolves User= names\n"
+                               "  --cgroup-driver DRIVER systemd or cgroupfs (default: systemd when it "
+                               "runs)\n");
                         return 0;
                 case 'U':
                         if (strv_extend(&dirs, optarg) < 0)
@@ -200,10 +211,16 @@ static int verb_exec(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "+ht", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
-                        printf("Usage: ctrmgr exec [-t] NAME CMD [ARG…]\n\n"
+                        printf("Usage: ctrmgr exec [-t] [--state-dir DIR] NAME CMD [ARG…]\n\n"
                                "Run a command in the running container of a unit, with its namespaces, "
                                "cgroup,\n"
-                               "capabilities and seccomp profile. -t gives it a terminal.\n");
+                               "capabilities and seccomp profile (root only).\n\n"
+                               "  -t --tty           Give the command a terminal\n"
+                               "     --state-dir DIR ctrmgrd's state directory (default: ctrmgrd's "
+                               "StateDirectory,\n"
+                               "                     else " CTRMGR_DEFAULT_STATE_DIR ")\n\n"
+                               "Exit status: the command's; 128+N when a signal N killed it; 1 when it "
+                               "could not run.\n");
                         return 0;
                 case 't':
                         tty = true;
