@@ -4,7 +4,10 @@
 # executed through a sealed trampoline, so /proc/self/exe in the container never is the host's
 # runtime binary; the init is not dumpable before it executes), CVE-2024-21626 (no descriptor leaks, cwd checked),
 # CVE-2021-30465 (mount targets resolved inside the rootfs), CVE-2019-19921/2023-27561 (/proc
-# must be a directory), CVE-2022-29162 (no inheritable capabilities on exec).
+# must be a directory), CVE-2022-29162 (no inheritable capabilities on exec), and runc's 2025
+# advisories: CVE-2025-31133 (masks from a /dev/null the container controls), CVE-2025-52565
+# (/dev/console mounted through a path the container controls), CVE-2025-52881 (writes to /proc
+# redirected by mounts that shadow /proc/sys or /proc/self/attr).
 source "$(dirname "$0")/lib.sh"
 
 B=$T/sec
@@ -184,6 +187,85 @@ rm "$P/rootfs/proc"; mkdir "$P/rootfs/proc"
 rmdir "$P/rootfs/sys"
 ln -s /tmp "$P/rootfs/sys"
 check_output "/sys as a symlink in the rootfs is refused" "/sys" oci run --bundle "$P" syssym
+
+# ---------------------------------------------------------------- CVE-2025-31133
+# A /dev the container controls (here a bind of a directory of ours, as a racing container with a
+# shared volume could arrange) whose "null" is a symlink to a file of the rootfs. runc bound "the
+# container's /dev/null" over each masked file, following the symlink, so the masked path became
+# a writable bind of its target (a procfs knob in the advisory). Masks must use the host's null
+# device, opened and checked before the container existed.
+M=$T/mask
+make_bundle "$M" sh -c 'stat -c "%F %t:%T" /etc/masked; cat /etc/masked; echo end'
+mkdir -p "$T/evildev"
+ln -s ../etc/target "$T/evildev/null"
+echo SECRET >"$M/rootfs/etc/masked"
+echo TARGET >"$M/rootfs/etc/target"
+jq_edit "$M" --arg d "$T/evildev" '.mounts |= map(select(.destination | startswith("/dev") | not))
+        | .mounts += [ { destination: "/dev", type: "bind", source: $d, options: ["rbind"] } ]
+        | .linux.maskedPaths += ["/etc/masked"]'
+check_eq "CVE-2025-31133: a masked file with /dev/null a symlink in the container: the host's null device" \
+        "character special file 1:3
+end" oci run --bundle "$M" mask1
+check_eq "... the symlink's target is untouched" "TARGET" cat "$M/rootfs/etc/target"
+rm "$T/evildev/null"
+echo "not a device" >"$T/evildev/null"
+check_eq "CVE-2025-31133: ... and with /dev/null a regular file" "character special file 1:3
+end" oci run --bundle "$M" mask2
+
+# ---------------------------------------------------------------- CVE-2025-52565
+# The console is the pty the runtime holds, mounted from its descriptor onto a /dev/console that
+# is opened without following symlinks: a /dev/console the container made a symlink must not
+# bring the pty (or anything) onto its target. runc mounted /dev/pts/N by path.
+C=$T/console
+make_bundle "$C" sh -c 'stat -c %F /etc/target; stat -c %F /dev/console'
+echo TARGET >"$C/rootfs/etc/target"
+mkdir -p "$T/condev"
+ln -s ../etc/target "$T/condev/console"
+jq_edit "$C" --arg d "$T/condev" '.process.terminal = true
+        | .mounts |= map(select(.destination != "/dev"))
+        | .mounts = [ { destination: "/dev", type: "bind", source: $d, options: ["rbind"] } ] + .mounts'
+"$PROBE" recvtty "$T/con.sock" >"$T/con.out" 2>/dev/null &
+rpid=$!
+wait_for 5 test -S "$T/con.sock"
+check_output "CVE-2025-52565: a /dev/console symlink is not followed (the container is refused)" \
+        "/dev/console.*(symbolic links|ELOOP)" oci run --console-socket "$T/con.sock" --bundle "$C" con1
+wait_for 5 gone "$rpid"; kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null
+check_fails "... and its target was not mounted over (it ran nothing)" grep -q "character special" "$T/con.out"
+rm -rf "$T/condev/console" "$T/condev/pts"
+mkdir -p "$T/condev/pts.real"
+ln -s pts.real "$T/condev/pts"
+jq_edit "$C" '.mounts |= map(select(.destination != "/dev/pts"))'
+"$PROBE" recvtty "$T/con2.sock" >"$T/con2.out" 2>/dev/null &
+rpid=$!
+wait_for 5 test -S "$T/con2.sock"
+check_output "... nor a /dev/pts symlink (the pty comes from a checked devpts)" "/dev/pts.*(symbolic links|not a devpts)" \
+        oci run --console-socket "$T/con2.sock" --bundle "$C" con2
+wait_for 5 gone "$rpid"; kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null
+
+# ---------------------------------------------------------------- CVE-2025-52881
+# sysctls are written through a private procfs instance, never through the container's /proc,
+# where mounts (from config.json, or a racing container's shared volume) may shadow the file: a
+# bind over /proc/sys/net/ipv4/ip_forward must receive nothing, and the real sysctl of the
+# container's network namespace must be set. (/proc/sys is left writable here, so that a write
+# through the container's /proc would land in the bind rather than fail.)
+S=$T/sysctl
+make_bundle "$S" sleep 100
+echo fake >"$T/fake-ipfwd"
+echo fake >"$T/fake-domain"
+jq_edit "$S" --arg f "$T/fake-ipfwd" --arg g "$T/fake-domain" '.mounts += [
+        { destination: "/proc/sys/net/ipv4/ip_forward", type: "bind", source: $f, options: ["bind"] },
+        { destination: "/proc/sys/kernel/domainname", type: "bind", source: $g, options: ["bind"] } ]
+        | .linux.sysctl = { "net.ipv4.ip_forward": "1", "kernel.domainname": "ctrdomain" }
+        | .linux.readonlyPaths -= ["/proc/sys"]'
+oci create --bundle "$S" shadow </dev/null >/dev/null 2>&1
+spid=$(pid_of shadow)
+check_eq "CVE-2025-52881: a bind shadowing /proc/sys/net/ipv4/ip_forward receives no sysctl write" "fake" cat "$T/fake-ipfwd"
+check_eq "... nor one over /proc/sys/kernel/domainname" "fake" cat "$T/fake-domain"
+check_eq "... the container's network namespace has the sysctl" "1" nsenter -t "$spid" -n cat /proc/sys/net/ipv4/ip_forward
+check_eq "... and its UTS namespace" "ctrdomain" nsenter -t "$spid" -u cat /proc/sys/kernel/domainname
+oci delete --force shadow
+# The LSM exec labels go the same way (the trampoline opens attr/ of the private procfs); without
+# AppArmor or SELinux here they are refused at create (test-process.sh), so nothing to shadow.
 
 # ---------------------------------------------------------------- CVE-2022-29162
 jq_edit "$B" '.process.capabilities = { bounding: ["CAP_KILL", "CAP_NET_BIND_SERVICE"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] }'
