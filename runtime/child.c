@@ -61,6 +61,42 @@ static int join_namespaces(ChildContext *c, Error *reterr)
         return 0;
 }
 
+#define KEYCTL_GET_KEYRING_ID       0
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#define KEYCTL_SETPERM              5
+#define KEYCTL_DESCRIBE             6
+#define KEY_USR_SEARCH              0x00080000U
+
+int join_session_keyring(const char *id, Error *reterr)
+{
+        _cleanup_free_ char *name = strjoin("_ses.", id);
+        if (!name)
+                return error_set(reterr, -ENOMEM, "session keyring");
+        long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
+        if (key < 0) {
+                if (errno == ENOSYS || errno == EPERM)
+                        return 0;
+                return error_set(reterr, -errno, "joining session keyring %s", name);
+        }
+        /* Searchable by its user too (runc's permissions), so that exec'd processes find it by
+         * name. "type;uid;gid;perm;description", perm in hex. */
+        char desc[4096 + 64];
+        long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, desc, sizeof desc, 0);
+        if (n < 0 || (size_t)n > sizeof desc)
+                return error_set(reterr, n < 0 ? -errno : -E2BIG, "describing session keyring %s", name);
+        desc[sizeof desc - 1] = '\0';
+        const char *f = desc;
+        for (int i = 0; i < 3 && f; i++)
+                if ((f = strchr(f, ';')))
+                        f++;
+        unsigned perm;
+        if (!f || sscanf(f, "%x", &perm) != 1)
+                return error_set_msg(reterr, -EBADMSG, "session keyring %s: unexpected description", name);
+        if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm | KEY_USR_SEARCH, 0, 0) < 0)
+                return error_set(reterr, -errno, "setting permissions of session keyring %s", name);
+        return 0;
+}
+
 static int write_time_offsets(ChildContext *c, Error *reterr)
 {
         char buf[128];
@@ -193,6 +229,11 @@ _noreturn_ static void init_main(ChildContext *c)
                         error_prefix(&e, r, "container setup callback");
                         CHILD_FAIL(c, r, &e);
                 }
+        }
+        if (!c->no_new_keyring) {
+                r = join_session_keyring(c->id, &e);
+                if (r < 0)
+                        CHILD_FAIL(c, r, &e);
         }
         r = rootfs_setup(c, &rootfd, &e);
         if (r < 0) {
@@ -338,6 +379,12 @@ _noreturn_ void child_main(ChildContext *c)
                 CHILD_FAIL(c, r, &e);
         if (c->opts->child_setup) {
                 r = c->opts->child_setup(c->opts->child_setup_userdata, &e);
+                if (r < 0)
+                        CHILD_FAIL(c, r, &e);
+        }
+        if (!c->no_new_keyring) {
+                /* The container's keyring, not the caller's (by name: the init made it). */
+                r = join_session_keyring(c->id, &e);
                 if (r < 0)
                         CHILD_FAIL(c, r, &e);
         }

@@ -324,6 +324,8 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                 .trampoline_fd = trampoline,
                 .trampoline_no_execveat = !seccomp_config_allows_syscall(sc_cfg, "execveat"),
                 .lsm_attr_fd = -1,
+                .id = id,
+                .no_new_keyring = opts->no_new_keyring,
         };
 
         int cgfd = cg && !opts->systemd_cgroup ? cgroup_fd(cg) : -1;
@@ -470,6 +472,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                         .cgroup_path = cg ? (char *)cgroup_path(cg) : NULL,
                         .cgroup_unit = cg ? (char *)cgroup_unit(cg) : NULL,
                         .ns_flags = ns_flags_of(spec),
+                        .no_new_keyring = opts->no_new_keyring,
                         .config = spec->json,
                 };
                 r = container_record_save(dirfd, &rec, reterr);
@@ -1006,6 +1009,8 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 .trampoline_fd = trampoline,
                 .trampoline_no_execveat = !seccomp_config_allows_syscall(sc_cfg, "execveat"),
                 .lsm_attr_fd = -1,
+                .id = id,
+                .no_new_keyring = l.rec.no_new_keyring,
         };
         /* Not cgroup_fd(): a container that passes controllers down to sub-cgroups of its own
          * (systemd inside) refuses processes in its cgroup (EBUSY); the process then goes where

@@ -61,6 +61,7 @@ typedef struct ContainerRecord {
         char *cgroup_path; /* relative to the cgroup2 root, NULL if none */
         char *cgroup_unit;
         int ns_flags;               /* CLONE_NEW* of the namespaces exec must join */
+        bool no_new_keyring;        /* created with --no-new-keyring: exec keeps the caller's */
         struct json_object *config; /* the spec, for exec/delete */
 } ContainerRecord;
 
@@ -104,9 +105,11 @@ typedef struct ChildContext {
         int console_fd;      /* connected console socket or -1 */
         int devnull_fd;      /* O_PATH of the host /dev/null, verified char 1:3 */
         int cap_last;
-        bool exec;    /* runtime_exec rather than create */
-        int pidfd;    /* exec: pidfd of the container's init */
-        int ns_flags; /* exec: namespaces to join */
+        bool exec;           /* runtime_exec rather than create */
+        const char *id;      /* container id: the session keyring is "_ses.<id>" */
+        bool no_new_keyring; /* keep the caller's session keyring */
+        int pidfd;           /* exec: pidfd of the container's init */
+        int ns_flags;        /* exec: namespaces to join */
         const SeccompProgram *seccomp;
         bool seccomp_listener;
         const char *seccomp_listener_path;
@@ -128,6 +131,12 @@ int console_setup(ChildContext *c, bool mount_console, int *ret_slave, Error *re
 /* Helper: a procfs instance of our own (fsopen), never one the container can have replaced. */
 int procfs_open_private(int *ret, Error *reterr);
 int write_sysctls(ChildContext *c, int procfd, Error *reterr);
+
+/* Joins (creating it if need be) the session keyring "_ses.<id>", searchable by its user, as runc
+ * does: the container must not share the caller's session keyring (its keys would be readable,
+ * and the container's keys would outlive it there). ENOSYS and EPERM (no keyrings, or a seccomp
+ * filter the caller runs under) are ignored. */
+int join_session_keyring(const char *id, Error *reterr);
 
 /* Finds args[0] along PATH of env (after pivot). Returns malloc'd path. */
 int find_executable(const char *name, char *const *env, char **ret);

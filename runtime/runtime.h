@@ -64,6 +64,9 @@ typedef struct RuntimeOptions {
         /* Descriptors 3 .. 3+preserve_fds-1 of the caller are passed on to the process. */
         unsigned preserve_fds;
         bool no_pivot;
+        /* runc's --no-new-keyring: the container keeps the caller's session keyring instead of a
+         * new one, "_ses.<id>" (create; exec follows what create did). */
+        bool no_new_keyring;
         /* Use the systemd cgroup driver (cgroupsPath "slice:prefix:name"). */
         bool systemd_cgroup;
         /* Where compiled seccomp filters are cached (NULL: <root>/seccomp-cache). */

@@ -198,6 +198,8 @@ int container_record_save(int dirfd, const ContainerRecord *rec, Error *reterr)
         if (rec->cgroup_unit)
                 json_object_object_add(o, "cgroupUnit", json_object_new_string(rec->cgroup_unit));
         json_object_object_add(o, "nsFlags", json_object_new_int(rec->ns_flags));
+        if (rec->no_new_keyring)
+                json_object_object_add(o, "noNewKeyring", json_object_new_boolean(true));
         json_object_object_add(o, "config", json_object_get(rec->config));
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         int r = write_file_atomic_at(dirfd, "state.json", text, strlen(text), 0600);
@@ -251,6 +253,8 @@ int container_record_load(int dirfd, ContainerRecord *ret, Error *reterr)
         rec.ns_flags = (int)jint(o, "nsFlags");
         if (json_object_object_get_ex(o, "systemdCgroup", &v))
                 rec.systemd_cgroup = json_object_get_boolean(v);
+        if (json_object_object_get_ex(o, "noNewKeyring", &v))
+                rec.no_new_keyring = json_object_get_boolean(v);
         if (json_object_object_get_ex(o, "config", &v))
                 rec.config = json_object_get(v);
         json_object_put(o);

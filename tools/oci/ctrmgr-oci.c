@@ -94,6 +94,7 @@ typedef struct CreateArgs {
         unsigned preserve_fds;
         bool detach;
         bool keep;
+        bool no_new_keyring;
 } CreateArgs;
 
 static int parse_create_args(int argc, char **argv, bool run, CreateArgs *a, const char **ret_id)
@@ -139,6 +140,8 @@ static int parse_create_args(int argc, char **argv, bool run, CreateArgs *a, con
                         a->keep = true;
                         break;
                 case 'k':
+                        a->no_new_keyring = true;
+                        break;
                 case 'S':
                         break;
                 default:
@@ -164,6 +167,7 @@ static int do_create_common(const CreateArgs *a, const char *id, pid_t *ret_pid)
         o.pid_file = a->pid_file;
         o.preserve_fds = a->preserve_fds;
         o.no_pivot = a->no_pivot;
+        o.no_new_keyring = a->no_new_keyring;
         o.systemd_cgroup = arg_systemd_cgroup;
         o.warn = warn_cb;
         r = runtime_create(arg_root, id, spec, &o, ret_pid, NULL, &e);

@@ -16,6 +16,7 @@
  *   probe sched                "policy=N nice=N ioprio-class=N ioprio=N"
  *   probe ids                  "uid=U gid=G groups=G1,G2"
  *   probe stdin                copies stdin to stdout
+ *   probe keyring              the session keyring: "SERIAL DESCRIPTION" (keyctl), or "error NAME"
  *   probe notify ASSIGNMENT…   sends the assignments ("READY=1", "STATUS=…"), one per line, as one
  *                              datagram to $NOTIFY_SOCKET, sd_notify's protocol; "ok" or "error NAME"
  *   probe recvtty SOCKET       (on the host) runc's --console-socket protocol: accepts one
@@ -170,6 +171,25 @@ static int do_notify(int n, char **assignments)
         return report(r < 0 ? -1 : 0);
 }
 
+static int do_keyring(void)
+{
+        long id = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* KEY_SPEC_SESSION_KEYRING */, 0);
+        if (id < 0)
+                return report(-1);
+        char d[4096];
+        long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, d, sizeof d, 0);
+        if (n < 0)
+                return report(-1);
+        d[sizeof d - 1] = '\0';
+        /* "type;uid;gid;perm;description" */
+        const char *desc = d;
+        for (int i = 0; i < 4 && desc; i++)
+                if ((desc = strchr(desc, ';')))
+                        desc++;
+        printf("%ld %s\n", id, desc ? desc : d);
+        return 0;
+}
+
 int main(int argc, char *argv[])
 {
         const char *cmd = argc > 1 ? argv[1] : "";
@@ -230,6 +250,8 @@ int main(int argc, char *argv[])
                 return do_notify(argc - 2, argv + 2);
         if (strcmp(cmd, "recvtty") == 0 && argc > 2)
                 return do_recvtty(argv[2]);
+        if (strcmp(cmd, "keyring") == 0)
+                return do_keyring();
         if (strcmp(cmd, "stdin") == 0) {
                 char buf[4096];
                 ssize_t n;
@@ -239,6 +261,6 @@ int main(int argc, char *argv[])
                 return n < 0;
         }
         fprintf(stderr, "usage: probe caps|fds|cwd|dumpable|nnp|umask|ids|rlimit N|open P [r|w|p]|"
-                        "mkdir P|sethostname N|notify A…|stdin\n");
+                        "mkdir P|sethostname N|notify A…|stdin|keyring\n");
         return 2;
 }

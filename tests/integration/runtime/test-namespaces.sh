@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # linux.namespaces (new ones, joined by path, user with uid/gid mappings, time), hostname,
-# domainname, sysctl, checked from inside the container.
+# domainname, sysctl, the session keyring, checked from inside the container.
 source "$(dirname "$0")/lib.sh"
 
 B=$T/ns
@@ -79,5 +79,30 @@ if [ -e /proc/self/ns/time ]; then
 else
         skip "time namespace" "no time namespaces in this kernel"
 fi
+
+# ---------------------------------------------------------------- session keyring
+# Each container joins a new session keyring "_ses.<id>" (runc's), not the caller's, whose keys it
+# could otherwise read and where its own keys would outlive it; exec joins the container's.
+K=$T/keys
+make_bundle "$K" /probe keyring
+hostring=$("$PROBE" keyring)
+ka=$(oci run --bundle "$K" keys-a </dev/null 2>&1)
+kb=$(oci run --bundle "$K" keys-b </dev/null 2>&1)
+log "caller: $hostring, keys-a: $ka, keys-b: $kb"
+check_output "a container has a session keyring of its own, \"_ses.<id>\"" "^[0-9]+ _ses\.keys-a$" echo "$ka"
+check "two containers see different session keyrings" test -n "${ka%% *}" -a "${ka%% *}" != "${kb%% *}"
+check "... neither is the caller's" test "${ka%% *}" != "${hostring%% *}" -a "${kb%% *}" != "${hostring%% *}"
+check_eq "--no-new-keyring: the caller's session keyring" "$hostring" oci run --no-new-keyring --bundle "$K" keys-c
+set_args "$K" sleep 100
+oci create --bundle "$K" keys-d </dev/null >/dev/null 2>&1
+oci start keys-d
+kd=$(oci exec keys-d /probe keyring 2>&1)
+check_output "exec: the container's session keyring" "^[0-9]+ _ses\.keys-d$" echo "$kd"
+check_eq "... the same one each time" "$kd" oci exec keys-d /probe keyring
+oci delete --force keys-d
+oci create --no-new-keyring --bundle "$K" keys-e </dev/null >/dev/null 2>&1
+oci start keys-e
+check_eq "exec into a container created with --no-new-keyring: the caller's" "$hostring" oci exec keys-e /probe keyring
+oci delete --force keys-e
 
 finish
