@@ -112,13 +112,16 @@ static int prepare_seccomp(const RuntimeSpec *spec, const char *root, const Runt
         int r = seccomp_config_parse(spec->seccomp, "linux.seccomp", &cfg, reterr);
         if (r < 0)
                 return r;
+        /* Not <root>/seccomp-cache: that is a valid container id. */
         _cleanup_free_ char *cache = opts && opts->seccomp_cache_dir ? strdup(opts->seccomp_cache_dir)
-                                                                     : path_join(root, "seccomp-cache");
+                                                                     : path_join(root, ".seccomp-cache");
         if (!cache)
                 return error_set(reterr, -ENOMEM, "seccomp");
         r = seccomp_prepare(cfg, cache, &prog, reterr);
         if (r < 0)
                 return error_prefix(reterr, r, "compiling seccomp filter");
+        runtime_debug(opts, "seccomp: %zu BPF instructions, %s %s", seccomp_program_size(prog),
+                      seccomp_program_from_cache(prog) ? "from the cache in" : "compiled, cached in", cache);
         *ret_config = TAKE_PTR(cfg);
         *ret_prog = TAKE_PTR(prog);
         return 0;
@@ -162,6 +165,16 @@ static void kill_and_reap(pid_t pid)
                 ;
 }
 
+/* <root>/seccomp-cache as older versions left it: no state, and no create holding its lock. */
+static bool is_old_seccomp_cache(int rootdir)
+{
+        _cleanup_close_ int fd =
+                openat(rootdir, "seccomp-cache", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || faccessat(fd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) >= 0 || errno != ENOENT)
+                return false;
+        return flock(fd, LOCK_EX | LOCK_NB) >= 0;
+}
+
 int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, const RuntimeOptions *opts,
                    pid_t *ret_pid, int *ret_pidfd, Error *reterr)
 {
@@ -203,17 +216,23 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                         return error_set(reterr, -errno, "root.path %s", p);
         }
 
+        runtime_debug(opts, "create %s: bundle %s, rootfs %s, state %s/%s", id, bundle, rootfs, root, id);
         r = mkdir_p(root, 0700);
         if (r < 0)
                 return error_set(reterr, r, "creating state root %s", root);
         _cleanup_close_ int rootdir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootdir < 0)
                 return error_set(reterr, -errno, "opening %s", root);
-        if (mkdirat(rootdir, id, 0700) < 0) {
-                if (errno == EEXIST)
-                        return error_set_msg(reterr, -EEXIST, "container \"%s\" already exists", id);
-                return error_set(reterr, -errno, "creating %s/%s", root, id);
+        r = mkdirat(rootdir, id, 0700) < 0 ? -errno : 0;
+        if (r == -EEXIST && streq(id, "seccomp-cache") && is_old_seccomp_cache(rootdir)) {
+                /* Older versions cached seccomp filters there; now in .seccomp-cache. */
+                (void)rm_rf_at(rootdir, id);
+                r = mkdirat(rootdir, id, 0700) < 0 ? -errno : 0;
         }
+        if (r == -EEXIST)
+                return error_set_msg(reterr, -EEXIST, "container \"%s\" already exists", id);
+        if (r < 0)
+                return error_set(reterr, r, "creating %s/%s", root, id);
         /* From here on a failure removes the state directory again. */
         _cleanup_close_ int dirfd = -EBADF, listen_fd = -EBADF, console_fd = -EBADF, devnull = -EBADF,
                             pidfd = -EBADF, trampoline = -EBADF;
@@ -260,6 +279,9 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                         if (r < 0)
                                 goto fail;
                         cgroup_made = true;
+                        runtime_debug(opts, "cgroup: %s (%s driver%s%s)", cgroup_path(cg),
+                                      opts->systemd_cgroup ? "systemd" : "cgroupfs",
+                                      cgroup_unit(cg) ? ", unit " : "", strempty(cgroup_unit(cg)));
                         if (!opts->systemd_cgroup) {
                                 _cleanup_strv_free_ char **w = NULL;
                                 r = cgroup_apply(cg, res, &w, reterr);
@@ -350,6 +372,9 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
         }
         if (stage1 == 0)
                 child_main(&c);
+        runtime_debug(opts, "cloned pid %i%s%s", (int)stage1,
+                      c.clone_ns_flags ? " straight into its namespaces" : "",
+                      cgfd >= 0 ? " inside its cgroup" : "");
         sync[1] = safe_close(sync[1]);
         listen_fd = safe_close(listen_fd);
         console_fd = safe_close(console_fd);
@@ -402,6 +427,8 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                                 error_prefix(reterr, r, "user namespace");
                                 goto fail;
                         }
+                        runtime_debug(opts, "user namespace: wrote the uid and gid maps of pid %i",
+                                      (int)stage1);
                         (void)sync_send(sync[0], SYNC_USERNS_DONE, 0, 0, NULL);
                         break;
                 case SYNC_PID:
@@ -422,6 +449,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                                         goto fail;
                                 }
                         }
+                        runtime_debug(opts, "init: pid %i", (int)init_pid);
                         (void)sync_send(sync[0], SYNC_PID_DONE, 0, 0, NULL);
                         break;
                 case SYNC_HOOKS: {
@@ -432,6 +460,8 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                                 r = error_set(reterr, -ENOMEM, "hooks");
                                 goto fail;
                         }
+                        runtime_debug(opts, "hooks: %zu prestart, %zu createRuntime",
+                                      spec->n_hooks[HOOK_PRESTART], spec->n_hooks[HOOK_CREATE_RUNTIME]);
                         r = hooks_run(spec->hooks[HOOK_PRESTART], spec->n_hooks[HOOK_PRESTART],
                                       HOOK_PRESTART, st, -1, NULL, reterr);
                         if (r >= 0)
@@ -486,6 +516,8 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
         }
         /* Let the init go on to wait for start (it must not outlive a failed create). */
         (void)sync_send(sync[0], SYNC_GO, 0, 0, NULL);
+        runtime_debug(opts, "created %s: init pid %i set up, state saved, waiting for start", id,
+                      (int)init_pid);
         safe_close(sync[0]);
 
         if (ret_pidfd) {
@@ -596,6 +628,7 @@ int runtime_start_with_options(const char *root, const char *id, const RuntimeOp
         snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%i/start.sock", l.dirfd);
         if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
                 return error_set(reterr, -errno, "connecting to the container");
+        runtime_debug(opts, "start %s: init pid %i", id, (int)l.rec.pid);
         /* From now on the container counts as running. */
         (void)unlinkat(l.dirfd, "start.sock", 0);
         char b = 'S';
@@ -619,12 +652,14 @@ int runtime_start_with_options(const char *root, const char *id, const RuntimeOp
                 buf[n] = '\0';
                 return error_set_msg(reterr, -ENOEXEC, "%s", buf);
         }
+        runtime_debug(opts, "start %s: the process was executed", id);
 
         _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
         if (spec_of(&l.rec, &spec, NULL) >= 0 && spec->n_hooks[HOOK_POSTSTART] > 0) {
                 _cleanup_free_ char *st =
                         container_state_json(id, RUNTIME_STATUS_RUNNING, l.rec.pid, l.rec.bundle, NULL, NULL,
                                              0, spec->annotations, false);
+                runtime_debug(opts, "hooks: %zu poststart", spec->n_hooks[HOOK_POSTSTART]);
                 /* A failing poststart hook does not stop the container, nor the hooks after it: a
                  * warning each (runtime-spec). */
                 (void)hooks_run(spec->hooks[HOOK_POSTSTART], spec->n_hooks[HOOK_POSTSTART], HOOK_POSTSTART,
@@ -721,6 +756,8 @@ int runtime_delete_with_options(const char *root, const char *id, bool force, co
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
         if (l.rec.cgroup_path)
                 (void)open_cgroup(&l.rec, &cg, NULL);
+        runtime_debug(opts, "delete %s: %s, init pid %i%s", id, runtime_status_to_string(l.status),
+                      (int)l.rec.pid, l.status != RUNTIME_STATUS_STOPPED ? ", killing it" : "");
 
         if (l.status != RUNTIME_STATUS_STOPPED) {
                 /* A created container that never ran may go without --force, like runc. */
@@ -753,12 +790,14 @@ int runtime_delete_with_options(const char *root, const char *id, bool force, co
                 }
                 if (r < 0)
                         return error_prefix(reterr, r, "removing cgroup of \"%s\"", id);
+                runtime_debug(opts, "delete %s: removed cgroup %s", id, l.rec.cgroup_path);
         }
 
         _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
         if (spec_of(&l.rec, &spec, NULL) >= 0 && spec->n_hooks[HOOK_POSTSTOP] > 0) {
                 _cleanup_free_ char *st = container_state_json(id, RUNTIME_STATUS_STOPPED, 0, l.rec.bundle,
                                                                NULL, NULL, 0, spec->annotations, false);
+                runtime_debug(opts, "hooks: %zu poststop", spec->n_hooks[HOOK_POSTSTOP]);
                 /* Failing poststop hooks are only warnings in the spec: each is reported, the
                  * others still run, and the container goes. */
                 (void)hooks_run(spec->hooks[HOOK_POSTSTOP], spec->n_hooks[HOOK_POSTSTOP], HOOK_POSTSTOP,
@@ -771,6 +810,7 @@ int runtime_delete_with_options(const char *root, const char *id, bool force, co
         r = rm_rf_at(rootdir, id);
         if (r < 0)
                 return error_set(reterr, r, "removing state of \"%s\"", id);
+        runtime_debug(opts, "delete %s: state removed", id);
         return 0;
 }
 
@@ -1041,6 +1081,8 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
         }
         if (stage1 == 0)
                 child_main(&c);
+        runtime_debug(opts, "exec in %s: cloned pid %i%s, joining the namespaces of init pid %i", id,
+                      (int)stage1, born_inside ? " inside the container's cgroup" : "", (int)l.rec.pid);
         sync[1] = safe_close(sync[1]);
         r = sync_send(sync[0], SYNC_GO, 0, 0, NULL);
         if (r < 0) {
@@ -1093,6 +1135,7 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 }
         }
         safe_close(sync[0]);
+        runtime_debug(opts, "exec in %s: pid %i executed %s", id, (int)proc, process->args[0]);
         if (ret_pidfd) {
                 int fd = pidfd_open(proc, 0);
                 *ret_pidfd = fd >= 0 ? fd : -1;

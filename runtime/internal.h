@@ -83,6 +83,9 @@ char *container_state_json(const char *id, RuntimeStatus status, pid_t pid, cons
                            const char *rootfs, const char *created, uid_t owner, char *const *annotations,
                            bool pretty);
 
+/* opts->debug, formatted (nothing happens without a debug callback). */
+void runtime_debug(const RuntimeOptions *opts, const char *fmt, ...) _printf_(2, 3);
+
 /* ---------------------------------------------------------------- hooks */
 
 /* Runs the hooks of one kind one after the other, each with state_json on stdin; through the exec

@@ -69,7 +69,8 @@ typedef struct RuntimeOptions {
         bool no_new_keyring;
         /* Use the systemd cgroup driver (cgroupsPath "slice:prefix:name"). */
         bool systemd_cgroup;
-        /* Where compiled seccomp filters are cached (NULL: <root>/seccomp-cache). */
+        /* Where compiled seccomp filters are cached (NULL: <root>/.seccomp-cache, out of the
+         * namespace of container ids, which may not start with '.'). */
         const char *seccomp_cache_dir;
         RuntimeChildSetup child_setup;
         void *child_setup_userdata;
@@ -77,6 +78,10 @@ typedef struct RuntimeOptions {
          * runtime_start/delete_with_options, with each failing poststart/poststop hook. */
         void (*warn)(void *userdata, const char *message);
         void *warn_userdata;
+        /* Called with a line for each step of create, start, exec and delete (what runc's
+         * --debug shows): namespaces, cgroup, seccomp, hooks, pids. NULL: nothing is formatted. */
+        void (*debug)(void *userdata, const char *message);
+        void *debug_userdata;
 } RuntimeOptions;
 
 #define RUNTIME_OPTIONS_INIT           \

@@ -142,7 +142,8 @@ bool seccomp_program_from_cache(const SeccompProgram *p);
  * hit costs one open+read and no libseccomp call. The directory is created (0700) if missing;
  * it must be owned by us and not writable by group/others, otherwise it is not used (-EPERM).
  * Cache write failures are ignored (the program is still returned). Suggested dirs:
- * "/run/ctrmgr/seccomp" for the daemon, "<--root>/seccomp-cache" for ctrmgr-oci.
+ * "/run/ctrmgr/seccomp" for the daemon, "<--root>/.seccomp-cache" for ctrmgr-oci (a name no
+ * container id can have).
  */
 int seccomp_prepare(const SeccompConfig *c, const char *cache_dir, SeccompProgram **ret, Error *reterr);
 

@@ -2,6 +2,7 @@
 /* The sync socket protocol, and the container record kept in <root>/<id>/state.json. */
 
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -369,4 +370,18 @@ int runtime_state_json(const RuntimeState *s, char **ret)
                 return -ENOMEM;
         *ret = j;
         return 0;
+}
+
+void runtime_debug(const RuntimeOptions *opts, const char *fmt, ...)
+{
+        if (!opts || !opts->debug)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *m = NULL;
+        if (vasprintf(&m, fmt, ap) < 0)
+                m = NULL;
+        va_end(ap);
+        if (m)
+                opts->debug(opts->debug_userdata, m);
 }

@@ -19,6 +19,7 @@ static const char *arg_root = RUNTIME_DEFAULT_ROOT;
 static const char *arg_log;
 static bool arg_log_json;
 static bool arg_systemd_cgroup;
+static bool arg_debug;
 static FILE *log_file;
 
 static void log_sink(int level, const char *message, void *userdata)
@@ -56,11 +57,26 @@ static void warn_cb(void *userdata, const char *message)
         log_warning("%s", message);
 }
 
-/* For the verbs that only warn: failing poststart/poststop hooks, limits the host cannot apply. */
+static void debug_cb(void *userdata, const char *message)
+{
+        log_debug("%s", message);
+}
+
+/* The callbacks every verb gives the runtime: warnings (limits the host cannot apply, failing
+ * poststart/poststop hooks) and, with --debug, each step. */
+static RuntimeOptions options_init(void)
+{
+        RuntimeOptions o = RUNTIME_OPTIONS_INIT;
+        o.warn = warn_cb;
+        if (arg_debug)
+                o.debug = debug_cb;
+        return o;
+}
+
 static const RuntimeOptions *warn_options(void)
 {
-        static RuntimeOptions o = RUNTIME_OPTIONS_INIT;
-        o.warn = warn_cb;
+        static RuntimeOptions o;
+        o = options_init();
         return &o;
 }
 
@@ -161,7 +177,7 @@ static int do_create_common(const CreateArgs *a, const char *id, pid_t *ret_pid)
         int r = runtime_spec_load(bundle, &spec, &e);
         if (r < 0)
                 return fail(r, &e, "loading config.json");
-        RuntimeOptions o = RUNTIME_OPTIONS_INIT;
+        RuntimeOptions o = options_init();
         o.bundle = bundle;
         o.console_socket = a->console_socket;
         o.pid_file = a->pid_file;
@@ -169,7 +185,6 @@ static int do_create_common(const CreateArgs *a, const char *id, pid_t *ret_pid)
         o.no_pivot = a->no_pivot;
         o.no_new_keyring = a->no_new_keyring;
         o.systemd_cgroup = arg_systemd_cgroup;
-        o.warn = warn_cb;
         r = runtime_create(arg_root, id, spec, &o, ret_pid, NULL, &e);
         if (r < 0)
                 return fail(r, &e, "create");
@@ -386,6 +401,8 @@ static int verb_kill(int argc, char **argv)
                         return usage_error(argv[0], "unknown signal");
         }
         Error e = ERROR_INIT;
+        log_debug("kill %s: %s to %s", argv[optind], strna(signal_to_string(sig)),
+                  all ? "every process of its cgroup" : "its init");
         int r = runtime_kill(arg_root, argv[optind], sig, all, &e);
         if (r < 0)
                 return fail(r, &e, "kill");
@@ -422,6 +439,10 @@ static int verb_delete(int argc, char **argv)
 
 /* ---------------------------------------------------------------- exec */
 
+static const char exec_usage[] =
+        "exec [--process F | ID CMD ARGS…] [--tty] [--detach] [--env K=V] [--cwd D] [--user U[:G]] "
+        "[--pid-file F] [--console-socket S] [--preserve-fds N] [--no-new-privs] ID";
+
 static int verb_exec(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -435,6 +456,7 @@ static int verb_exec(int argc, char **argv)
                 {"console-socket", required_argument, NULL, 'c'},
                 {"preserve-fds", required_argument, NULL, 'f'},
                 {"no-new-privs", no_argument, NULL, 'n'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         const char *process_file = NULL, *cwd = NULL, *user = NULL, *pid_file = NULL, *console_socket = NULL;
@@ -443,8 +465,12 @@ static int verb_exec(int argc, char **argv)
         _cleanup_strv_free_ char **env = NULL;
         int c;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+p:tde:w:u:", opts, NULL)) >= 0)
+        /* Options end at the container id ("+"): a --help after it belongs to the command. */
+        while ((c = getopt_long(argc, argv, "+p:tde:w:u:h", opts, NULL)) >= 0)
                 switch (c) {
+                case 'h':
+                        printf("usage: ctrmgr-oci %s\n", exec_usage);
+                        return 0;
                 case 'p':
                         process_file = optarg;
                         break;
@@ -510,12 +536,11 @@ static int verb_exec(int argc, char **argv)
         sigset_t mask;
         if (!detach)
                 block_forwarded(&mask);
-        RuntimeOptions o = RUNTIME_OPTIONS_INIT;
+        RuntimeOptions o = options_init();
         o.console_socket = console_socket;
         o.pid_file = pid_file;
         o.preserve_fds = preserve;
         o.systemd_cgroup = arg_systemd_cgroup;
-        o.warn = warn_cb;
         pid_t pid;
         r = runtime_exec(arg_root, id, p, &o, &pid, NULL, &e);
         if (r < 0)
@@ -532,6 +557,8 @@ static int verb_pause(int argc, char **argv)
         if (argc != 2)
                 return usage_error(argv[0], "expects exactly one container id");
         Error e = ERROR_INIT;
+        log_debug("%s %s: %s its cgroup", argv[0], argv[1],
+                  streq(argv[0], "pause") ? "freezing" : "thawing");
         int r = streq(argv[0], "pause") ? runtime_pause(arg_root, argv[1], &e)
                                         : runtime_resume(arg_root, argv[1], &e);
         if (r < 0)
@@ -731,6 +758,8 @@ static int verb_update(int argc, char **argv)
         }
         Error e = ERROR_INIT;
         _cleanup_strv_free_ char **warnings = NULL;
+        log_debug("update %s: linux.resources %s", argv[optind],
+                  json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN));
         int r = runtime_update(arg_root, argv[optind], res, &warnings, &e);
         json_object_put(res);
         if (r < 0)
@@ -794,15 +823,16 @@ static const struct {
         const char *help;
 } verbs[] = {
         {"create", verb_create,
-         "create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID"},
+         "create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] "
+         "[--no-new-keyring] ID"},
         {"start", verb_start, "start ID"},
-        {"run", verb_run, "run [--bundle DIR] [--detach] [--pid-file F] [--console-socket S] [--keep] ID"},
+        {"run", verb_run,
+         "run [--bundle DIR] [--detach] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] "
+         "[--no-new-keyring] [--keep] ID"},
         {"state", verb_state, "state ID"},
         {"kill", verb_kill, "kill [--all] ID [SIGNAL]"},
         {"delete", verb_delete, "delete [--force] ID"},
-        {"exec", verb_exec,
-         "exec [--process F | ID CMD ARGS…] [--tty] [--detach] [--env K=V] [--cwd D] [--user U[:G]] "
-         "[--pid-file F] [--console-socket S] ID"},
+        {"exec", verb_exec, exec_usage},
         {"list", verb_list, "list [--format table|json] [--quiet]"},
         {"ls", verb_list, NULL},
         {"ps", verb_ps, "ps [--format table|json] ID [PS-ARGS…]"},
@@ -818,7 +848,10 @@ static void help(void)
 {
         printf("ctrmgr-oci %s — an OCI runtime with runc's command line\n\n"
                "Global options: --root DIR (default %s), --log FILE, --log-format text|json,\n"
-               "                --systemd-cgroup, --debug\n\nCommands:\n",
+               "                --systemd-cgroup,\n"
+               "                --debug (each step of create, start, exec, delete, kill, pause,\n"
+               "                resume and update: cgroup, seccomp filter, pids, hooks; on stderr\n"
+               "                or in --log), --log-level debug|info|warning|error\n\nCommands:\n",
                CTRMGR_VERSION, RUNTIME_DEFAULT_ROOT);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (verbs[i].help)
@@ -861,9 +894,30 @@ int main(int argc, char **argv)
                         arg_systemd_cgroup = true;
                         break;
                 case 'd':
+                        arg_debug = true;
                         log_set_max_level(LOG_LEVEL_DEBUG);
                         break;
-                case 'L':
+                case 'L': {
+                        /* runc's levels; "debug" is --debug */
+                        static const struct {
+                                const char *name;
+                                int level;
+                        } levels[] = {
+                                {"debug", LOG_LEVEL_DEBUG},     {"info", LOG_LEVEL_INFO},
+                                {"warning", LOG_LEVEL_WARNING}, {"warn", LOG_LEVEL_WARNING},
+                                {"error", LOG_LEVEL_ERR},
+                        };
+                        size_t i = 0;
+                        while (i < ELEMENTSOF(levels) && !streq(levels[i].name, optarg))
+                                i++;
+                        if (i == ELEMENTSOF(levels)) {
+                                log_error("--log-level must be debug, info, warning or error");
+                                return 2;
+                        }
+                        arg_debug = levels[i].level == LOG_LEVEL_DEBUG;
+                        log_set_max_level(levels[i].level);
+                        break;
+                }
                 case 'C':
                 case 'R':
                         break;
