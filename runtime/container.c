@@ -254,11 +254,6 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
         r = prepare_seccomp(spec, root, opts, &sc_cfg, &sc_prog, reterr);
         if (r < 0)
                 goto fail;
-        if (sc_cfg && seccomp_config_needs_listener(sc_cfg)) {
-                r = error_set_msg(reterr, -EOPNOTSUPP,
-                                  "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported");
-                goto fail;
-        }
 
         /* cgroup: made before the child so that it can be born inside it */
         {
@@ -603,6 +598,33 @@ static int open_init_pidfd(const ContainerRecord *rec, int *ret, Error *reterr)
         return 0;
 }
 
+/* SCMP_ACT_NOTIFY: the listener the container's process (pid) handed over goes to
+ * linux.seccomp.listenerPath with linux.seccomp.listenerMetadata and the state of the container
+ * (its init's pid; "created" for the init, which gets its filter at start here, "running" for
+ * exec), as runc sends it. */
+static int forward_seccomp_listener(const RuntimeSpec *spec, const char *id, RuntimeStatus status,
+                                    pid_t init_pid, pid_t pid, const char *bundle, int listener,
+                                    const RuntimeOptions *opts, Error *reterr)
+{
+        _cleanup_(seccomp_config_freep) SeccompConfig *cfg = NULL;
+        if (!spec || !spec->seccomp)
+                return error_set_msg(reterr, -EBADMSG, "a seccomp listener came without linux.seccomp");
+        int r = seccomp_config_parse(spec->seccomp, "linux.seccomp", &cfg, reterr);
+        if (r < 0)
+                return r;
+        if (!cfg->listener_path)
+                return error_set_msg(reterr, -EINVAL, "linux.seccomp.listenerPath: missing");
+        _cleanup_free_ char *st =
+                container_state_json(id, status, init_pid, bundle, NULL, NULL, 0, spec->annotations, false);
+        if (!st)
+                return error_set(reterr, -ENOMEM, "seccomp listener");
+        r = seccomp_listener_send(cfg->listener_path, cfg->listener_metadata, pid, st, listener, reterr);
+        if (r < 0)
+                return r;
+        runtime_debug(opts, "seccomp: listener of pid %i sent to %s", (int)pid, cfg->listener_path);
+        return 0;
+}
+
 int runtime_start(const char *root, const char *id, Error *reterr)
 {
         return runtime_start_with_options(root, id, NULL, reterr);
@@ -634,18 +656,35 @@ int runtime_start_with_options(const char *root, const char *id, const RuntimeOp
         char b = 'S';
         if (send(fd, &b, 1, MSG_NOSIGNAL) != 1)
                 return error_set(reterr, -errno, "starting the container");
-        /* The init closes the socket by exec (CLOEXEC) or sends why it could not run. */
+        /* The init closes the socket by exec (CLOEXEC) or sends why it could not run; before
+         * that, with SCMP_ACT_NOTIFY, its seccomp listener. */
+        _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
+        (void)spec_of(&l.rec, &spec, NULL);
         char buf[SYNC_MAX_PAYLOAD + 1];
         ssize_t n;
         bool reset = false;
         for (;;) {
-                n = recv(fd, buf, sizeof buf - 1, 0);
+                int passed = -1;
+                n = recv_with_fd(fd, buf, sizeof buf - 1, &passed);
                 /* ECONNRESET comes before what the init sent, when it exited with data of
                  * ours unread (see sync_recv()): read once more. */
-                if (n < 0 && (errno == EINTR || (errno == ECONNRESET && !reset))) {
-                        reset = reset || errno == ECONNRESET;
+                if (n == -EINTR || (n == -ECONNRESET && !reset)) {
+                        reset = reset || n == -ECONNRESET;
                         continue;
                 }
+                if (n == (ssize_t)strlen(START_SECCOMP_LISTENER) && passed >= 0 &&
+                    memcmp(buf, START_SECCOMP_LISTENER, n) == 0) {
+                        r = forward_seccomp_listener(spec, id, RUNTIME_STATUS_CREATED, l.rec.pid, l.rec.pid,
+                                                     l.rec.bundle, passed, opts, reterr);
+                        safe_close(passed);
+                        if (r < 0)
+                                return r; /* the init sees EOF instead of the answer and exits */
+                        char ack = 'A';
+                        if (send(fd, &ack, 1, MSG_NOSIGNAL) != 1)
+                                return error_set(reterr, -errno, "starting the container");
+                        continue;
+                }
+                safe_close(passed);
                 break;
         }
         if (n > 0) {
@@ -654,8 +693,7 @@ int runtime_start_with_options(const char *root, const char *id, const RuntimeOp
         }
         runtime_debug(opts, "start %s: the process was executed", id);
 
-        _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
-        if (spec_of(&l.rec, &spec, NULL) >= 0 && spec->n_hooks[HOOK_POSTSTART] > 0) {
+        if (spec && spec->n_hooks[HOOK_POSTSTART] > 0) {
                 _cleanup_free_ char *st =
                         container_state_json(id, RUNTIME_STATUS_RUNNING, l.rec.pid, l.rec.bundle, NULL, NULL,
                                              0, spec->annotations, false);
@@ -1120,11 +1158,21 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                         goto fail;
         }
         r = sync_send(sync[0], SYNC_GO, 0, 0, NULL);
-        /* EOF means the process executed (the socket is close-on-exec); anything else is why not. */
-        {
+        /* EOF means the process executed (the socket is close-on-exec); anything else is why not,
+         * or first, with SCMP_ACT_NOTIFY, its seccomp listener. */
+        for (;;) {
                 SyncHeader h2;
                 _cleanup_free_ char *text = NULL;
-                r = sync_recv(sync[0], &h2, &text);
+                _cleanup_close_ int passed = -EBADF;
+                r = sync_recv_fd(sync[0], &h2, &text, &passed);
+                if (r >= 0 && h2.type == SYNC_SECCOMP && passed >= 0) {
+                        r = forward_seccomp_listener(spec, id, RUNTIME_STATUS_RUNNING, l.rec.pid, proc,
+                                                     l.rec.bundle, passed, opts, reterr);
+                        if (r < 0)
+                                goto fail;
+                        (void)sync_send(sync[0], SYNC_SECCOMP_DONE, 0, 0, NULL);
+                        continue;
+                }
                 if (r >= 0 && h2.type == SYNC_ERROR) {
                         r = error_set_msg(reterr, h2.code < 0 ? h2.code : -EIO, "%s", text);
                         goto fail;
@@ -1133,6 +1181,7 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                         error_set(reterr, r, "reading from the exec process");
                         goto fail;
                 }
+                break;
         }
         safe_close(sync[0]);
         runtime_debug(opts, "exec in %s: pid %i executed %s", id, (int)proc, process->args[0]);

@@ -51,10 +51,11 @@ char *runtime_features_json(void)
         json_object_object_add(lx, "cgroup", cg);
         json_object *sc = json_object_new_object();
         json_object_object_add(sc, "enabled", json_object_new_boolean(true));
-        static const char *const actions[] = {
-                "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
-                "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-                "SCMP_ACT_TRACE",        "SCMP_ACT_TRAP",        NULL};
+        static const char *const actions[] = {"SCMP_ACT_ALLOW",       "SCMP_ACT_ERRNO",
+                                              "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",
+                                              "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+                                              "SCMP_ACT_NOTIFY",      "SCMP_ACT_TRACE",
+                                              "SCMP_ACT_TRAP",        NULL};
         json_object_object_add(sc, "actions", strv_json(actions));
         static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE",        "SCMP_CMP_GT", "SCMP_CMP_LE",
                                           "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL};

@@ -20,16 +20,22 @@ struct json_object;
  * SYNC_ERROR with the text of its Error chain, so the parent can show exactly what failed. */
 
 typedef enum SyncType {
-        SYNC_ERROR = 'E',       /* child → parent: int code + text */
-        SYNC_USERNS = 'U',      /* child → parent: write my uid/gid maps */
-        SYNC_USERNS_DONE = 'u', /* parent → child */
-        SYNC_PID = 'P',         /* child → parent: pid of the process that will exec */
-        SYNC_PID_DONE = 'p',    /* parent → child: pid recorded (orders all that follows) */
-        SYNC_HOOKS = 'H',       /* child → parent: run prestart + createRuntime hooks now */
-        SYNC_HOOKS_DONE = 'h',  /* parent → child: payload: state JSON for in-container hooks */
-        SYNC_READY = 'R',       /* child → parent: set up, waiting for start */
-        SYNC_GO = 'G',          /* parent → child: go on (after the parent did its part) */
+        SYNC_ERROR = 'E',        /* child → parent: int code + text */
+        SYNC_USERNS = 'U',       /* child → parent: write my uid/gid maps */
+        SYNC_USERNS_DONE = 'u',  /* parent → child */
+        SYNC_PID = 'P',          /* child → parent: pid of the process that will exec */
+        SYNC_PID_DONE = 'p',     /* parent → child: pid recorded (orders all that follows) */
+        SYNC_HOOKS = 'H',        /* child → parent: run prestart + createRuntime hooks now */
+        SYNC_HOOKS_DONE = 'h',   /* parent → child: payload: state JSON for in-container hooks */
+        SYNC_READY = 'R',        /* child → parent: set up, waiting for start */
+        SYNC_GO = 'G',           /* parent → child: go on (after the parent did its part) */
+        SYNC_SECCOMP = 'S',      /* child → parent (exec): the seccomp listener fd, SCM_RIGHTS */
+        SYNC_SECCOMP_DONE = 's', /* parent → child: it went to linux.seccomp.listenerPath */
 } SyncType;
+
+/* create: the same hand-over on `start`'s connection, whose packets are otherwise error texts: a
+ * packet of exactly this text with the listener fd, answered by one byte. */
+#define START_SECCOMP_LISTENER "SECCOMP_LISTENER"
 
 typedef struct SyncHeader {
         int32_t type;
@@ -42,6 +48,17 @@ typedef struct SyncHeader {
 int sync_send(int fd, SyncType type, int code, int64_t value, const char *text);
 /* Receives one message; text (optional) gets a malloc'd NUL-terminated payload. EOF: -EPIPE. */
 int sync_recv(int fd, SyncHeader *ret, char **ret_text);
+/* The same, and ret_fd gets a descriptor that came with it (SCM_RIGHTS), -1 if none. */
+int sync_recv_fd(int fd, SyncHeader *ret, char **ret_text, int *ret_fd);
+/* One packet (or stream read) and the descriptor that came with it (SCM_RIGHTS) in *ret_fd, -1 if
+ * none (closed if ret_fd is NULL); returns the bytes read or -errno. */
+ssize_t recv_with_fd(int fd, void *buf, size_t len, int *ret_fd);
+/* Sends data with fd in SCM_RIGHTS; returns the bytes sent or -errno. */
+int send_with_fd(int sock, const void *data, size_t len, int fd);
+/* runtime-spec linux.seccomp.listenerPath: connects and sends the container process state
+ * (state_json inside) with the listener fd. */
+int seccomp_listener_send(const char *path, const char *metadata, pid_t pid, const char *state_json,
+                          int listener_fd, Error *reterr);
 /* Child side: sends e as SYNC_ERROR. */
 void sync_send_error(int fd, int r, const Error *e);
 /* Waits for a message of type want; a SYNC_ERROR becomes an error in reterr. */

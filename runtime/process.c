@@ -160,13 +160,44 @@ static int capset_all(uint64_t eff, uint64_t perm, uint64_t inh)
         return 0;
 }
 
+/* SCMP_ACT_NOTIFY: the listener goes to the runtime, which sends it on to
+ * linux.seccomp.listenerPath with the state; we wait until it has, so that a failure there fails
+ * the start (or exec) instead of leaving the process's notified calls with nobody to answer. The
+ * filter is already on: these few calls (sendmsg, recvfrom) must not be notified themselves. */
+static int hand_over_listener(ChildContext *c, int listener, Error *reterr)
+{
+        int r;
+        if (c->exec) {
+                SyncHeader h = {.type = SYNC_SECCOMP};
+                r = send_with_fd(c->sync_fd, &h, sizeof h, listener);
+                if (r < 0)
+                        return error_set(reterr, r, "handing over the seccomp listener");
+                return sync_expect(c->sync_fd, SYNC_SECCOMP_DONE, NULL, NULL, reterr);
+        }
+        r = send_with_fd(c->sync_fd, START_SECCOMP_LISTENER, strlen(START_SECCOMP_LISTENER), listener);
+        if (r < 0)
+                return error_set(reterr, r, "handing over the seccomp listener");
+        char ack;
+        ssize_t n;
+        do
+                n = recv(c->sync_fd, &ack, 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                return error_set_msg(reterr, n < 0 ? -errno : -EPIPE,
+                                     "the seccomp listener was not passed to linux.seccomp.listenerPath");
+        return 0;
+}
+
 static int install_seccomp(ChildContext *c, Error *reterr)
 {
         if (!c->seccomp)
                 return 0;
-        int r = seccomp_program_install(c->seccomp, NULL);
+        _cleanup_close_ int listener = -EBADF;
+        int r = seccomp_program_install(c->seccomp, &listener);
         if (r < 0)
                 return error_set(reterr, r, "installing the seccomp filter");
+        if (listener >= 0)
+                return hand_over_listener(c, listener, reterr);
         return 0;
 }
 

@@ -20,8 +20,9 @@
  * as late as possible, right before execve. Without it the kernel demands CAP_SYS_ADMIN, so the
  * filter must go on before the capabilities are dropped; every real profile allows what follows
  * (capset, prctl, setgroups, setresuid, execve). When the config has a SCMP_ACT_NOTIFY rule,
- * install returns the listener fd, which the runtime sends to config->listener_path with the
- * state (runtime-spec "seccomp.listenerPath") and then closes.
+ * install returns the listener fd; the child hands it to the runtime (process.c), which sends it
+ * to config->listener_path with the container process state (runtime-spec
+ * "seccomp.listenerPath", seccomp_listener_send()) and then closes it.
  *
  * Docker / containers-common profile files (the `seccomp.json` format with `names`,
  * `includes`/`excludes`, `archMap`) are turned into the OCI form by seccomp_profile_load_docker();

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/sched.h>
@@ -31,28 +32,53 @@ int sync_send(int fd, SyncType type, int code, int64_t value, const char *text)
         }
 }
 
-int sync_recv(int fd, SyncHeader *ret, char **ret_text)
+ssize_t recv_with_fd(int fd, void *buf, size_t len, int *ret_fd)
+{
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {.iov_base = buf, .iov_len = len};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        if (n < 0)
+                return -errno;
+        int got = -1;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+                    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                        /* Only ever one; any more would be truncated (MSG_CTRUNC) and not ours. */
+                        memcpy(&got, CMSG_DATA(cm), sizeof(int));
+                }
+        if (ret_fd)
+                *ret_fd = got;
+        else
+                safe_close(got);
+        return n;
+}
+
+int sync_recv_fd(int fd, SyncHeader *ret, char **ret_text, int *ret_fd)
 {
         char buf[sizeof(SyncHeader) + SYNC_MAX_PAYLOAD + 1];
         ssize_t n;
         bool reset = false;
+        int got = -1;
         for (;;) {
-                n = recv(fd, buf, sizeof buf - 1, 0);
+                n = recv_with_fd(fd, buf, sizeof buf - 1, &got);
                 if (n >= 0)
                         break;
-                if (errno == EINTR)
+                if (n == -EINTR)
                         continue;
                 /* A peer that exits with one of our messages unread in its queue resets the
                  * connection, and the kernel reports that before the messages the peer had sent
                  * us (its error report among them). Reading again gets those, then EOF. */
-                if (errno == ECONNRESET && !reset) {
+                if (n == -ECONNRESET && !reset) {
                         reset = true;
                         continue;
                 }
                 break;
         }
         if (n < 0)
-                return -errno;
+                return (int)n;
+        _cleanup_close_ int passed = got;
         if (n == 0)
                 return -EPIPE;
         if ((size_t)n < sizeof(SyncHeader))
@@ -67,6 +93,76 @@ int sync_recv(int fd, SyncHeader *ret, char **ret_text)
                 t[tl] = '\0';
                 *ret_text = t;
         }
+        if (ret_fd)
+                *ret_fd = TAKE_FD(passed);
+        return 0;
+}
+
+int sync_recv(int fd, SyncHeader *ret, char **ret_text)
+{
+        return sync_recv_fd(fd, ret, ret_text, NULL);
+}
+
+int send_with_fd(int sock, const void *data, size_t len, int fd)
+{
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        memset(cbuf, 0, sizeof cbuf);
+        struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        for (;;) {
+                ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+                if (n >= 0)
+                        return (int)n;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
+int seccomp_listener_send(const char *path, const char *metadata, pid_t pid, const char *state_json,
+                          int listener_fd, Error *reterr)
+{
+        /* runtime-spec: one "container process state" per connection to listenerPath, the
+         * listener in SCM_RIGHTS with it ("fds": ["seccompFd"]), then the connection is closed. */
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof sa.sun_path)
+                return error_set_msg(reterr, -ENAMETOOLONG, "linux.seccomp.listenerPath %s: too long", path);
+        strcpy(sa.sun_path, path);
+        json_object *st = json_tokener_parse(state_json);
+        if (!st)
+                return error_set(reterr, -ENOMEM, "seccomp listener state");
+        json_object *o = json_object_new_object();
+        json_object *fds = json_object_new_array();
+        json_object_array_add(fds, json_object_new_string("seccompFd"));
+        json_object_object_add(o, "ociVersion", json_object_new_string("1.2.0"));
+        json_object_object_add(o, "fds", fds);
+        json_object_object_add(o, "pid", json_object_new_int(pid));
+        json_object_object_add(o, "metadata", json_object_new_string(strempty(metadata)));
+        json_object_object_add(o, "state", st);
+        _cleanup_free_ char *text = strdup(
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        if (!text)
+                return error_set(reterr, -ENOMEM, "seccomp listener state");
+
+        _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (sock < 0)
+                return error_set(reterr, -errno, "socket");
+        if (connect(sock, (struct sockaddr *)&sa, sizeof sa) < 0)
+                return error_set(reterr, -errno, "connecting to linux.seccomp.listenerPath %s", path);
+        size_t len = strlen(text);
+        int n = send_with_fd(sock, text, len, listener_fd);
+        if (n < 0)
+                return error_set(reterr, n, "sending the seccomp listener to %s", path);
+        /* A stream may take less at once: the rest without the descriptor. */
+        int r = loop_write(sock, text + n, len - (size_t)n);
+        if (r < 0)
+                return error_set(reterr, r, "sending the seccomp listener to %s", path);
         return 0;
 }
 

@@ -17,6 +17,12 @@
  *   probe ids                  "uid=U gid=G groups=G1,G2"
  *   probe stdin                copies stdin to stdout
  *   probe keyring              the session keyring: "SERIAL DESCRIPTION" (keyctl), or "error NAME"
+ *   probe seccomp-agent SOCKET ERRNO
+ *                              (on the host) a seccomp agent for linux.seccomp.listenerPath: accepts
+ *                              one connection, prints "state: JSON" (the container process state that
+ *                              came with the listener fd), then answers every notification with
+ *                              -ERRNO (a name such as ENOTBLK) and prints "notification: nr=N pid=P",
+ *                              until no process uses the filter any more (at most 90 s in all)
  *   probe notify ASSIGNMENT…   sends the assignments ("READY=1", "STATUS=…"), one per line, as one
  *                              datagram to $NOTIFY_SOCKET, sd_notify's protocol; "ok" or "error NAME"
  *   probe recvtty SOCKET       (on the host) runc's --console-socket protocol: accepts one
@@ -38,6 +44,9 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 
 static int report(int r)
 {
@@ -190,6 +199,73 @@ static int do_keyring(void)
         return 0;
 }
 
+static int do_seccomp_agent(const char *path, const char *errname)
+{
+        static const struct {
+                const char *name;
+                int value;
+        } errnos[] = {{"ENOTBLK", ENOTBLK}, {"EXDEV", EXDEV}, {"EPERM", EPERM}, {"ENOSYS", ENOSYS}};
+        int answer = 0;
+        for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++)
+                if (strcmp(errnos[i].name, errname) == 0)
+                        answer = errnos[i].value;
+        if (!answer)
+                return 2;
+        alarm(90); /* a test that fails must not leave us waiting for ever */
+        setvbuf(stdout, NULL, _IONBF, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof sa.sun_path)
+                return 2;
+        strcpy(sa.sun_path, path);
+        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(l, 1) < 0)
+                return report(-1);
+        int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+                return report(-1);
+        static char buf[65536];
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf - 1};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        ssize_t n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        if (n <= 0 || !cm || cm->cmsg_type != SCM_RIGHTS) {
+                printf("no listener fd\n");
+                return 1;
+        }
+        int fd;
+        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        size_t len = (size_t)n;
+        while (len < sizeof buf - 1 && (n = read(c, buf + len, sizeof buf - 1 - len)) > 0)
+                len += (size_t)n;
+        buf[len] = '\0';
+        close(c);
+        printf("state: %s\n", buf);
+        for (;;) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int k = poll(&p, 1, 60000);
+                if (k <= 0 || (p.revents & (POLLHUP | POLLERR)))
+                        break;
+                struct seccomp_notif req;
+                struct seccomp_notif_resp resp;
+                memset(&req, 0, sizeof req);
+                if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+                        if (errno == EINTR || errno == ENOENT)
+                                continue;
+                        return report(-1);
+                }
+                memset(&resp, 0, sizeof resp);
+                resp.id = req.id;
+                resp.error = -answer;
+                if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+                        return report(-1);
+                printf("notification: nr=%d pid=%u\n", req.data.nr, req.pid);
+        }
+        printf("done\n");
+        return 0;
+}
+
 int main(int argc, char *argv[])
 {
         const char *cmd = argc > 1 ? argv[1] : "";
@@ -252,6 +328,8 @@ int main(int argc, char *argv[])
                 return do_recvtty(argv[2]);
         if (strcmp(cmd, "keyring") == 0)
                 return do_keyring();
+        if (strcmp(cmd, "seccomp-agent") == 0 && argc > 3)
+                return do_seccomp_agent(argv[2], argv[3]);
         if (strcmp(cmd, "stdin") == 0) {
                 char buf[4096];
                 ssize_t n;
@@ -261,6 +339,6 @@ int main(int argc, char *argv[])
                 return n < 0;
         }
         fprintf(stderr, "usage: probe caps|fds|cwd|dumpable|nnp|umask|ids|rlimit N|open P [r|w|p]|"
-                        "mkdir P|sethostname N|notify A…|stdin|keyring\n");
+                        "mkdir P|sethostname N|notify A…|stdin|keyring|seccomp-agent S E\n");
         return 2;
 }

@@ -115,6 +115,61 @@ jq_edit "$B" '.linux.seccomp = { defaultAction: "SCMP_ACT_NOPE" }'
 check_output "seccomp: an unknown action names the JSON path" "linux\.seccomp\.defaultAction" run_in "$B" true
 jq_edit "$B" 'del(.linux.seccomp)'
 
+# ---------------------------------------------------------------- seccomp SCMP_ACT_NOTIFY
+# The listener goes to linux.seccomp.listenerPath with the container process state (runtime-spec):
+# a seccomp agent (probe seccomp-agent) receives it and answers the container's mkdir.
+agent() { # agent SOCKET OUTPUT: starts an agent answering ENOTBLK; its pid in $apid
+        rm -f "$1"
+        "$PROBE" seccomp-agent "$1" ENOTBLK >"$2" 2>&1 &
+        apid=$!
+        wait_for 5 test -S "$1"
+}
+notify_profile() { # notify_profile LISTENER
+        jq_edit "$B" --arg l "$1" '.annotations = { "org.ctrmgr.test": "notify" }
+                | .linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerPath: $l, listenerMetadata: "hello-agent",
+                        syscalls: [ { names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY" } ] }'
+}
+state_of() { sed -n 's/^state: //p' "$1"; }
+agent "$T/agent.sock" "$T/agent.out"
+notify_profile "$T/agent.sock"
+check_output "SCMP_ACT_NOTIFY: the agent at listenerPath answers the notified call" "^error ENOTBLK$" \
+        run_in "$B" /probe mkdir /tmp/notified
+wait_for 5 gone "$apid"; kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null
+check_output "... it was told of the call" "^notification: nr=(83|258) pid=[0-9]+$" cat "$T/agent.out"
+check_eq "... the listener came with the container process state: fds, metadata, pid" \
+        "seccompFd hello-agent true" sh -c "sed -n 's/^state: //p' '$T/agent.out' | jq -r '\"\\(.fds[0]) \\(.metadata) \\(.pid == .state.pid and .pid > 0)\"'"
+check_eq "... and the container's state: id, status, annotations" "r$run_seq-proc created notify" \
+        sh -c "sed -n 's/^state: //p' '$T/agent.out' | jq -r '\"\\(.state.id) \\(.state.status) \\(.state.annotations[\"org.ctrmgr.test\"])\"'"
+check "... the directory was not made" test ! -e "$B/rootfs/tmp/notified"
+# exec: its own filter, its own listener, its own connection
+agent "$T/agent-init.sock" "$T/agent-init.out"
+ipid=$apid
+notify_profile "$T/agent-init.sock"
+set_args "$B" sleep 100
+oci create --bundle "$B" notif </dev/null >/dev/null 2>&1
+oci start notif
+check_output "exec: the init's listener went to its agent at start" '"status":"created"' cat "$T/agent-init.out"
+agent "$T/agent-exec.sock" "$T/agent-exec.out"
+jq -n --arg l "$T/agent-exec.sock" '{ args: ["/probe", "mkdir", "/tmp/x"], cwd: "/" }' >"$T/p-notif.json"
+# The exec'd process gets the container's filter, whose listenerPath is the saved config's: point
+# it at the second agent by swapping the socket files.
+mv "$T/agent-init.sock" "$T/agent-init.sock.away"
+ln -s "$T/agent-exec.sock" "$T/agent-init.sock"
+check_eq "exec: the exec'd process's listener reaches an agent, which answers" "error ENOTBLK" \
+        oci exec --process "$T/p-notif.json" notif
+wait_for 5 grep -q '^notification' "$T/agent-exec.out"
+check_eq "... with the state of the running container (its init) and the exec'd pid" "running true true" \
+        sh -c "sed -n 's/^state: //p' '$T/agent-exec.out' | jq -r --argjson i \"\$('$OCI' --root '$ROOT' state notif | jq .pid)\" '\"\\(.state.status) \\(.state.pid == \$i) \\(.pid != .state.pid)\"'"
+oci delete --force notif
+wait_for 5 gone "$ipid"; kill "$ipid" "$apid" 2>/dev/null; wait "$ipid" "$apid" 2>/dev/null
+rm -f "$T/agent-init.sock"
+# an agent that is not there: an error, and nothing runs unsupervised
+notify_profile "$T/nobody.sock"
+check_output "a listenerPath nobody listens on fails the container, naming it" \
+        "linux\.seccomp\.listenerPath $T/nobody\.sock: No such file" run_in "$B" echo ran
+check_no_output "... and the process did not run" "^ran$" sh -c "'$OCI' --root '$ROOT' run --bundle '$B' nobody </dev/null 2>&1 || true"
+jq_edit "$B" 'del(.linux.seccomp) | del(.annotations)'
+
 # ---------------------------------------------------------------- LSM labels
 # On a host without AppArmor/SELinux a label is refused at create, saying which LSM is missing (not
 # at start with a raw errno of /proc/<tid>/attr/...). The messages matched here are the whole
