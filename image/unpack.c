@@ -18,7 +18,6 @@
 
 #include "image/decompress.h"
 
-#define READ_CHUNK      (1024 * 1024)
 #define MAX_PATH_LEN    4096
 #define MAX_XATTR_VALUE (64 * 1024)
 #define WHITEOUT_PREFIX ".wh."
@@ -44,10 +43,8 @@ typedef struct Unpack {
         Error *e;
 
         /* the tar stream */
-        int in_fd;
         Sha256 tar_hash;
         uint64_t tar_bytes;
-        unsigned char *buf;
         Decompressor *dec;
         uint64_t blob_size;
         uint64_t last_progress;
@@ -89,27 +86,28 @@ static int entry_error(Unpack *u, int r, const char *fmt, ...)
 static la_ssize_t read_cb(struct archive *a, void *userdata, const void **ret)
 {
         Unpack *u = userdata;
-        ssize_t k;
+        const void *p = NULL;
 
-        do
-                k = read(u->in_fd, u->buf, READ_CHUNK);
-        while (k < 0 && errno == EINTR);
+        /* Straight out of the decompressor's ring: libarchive may keep pointing into the piece
+         * until it asks for the next one, which is when the ring gets it back. */
+        ssize_t k = decompressor_read(u->dec, &p);
         if (k < 0) {
-                archive_set_error(a, errno, "reading layer stream");
+                archive_set_error(a, (int)-k, "reading layer stream");
                 return -1;
         }
         if (k == 0)
                 u->eof = true;
-        sha256_update(&u->tar_hash, u->buf, (size_t)k);
+        else
+                sha256_update(&u->tar_hash, p, (size_t)k);
         u->tar_bytes += (size_t)k;
         if (u->opts->progress && u->tar_bytes - u->last_progress >= (32u << 20)) {
                 u->last_progress = u->tar_bytes;
                 char what[128];
                 snprintf(what, sizeof(what), "unpacking %.19s", u->layer);
-                uint64_t done = u->dec ? decompressor_progress(u->dec) : u->tar_bytes;
-                u->opts->progress(what, done, u->blob_size, u->opts->progress_userdata);
+                u->opts->progress(what, decompressor_progress(u->dec), u->blob_size,
+                                  u->opts->progress_userdata);
         }
-        *ret = u->buf;
+        *ret = p;
         return k;
 }
 
@@ -841,7 +839,6 @@ static void unpack_done(Unpack *u)
         for (size_t i = 0; i < u->n_dir_times; i++)
                 free(u->dir_times[i].path);
         free(u->dir_times);
-        free(u->buf);
         sha256_done(&u->tar_hash);
 }
 
@@ -849,21 +846,17 @@ int layer_unpack_fd(int blob_fd, LayerCompression c, const char *blob_digest, ui
                     const char *diff_id, int dir_fd, const UnpackOptions *o, Error *e)
 {
         _cleanup_(archive_read_freep) struct archive *a = NULL;
-        Decompressor dec = {.pid = 0, .data_fd = -EBADF, .status_fd = -EBADF};
+        Decompressor dec = {.full_fd = -EBADF, .free_fd = -EBADF, .status_fd = -EBADF, .held = -1};
         Unpack u = {
                 .opts = o,
                 .layer = blob_digest,
                 .root_fd = dir_fd,
                 .e = e,
-                .in_fd = -EBADF,
                 .cached_fd = -EBADF,
                 .blob_size = blob_size,
         };
         int r;
 
-        u.buf = malloc(READ_CHUNK);
-        if (!u.buf)
-                return error_set(e, -ENOMEM, "unpacking layer %s", blob_digest);
         r = sha256_init(&u.tar_hash);
         if (r < 0) {
                 unpack_done(&u);
@@ -872,13 +865,13 @@ int layer_unpack_fd(int blob_fd, LayerCompression c, const char *blob_digest, ui
 
         /* Even uncompressed layers go through the helper: it checks the blob's size and digest
          * while we unpack, so the blob is read only once. */
-        r = decompressor_start(blob_fd, c, blob_size, blob_digest, &o->limits, &dec, e);
+        r = decompressor_start(blob_fd, c, blob_size, blob_digest, &o->limits,
+                               diff_id ? DECOMPRESS_STREAM_VERIFIED : 0, &dec, e);
         if (r < 0) {
                 unpack_done(&u);
                 return error_prefix(e, r, "layer %s", blob_digest);
         }
         u.dec = &dec;
-        u.in_fd = dec.data_fd;
 
         a = archive_read_new();
         if (!a) {
@@ -909,19 +902,17 @@ int layer_unpack_fd(int blob_fd, LayerCompression c, const char *blob_digest, ui
 
         /* Drain what follows the end-of-archive marker: the digests cover the whole stream. */
         for (;;) {
-                ssize_t k = read(u.in_fd, u.buf, READ_CHUNK);
-                if (k < 0 && errno == EINTR)
-                        continue;
+                const void *p;
+                ssize_t k = decompressor_read(&dec, &p);
                 if (k < 0) {
-                        r = error_set(e, -errno, "layer %s: reading the stream", blob_digest);
+                        r = error_set(e, (int)k, "layer %s: reading the stream", blob_digest);
                         goto fail;
                 }
                 if (k == 0)
                         break;
-                sha256_update(&u.tar_hash, u.buf, (size_t)k);
+                sha256_update(&u.tar_hash, p, (size_t)k);
                 u.tar_bytes += (size_t)k;
         }
-        u.in_fd = -EBADF;
         r = decompressor_finish(&dec, NULL, e);
         if (r < 0) {
                 error_prefix(e, r, "layer %s", blob_digest);
@@ -945,7 +936,6 @@ int layer_unpack_fd(int blob_fd, LayerCompression c, const char *blob_digest, ui
 fail_archive : {
         /* A short or broken stream: the helper usually knows why (truncated gzip, digest, limits). */
         _cleanup_free_ char *msg = strdup(archive_error_string(a) ?: "invalid tar stream");
-        u.in_fd = -EBADF;
         r = decompressor_finish(&dec, NULL, e);
         if (r < 0)
                 error_prefix(e, r, "layer %s", blob_digest);
@@ -960,7 +950,6 @@ fail : {
         /* If the helper failed first (a truncated or corrupt stream shows up here as a short
          * entry), its error is the real one. */
         _cleanup_error_ Error child = ERROR_INIT;
-        u.in_fd = -EBADF;
         int k = decompressor_finish(&dec, NULL, &child);
         if (k < 0 && k != -EPIPE) {
                 if (u.n_entries > 0)
