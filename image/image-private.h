@@ -210,5 +210,21 @@ int blob_uncompressed_digest(int fd, LayerCompression c, char ret[static DIGEST_
 
 void image_limits_fill(ImageLimits *l);
 
+/* ---------------------------------------------------------------- writeback (syncer.c) */
+
+/* A helper process that keeps a file system's dirty data flowing to the disk (periodic syncfs())
+ * while a layer is unpacked, so that the syncfs() before publishing has little left to wait for. */
+typedef struct Syncer {
+        pid_t pid;
+        int stop_fd;
+} Syncer;
+
+/* Best effort: on failure *ret is a no-op helper. */
+void syncer_start(int fs_fd, Syncer *ret);
+/* Tells the helper to stop (it finishes a syncfs() in progress) without waiting for it. */
+void syncer_stop(Syncer *s);
+/* Stops the helper and waits for it. */
+void syncer_reap(Syncer *s);
+
 /* Parses the store's index.json. */
 int store_read_index(ImageStore *s, IndexDoc *ret, Error *e);

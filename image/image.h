@@ -23,9 +23,11 @@
  * renamed. Killing any operation at any point leaves the store valid (at worst with stray blobs
  * or staging directories that the next prune removes).
  *
- * Processes: unpacking forks one short-lived helper process that decompresses (so
- * decompression runs on one core while the caller writes files on another). No threads are
- * created; the helper is reaped before the call returns. SIGCHLD handlers of the caller see
+ * Processes: unpacking forks a short-lived helper process that decompresses (so
+ * decompression runs on one core while the caller writes files on another), and for layers of
+ * 16 MiB and more a second one that keeps the written data flowing to the disk (periodic
+ * syncfs()), so that the syncfs() before a layer is published waits for little. No threads are
+ * created; the helpers are reaped before the call returns. SIGCHLD handlers of the caller see
  * the helper's exit; callers using signalfd/sd-event for SIGCHLD should reap only their own
  * PIDs (waitid on a specific pid) — image/ always waits for its helper by PID.
  *

@@ -13,6 +13,8 @@
 #define STAGING_DIR      ".staging"
 #define EMPTY_DIR        "empty"
 #define RECORD_FILE      "layers"
+/* Smaller blobs unpack in a moment: no writeback helper for them. */
+#define SYNCER_MIN_BLOB (UINT64_C(16) << 20)
 
 static int layers_lock(ImageStore *s, bool exclusive, int *ret_fd, Error *e)
 {
@@ -106,16 +108,21 @@ static int unpack_one(ImageStore *s, const Image *img, size_t idx, int layers_fd
                 .progress = s->progress,
                 .progress_userdata = s->progress_userdata,
         };
+        Syncer syncer = {.pid = 0, .stop_fd = -EBADF};
+        if (l->size >= SYNCER_MIN_BLOB)
+                syncer_start(staging_fd, &syncer);
         r = layer_unpack_fd(blob_fd, c, l->digest, l->size, l->diff_id, staging_fd, &o, e);
         for (size_t i = 0; i < n_lower; i++)
                 safe_close(lower_fds[i]);
         n_lower = 0;
+        syncer_stop(&syncer);
+        /* Durable before visible: a crash must not leave a published layer with files whose data
+         * never reached the disk. The helper has written most of it back already. */
+        if (r >= 0 && syncfs(staging_fd) < 0)
+                r = error_set(e, -errno, "syncing layer %s", l->digest);
+        syncer_reap(&syncer);
         if (r < 0)
                 goto fail;
-        if (syncfs(staging_fd) < 0) {
-                r = error_set(e, -errno, "syncing layer %s", l->digest);
-                goto fail;
-        }
         snprintf(final, sizeof(final), "sha256/%s", digest_hex(l->diff_id));
         if (renameat(layers_fd, staging, layers_fd, final) < 0) {
                 if (errno == EEXIST || errno == ENOTEMPTY) {
