@@ -60,6 +60,14 @@ typedef struct Unpack {
         char *cached_parent;
         int cached_fd;
 
+        /* What a node we create gets before any chown/chmod: our uid and gid, permissions minus
+         * the umask. That holds as long as no directory of the layer hands down something else
+         * (set-group-ID, another group under a grpid mount, a default ACL): dirs_plain. */
+        uid_t euid;
+        gid_t egid;
+        mode_t umask;
+        bool dirs_plain;
+
         DirTime *dir_times;
         size_t n_dir_times, alloc_dir_times;
 } Unpack;
@@ -198,10 +206,18 @@ static int defer_dir_time_ts(Unpack *u, const char *path, const struct timespec 
         return 0;
 }
 
+/* A directory of the layer gets this group and mode: does it hand down anything to what is
+ * created in it? (Default ACLs are noted where the xattrs are applied.) */
+static void note_dir_attrs(Unpack *u, gid_t gid, mode_t mode)
+{
+        if ((mode & S_ISGID) || gid != u->egid)
+                u->dirs_plain = false;
+}
+
 /* Owner, mode and times of an implicitly created directory: from the topmost lower layer that
  * has it, unless a whiteout or non-directory hides it there (as umoci and a plain overlay view
- * of the lower layers would show it). */
-static void copy_lower_attrs(Unpack *u, const char *path, int fd)
+ * of the lower layers would show it). Returns whether a lower layer had it. */
+static bool copy_lower_attrs(Unpack *u, const char *path, int fd)
 {
         for (size_t i = 0; i < u->opts->n_lower; i++) {
                 _cleanup_close_ int lfd = -EBADF;
@@ -210,7 +226,7 @@ static void copy_lower_attrs(Unpack *u, const char *path, int fd)
                 const char *parent, *base;
 
                 if (!copy)
-                        return;
+                        return false;
                 split_path(copy, &parent, &base);
                 lfd = isempty(parent) ? fcntl(u->opts->lower_fds[i], F_DUPFD_CLOEXEC, 3)
                                       : openat_resolve(u->opts->lower_fds[i], parent, O_PATH | O_DIRECTORY,
@@ -218,18 +234,20 @@ static void copy_lower_attrs(Unpack *u, const char *path, int fd)
                 if (lfd < 0) {
                         if (lfd == -ENOENT)
                                 continue;
-                        return;
+                        return false;
                 }
                 if (fstatat(lfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (!S_ISDIR(st.st_mode))
-                        return; /* a whiteout or another type hides whatever is below */
+                        return false; /* a whiteout or another type hides whatever is below */
+                note_dir_attrs(u, st.st_gid, st.st_mode);
                 (void)fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH);
                 char p[64];
                 (void)chmod(fd_proc_path(p, sizeof(p), fd), st.st_mode & 07777);
                 (void)defer_dir_time_ts(u, path, (const struct timespec[2]){st.st_atim, st.st_mtim});
-                return;
+                return true;
         }
+        return false;
 }
 
 /* Joins a symlink target found at prefix with the rest of the path, textually normalized with
@@ -295,7 +313,16 @@ static int make_parents_depth(Unpack *u, const char *parent, int *ret_fd, unsign
                                 fd = openat(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                                 if (fd < 0)
                                         return -errno;
-                                copy_lower_attrs(u, copy, fd);
+                                if (!copy_lower_attrs(u, copy, fd) && (0755 & u->umask)) {
+                                        /* 0755 whatever the caller's umask, as the image says
+                                         * nothing else. */
+                                        char pp[64];
+                                        if (chmod(fd_proc_path(pp, sizeof(pp), fd), 0755) < 0) {
+                                                int k = -errno;
+                                                safe_close(fd);
+                                                return k;
+                                        }
+                                }
                         } else if (errno == EEXIST) {
                                 /* A dangling symlink: make its target, still inside the layer. */
                                 char target[PATH_MAX];
@@ -477,23 +504,63 @@ static int owner_check(Unpack *u, struct archive_entry *ae, uid_t *ret_uid, gid_
         return 0;
 }
 
-/* Ownership, mode (after chown, which clears setuid), xattrs and times through an fd. */
-static int fd_apply_meta(Unpack *u, int fd, struct archive_entry *ae, bool times)
-{
+/* How to create an entry, and which of its metadata the creation already gets right. */
+typedef struct EntryMeta {
         uid_t uid;
         gid_t gid;
+        mode_t perm;        /* 07777 bits from the archive */
+        mode_t create_mode; /* for open/mkdir/mknod: the permission bits, never the special ones */
+        bool chown;         /* a chown is needed after creation */
+        bool chmod;         /* a chmod is needed after creation (and after the chown) */
+        bool xattrs;        /* the entry has xattrs to set */
+} EntryMeta;
+
+static bool entry_has_xattrs(struct archive_entry *ae)
+{
+        const char *name;
+        const void *value;
+        size_t size;
+
+        archive_entry_xattr_reset(ae);
+        while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK)
+                if (xattr_policy(name) == XATTR_KEEP)
+                        return true;
+        return false;
+}
+
+/* Most entries are root's, 0644 or 0755, in plain directories: a node created with those
+ * permission bits already is what the archive says, and the chown and chmod would change nothing
+ * (a few thousand syscalls per layer). Set-user/group-ID and sticky bits always take a chmod after
+ * the chown (which would clear them). */
+static int entry_meta(Unpack *u, struct archive_entry *ae, EntryMeta *ret)
+{
+        EntryMeta m = {.perm = archive_entry_perm(ae) & 07777};
+        int r = owner_check(u, ae, &m.uid, &m.gid);
+        if (r < 0)
+                return r;
+        m.create_mode = m.perm & 0777;
+        m.chown = !u->dirs_plain || m.uid != u->euid || m.gid != u->egid;
+        m.chmod = !u->dirs_plain || (m.perm & 07000) || (m.create_mode & u->umask);
+        m.xattrs = entry_has_xattrs(ae);
+        *ret = m;
+        return 0;
+}
+
+/* Ownership, mode (after chown, which clears setuid), xattrs and times through an fd; only what
+ * m says is needed (all of it for an entry that existed before). */
+static int fd_apply_meta(Unpack *u, int fd, struct archive_entry *ae, const EntryMeta *m, bool times)
+{
         int r;
 
-        r = owner_check(u, ae, &uid, &gid);
-        if (r < 0)
-                return r;
-        if (fchown(fd, uid, gid) < 0)
+        if (m->chown && fchown(fd, m->uid, m->gid) < 0)
                 return entry_error(u, -errno, "chown");
-        if (fchmod(fd, archive_entry_perm(ae) & 07777) < 0)
+        if (m->chmod && fchmod(fd, m->perm) < 0)
                 return entry_error(u, -errno, "chmod");
-        r = xattrs_apply(u, fd, ae);
-        if (r < 0)
-                return r;
+        if (m->xattrs) {
+                r = xattrs_apply(u, fd, ae);
+                if (r < 0)
+                        return r;
+        }
         if (times) {
                 struct timespec ts[2];
                 entry_times(ae, ts);
@@ -508,13 +575,23 @@ static int fd_apply_meta(Unpack *u, int fd, struct archive_entry *ae, bool times
 static int write_regular(Unpack *u, struct archive *a, struct archive_entry *ae, int parent_fd,
                          const char *base)
 {
+        const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
         _cleanup_close_ int fd = -EBADF;
+        EntryMeta m;
         int r;
 
-        r = clear_leaf(u, parent_fd, base, false);
+        r = entry_meta(u, ae, &m);
         if (r < 0)
                 return r;
-        fd = openat(parent_fd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+        /* Create first; only if something is in the way (rare), look at it and replace it. The
+         * staging directory is ours alone, so the permission bits may be the final ones at once. */
+        fd = openat(parent_fd, base, flags, m.create_mode);
+        if (fd < 0 && errno == EEXIST) {
+                r = clear_leaf(u, parent_fd, base, false);
+                if (r < 0)
+                        return r;
+                fd = openat(parent_fd, base, flags, m.create_mode);
+        }
         if (fd < 0)
                 return entry_error(u, -errno, "creating file");
 
@@ -551,7 +628,7 @@ static int write_regular(Unpack *u, struct archive *a, struct archive_entry *ae,
         if (archive_entry_size_is_set(ae) && archive_entry_size(ae) > pos &&
             ftruncate(fd, archive_entry_size(ae)) < 0)
                 return entry_error(u, -errno, "extending sparse file");
-        return fd_apply_meta(u, fd, ae, true);
+        return fd_apply_meta(u, fd, ae, &m, true);
 }
 
 static int defer_dir_time(Unpack *u, const char *path, struct archive_entry *ae)
@@ -565,23 +642,54 @@ static int write_directory(Unpack *u, struct archive_entry *ae, int parent_fd, c
                            const char *path)
 {
         _cleanup_close_ int fd = -EBADF;
+        bool created = false;
+        EntryMeta m;
         int r;
 
-        if (isempty(path))
-                fd = openat(u->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        else {
-                r = clear_leaf(u, parent_fd, base, true);
-                if (r < 0)
-                        return r;
-                if (r == 0 && mkdirat(parent_fd, base, 0700) < 0)
-                        return entry_error(u, -errno, "creating directory");
-                fd = openat(parent_fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-        if (fd < 0)
-                return entry_error(u, -errno, "opening directory");
-        r = fd_apply_meta(u, fd, ae, false);
+        r = entry_meta(u, ae, &m);
         if (r < 0)
                 return r;
+        if (isempty(path)) {
+                /* The layer root existed before: everything is applied. */
+                m.chown = m.chmod = true;
+                fd = openat(u->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        } else {
+                created = mkdirat(parent_fd, base, m.create_mode) >= 0;
+                if (!created) {
+                        if (errno != EEXIST)
+                                return entry_error(u, -errno, "creating directory");
+                        /* Something is there: a directory stays (its metadata is updated), anything
+                         * else is replaced. */
+                        r = clear_leaf(u, parent_fd, base, true);
+                        if (r < 0)
+                                return r;
+                        if (r == 0) {
+                                if (mkdirat(parent_fd, base, m.create_mode) < 0)
+                                        return entry_error(u, -errno, "creating directory");
+                                created = true;
+                        } else
+                                m.chown = m.chmod = true;
+                }
+                if (!created || m.chown || m.chmod || m.xattrs)
+                        fd = openat(parent_fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        /* From now on entries are created in it: does it hand anything down? */
+        note_dir_attrs(u, m.gid, m.perm);
+        if (m.xattrs) {
+                const char *name;
+                const void *value;
+                size_t size;
+                archive_entry_xattr_reset(ae);
+                while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK)
+                        if (streq(name, "system.posix_acl_default"))
+                                u->dirs_plain = false;
+        }
+        if (fd >= 0) {
+                r = fd_apply_meta(u, fd, ae, &m, false);
+                if (r < 0)
+                        return r;
+        } else if (!created || m.chown || m.chmod || m.xattrs)
+                return entry_error(u, -errno, "opening directory");
         r = defer_dir_time(u, path, ae);
         return r < 0 ? entry_error(u, r, "recording directory times") : 0;
 }
@@ -590,23 +698,26 @@ static int write_symlink(Unpack *u, struct archive_entry *ae, int parent_fd, con
 {
         const char *target = archive_entry_symlink(ae);
         struct timespec ts[2];
-        uid_t uid;
-        gid_t gid;
+        EntryMeta m;
         int r;
 
         if (isempty(target) || strlen(target) >= PATH_MAX)
                 return entry_error(u, -EBADMSG, "invalid symlink target");
-        r = owner_check(u, ae, &uid, &gid);
-        if (r < 0)
-                return r;
-        r = clear_leaf(u, parent_fd, base, false);
+        r = entry_meta(u, ae, &m);
         if (r < 0)
                 return r;
         /* The target is stored verbatim: it is only ever followed inside the container, or by
          * our own resolution, which is confined to the layer. */
-        if (symlinkat(target, parent_fd, base) < 0)
-                return entry_error(u, -errno, "creating symlink");
-        if (fchownat(parent_fd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+        r = symlinkat(target, parent_fd, base) < 0 ? -errno : 0;
+        if (r == -EEXIST) {
+                r = clear_leaf(u, parent_fd, base, false);
+                if (r < 0)
+                        return r;
+                r = symlinkat(target, parent_fd, base) < 0 ? -errno : 0;
+        }
+        if (r < 0)
+                return entry_error(u, r, "creating symlink");
+        if (m.chown && fchownat(parent_fd, base, m.uid, m.gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return entry_error(u, -errno, "chown of symlink");
         entry_times(ae, ts);
         if (utimensat(parent_fd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
@@ -648,12 +759,16 @@ static int write_hardlink(Unpack *u, struct archive_entry *ae, int parent_fd, co
         }
         if (S_ISDIR(st.st_mode))
                 return entry_error(u, -EPERM, "hardlink to a directory");
-        r = clear_leaf(u, parent_fd, base, false);
-        if (r < 0)
-                return r;
         /* No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself. */
-        if (linkat(tparent_fd, tbase, parent_fd, base, 0) < 0)
-                return entry_error(u, -errno, "creating hardlink");
+        r = linkat(tparent_fd, tbase, parent_fd, base, 0) < 0 ? -errno : 0;
+        if (r == -EEXIST) {
+                r = clear_leaf(u, parent_fd, base, false);
+                if (r < 0)
+                        return r;
+                r = linkat(tparent_fd, tbase, parent_fd, base, 0) < 0 ? -errno : 0;
+        }
+        if (r < 0)
+                return entry_error(u, r, "creating hardlink");
         return 0;
 }
 
@@ -676,8 +791,7 @@ static bool device_allowed(mode_t type, dev_t dev)
 static int write_node(Unpack *u, struct archive_entry *ae, int parent_fd, const char *base, mode_t type)
 {
         dev_t dev = 0;
-        uid_t uid;
-        gid_t gid;
+        EntryMeta m;
         int r;
 
         if (type != S_IFIFO) {
@@ -690,22 +804,25 @@ static int write_node(Unpack *u, struct archive_entry *ae, int parent_fd, const 
                                 "%s device %u:%u refused (only standard character devices are allowed)",
                                 type == S_IFBLK ? "block" : "character", major(dev), minor(dev));
         }
-        r = owner_check(u, ae, &uid, &gid);
+        r = entry_meta(u, ae, &m);
         if (r < 0)
                 return r;
-        r = clear_leaf(u, parent_fd, base, false);
-        if (r < 0)
-                return r;
-        if (mknodat(parent_fd, base, type | 0600, dev) < 0) {
-                if (errno == EPERM && type != S_IFIFO)
-                        return 0; /* not permitted here (user namespace): skip, as other runtimes do */
-                return entry_error(u, -errno, "creating node");
+        r = mknodat(parent_fd, base, type | m.create_mode, dev) < 0 ? -errno : 0;
+        if (r == -EEXIST) {
+                r = clear_leaf(u, parent_fd, base, false);
+                if (r < 0)
+                        return r;
+                r = mknodat(parent_fd, base, type | m.create_mode, dev) < 0 ? -errno : 0;
         }
-        if (fchownat(parent_fd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+        if (r == -EPERM && type != S_IFIFO)
+                return 0; /* not permitted here (user namespace): skip, as other runtimes do */
+        if (r < 0)
+                return entry_error(u, r, "creating node");
+        if (m.chown && fchownat(parent_fd, base, m.uid, m.gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return entry_error(u, -errno, "chown");
         /* We created the node an instant ago in a directory nobody else can write: it is not a
          * symlink, so this follows nothing. */
-        if (fchmodat(parent_fd, base, archive_entry_perm(ae) & 07777, 0) < 0)
+        if (m.chmod && fchmodat(parent_fd, base, m.perm, 0) < 0)
                 return entry_error(u, -errno, "chmod");
         struct timespec ts[2];
         entry_times(ae, ts);
@@ -733,11 +850,15 @@ static int write_whiteout(Unpack *u, int parent_fd, const char *parent, const ch
                 return 0; /* other AUFS metadata (.wh..wh.plnk, …): meaningless here */
         if (!filename_is_valid(target))
                 return entry_error(u, -EPERM, "whiteout names an invalid target");
-        int r = clear_leaf(u, parent_fd, target, false);
+        int r = mknodat(parent_fd, target, S_IFCHR | 0000, makedev(0, 0)) < 0 ? -errno : 0;
+        if (r == -EEXIST) {
+                r = clear_leaf(u, parent_fd, target, false);
+                if (r < 0)
+                        return r;
+                r = mknodat(parent_fd, target, S_IFCHR | 0000, makedev(0, 0)) < 0 ? -errno : 0;
+        }
         if (r < 0)
-                return r;
-        if (mknodat(parent_fd, target, S_IFCHR | 0000, makedev(0, 0)) < 0)
-                return entry_error(u, -errno, "creating the overlayfs whiteout");
+                return entry_error(u, r, "creating the overlayfs whiteout");
         return 0;
 }
 
@@ -832,6 +953,26 @@ static int apply_dir_times(Unpack *u)
         return 0;
 }
 
+/* What nodes created in the layer get by themselves (see EntryMeta). */
+static int unpack_creation_defaults(Unpack *u)
+{
+        struct stat st;
+
+        u->euid = geteuid();
+        u->egid = getegid();
+        u->umask = umask(0);
+        (void)umask(u->umask);
+        if (fstat(u->root_fd, &st) < 0)
+                return -errno;
+        u->dirs_plain = true;
+        note_dir_attrs(u, st.st_gid, st.st_mode);
+        /* A default ACL inherited from above would decide the modes instead of the umask. */
+        if (fgetxattr(u->root_fd, "system.posix_acl_default", NULL, 0) >= 0 ||
+            (errno != ENODATA && errno != EOPNOTSUPP))
+                u->dirs_plain = false;
+        return 0;
+}
+
 static void unpack_done(Unpack *u)
 {
         cache_invalidate(u);
@@ -861,6 +1002,11 @@ int layer_unpack_fd(int blob_fd, LayerCompression c, const char *blob_digest, ui
         if (r < 0) {
                 unpack_done(&u);
                 return error_set(e, r, "initializing SHA-256");
+        }
+        r = unpack_creation_defaults(&u);
+        if (r < 0) {
+                unpack_done(&u);
+                return error_set(e, r, "layer %s: inspecting the layer directory", blob_digest);
         }
 
         /* Even uncompressed layers go through the helper: it checks the blob's size and digest

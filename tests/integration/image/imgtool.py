@@ -81,6 +81,31 @@ def tar_case(case, out, outside):
         add(tf, ti("opaque/.wh.new"))
         add(tf, ti("opaque/newer"), b"newer\n")
         add(tf, ti("home/user/.wh.notes"))
+    elif case in ("inherit-sgid", "inherit-acl"):
+        # What a directory hands down to entries created in it: a set-group-ID directory its
+        # group (and the bit to subdirectories), a default ACL the modes. Every entry must still
+        # get exactly the owner and mode of the archive, whatever the unpacker's umask. Plain
+        # entries first: they are created before anything is handed down.
+        add(tf, ti("plain", D, 0o755))
+        add(tf, ti("plain/file", mode=0o644), b"plain\n")
+        add(tf, ti("plain/exe", mode=0o755), b"#!/bin/sh\n")
+        add(tf, ti("plain/fifo", tarfile.FIFOTYPE, 0o644))
+        if case == "inherit-sgid":
+            add(tf, ti("sgid", D, 0o2775, gid=50))
+            add(tf, ti("sgid/file", mode=0o644), b"root's\n")
+            add(tf, ti("sgid/sub", D, 0o755))
+            add(tf, ti("sgid/sub/f", mode=0o600), b"x\n")
+            add(tf, ti("sgid/link", S, 0o777, linkname="file"))
+            add(tf, ti("sgid/fifo", tarfile.FIFOTYPE, 0o644))
+        else:
+            # system.posix_acl_default: user::r-x group::r-x other::r-x (version 2, {tag, perm,
+            # id}): a file created in it with 0644 gets 0444.
+            acl = bytes.fromhex("02000000" "01000500" "00000000" "04000500" "00000000" "20000500" "00000000")
+            add(tf, ti("acl", D, 0o755, pax={"SCHILY.xattr.system.posix_acl_default": acl.decode("latin-1")}))
+            add(tf, ti("acl/file", mode=0o644), b"acl\n")
+            add(tf, ti("acl/dir", D, 0o755))
+    elif case == "implicit":
+        add(tf, ti("implicit/deep/file", mode=0o644), b"deep\n")
     # ---- hostile layers: each must be rejected or stay inside the layer
     elif case == "dotdot":
         add(tf, ti("../escape"), b"x")

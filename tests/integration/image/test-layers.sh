@@ -56,6 +56,27 @@ check "an implicit parent takes its time from the lower layer" dir_time_is 16000
 unpacks_nothing() { img unpack "$1" | grep -q '^0 layers unpacked'; }
 check "second container of an image unpacks nothing" unpacks_nothing layered-gzip
 
+# Nodes are created with their final owner and permission bits where the kernel gives them that
+# anyway (no chown or chmod then). Where a directory hands something else down (a set-group-ID
+# directory its group, a default ACL the modes) or the umask strips bits, every entry must still
+# come out as the archive says and as umoci makes it: unpacked under umask 022 and under 077.
+printf '%s\n' "tar inherit-sgid $T/inherit-sgid.tar" "tar inherit-acl $T/inherit-acl.tar" "tar implicit $T/implicit.tar" \
+        "layout $src --tag inherit-sgid $T/inherit-sgid.tar:gzip" "layout $src --tag inherit-acl $T/inherit-acl.tar:gzip" \
+        "layout $src --tag implicit $T/implicit.tar:gzip" | $imgtool batch >/dev/null
+for c in sgid acl; do
+        check "umoci unpacks inherit-$c" umoci unpack --image "$src:inherit-$c" "$T/umoci-inherit-$c"
+        id=$(sha256sum "$T/inherit-$c.tar" | cut -d' ' -f1)
+        for um in 022 077; do
+                check "unpack inherit-$c under umask $um" sh -c "umask $um && '$CTRMGR' image --store '$T/store' --layers '$T/layers-$um' --containers '$T/containers' unpack 'oci:$src:inherit-$c' >/dev/null"
+                check "inherit-$c, umask $um: owners and modes as the archive says (and umoci)" \
+                        python3 "$here/imgtool.py" compare "$T/umoci-inherit-$c/rootfs" "$T/layers-$um/sha256/$id"
+        done
+done
+implicit_id=$(sha256sum "$T/implicit.tar" | cut -d' ' -f1)
+check "unpack implicit parents under umask 077" sh -c "umask 077 && '$CTRMGR' image --store '$T/store' --layers '$T/layers-077' --containers '$T/containers' unpack 'oci:$src:implicit' >/dev/null"
+modes_are() { [ "$(cd "$T/layers-077/sha256/$implicit_id" && stat -c '%n %a' implicit implicit/deep implicit/deep/file | tr '\n' ' ')" = "implicit 755 implicit/deep 755 implicit/deep/file 644 " ]; }
+check "implicit parents are 0755 and files keep their mode under umask 077" modes_are
+
 # Image config.
 config_ok() {
         img inspect layered-gzip | jq -e '.Config.Entrypoint == ["/bin/sh"] and .Config.Cmd == ["-c","echo hi"]
