@@ -89,7 +89,12 @@ stream_case() { # name expected-message layout-args… -- unpack-args…
         else
                 not_ok "$name: wrong error"; sed 's/^/# /' "$T/out"
         fi
-        check "$name: nothing outside changed, nothing published" sh -c "[ -z \"\$(ls -A '$T/layers/.staging' 2>/dev/null)\" ]"
+        # Where the layer would be published: under the config's diff_id.
+        local diff_id
+        diff_id=$(img inspect "s-$name" | jq -r '.Layers[0].DiffID')
+        check "$name: nothing published (layers/sha256/${diff_id#sha256:} absent)" \
+                sh -c "[ -n '${diff_id#sha256:}' ] && [ ! -e '$T/layers/sha256/${diff_id#sha256:}' ]"
+        check "$name: nothing outside changed, no staging leftovers" unchanged
 }
 stream_case ratio "compression ratio exceeds the limit of 100:1" "$T/zeros.tar:gzip" -- --max-ratio=100
 stream_case size "exceeds the size limit" "$T/zeros.tar:zstd" -- --max-layer-size=10M
