@@ -48,7 +48,7 @@ jq_edit "$b" --argjson s "$(profile 95)" --arg cg "$(cgpath_for c1)" '.linux.sec
 
 create_start() { oci create --bundle "$1" "$2" && oci start "$2"; }
 check "create and start with a seccomp profile" create_start "$b" c1
-cache=$ROOT/seccomp-cache
+cache=$ROOT/.seccomp-cache
 n_bpf() { find "$cache" -name '*.bpf' 2>/dev/null | wc -l; }
 check_output "the compiled filter is in the cache" '^1$' n_bpf
 check_output "the container's mkdir fails with the profile's errno" 'Operation not supported' \
