@@ -47,6 +47,9 @@
 #define IMAGE_DEFAULT_STORE_DIR      "/var/lib/ctrmgr/images"
 #define IMAGE_DEFAULT_LAYERS_DIR     "/var/lib/ctrmgr/layers"
 #define IMAGE_DEFAULT_CONTAINERS_DIR "/var/lib/ctrmgr/containers"
+/* Beside any other store, its layer cache and container directories live inside it. */
+#define IMAGE_STORE_LAYERS_SUBDIR     ".ctrmgr-layers"
+#define IMAGE_STORE_CONTAINERS_SUBDIR ".ctrmgr-containers"
 
 /* ---------------------------------------------------------------- limits and options */
 
@@ -63,10 +66,16 @@ typedef struct ImageLimits {
  * far and the total (0 if unknown). Called at most a few times a second. */
 typedef void (*ImageProgressFn)(const char *what, uint64_t done, uint64_t total, void *userdata);
 
+/* The layer cache and the container directories belong to one store: prune removes the layers its
+ * images and containers do not use. So unless given, they are the host's
+ * (IMAGE_DEFAULT_LAYERS_DIR, IMAGE_DEFAULT_CONTAINERS_DIR) only for the default store (that path,
+ * or the same directory under another name); for any other store they are
+ * STORE/IMAGE_STORE_LAYERS_SUBDIR and STORE/IMAGE_STORE_CONTAINERS_SUBDIR, so that a scratch
+ * store never fills or prunes the host's caches. */
 typedef struct ImageStoreOptions {
         const char *store_dir;      /* NULL: IMAGE_DEFAULT_STORE_DIR */
-        const char *layers_dir;     /* NULL: IMAGE_DEFAULT_LAYERS_DIR */
-        const char *containers_dir; /* NULL: IMAGE_DEFAULT_CONTAINERS_DIR */
+        const char *layers_dir;     /* NULL: see above */
+        const char *containers_dir; /* NULL: see above */
         bool create;                /* create the directories and an empty layout if missing */
         bool read_only;             /* never write (resolve/list/inspect only) */
         ImageLimits limits;

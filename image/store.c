@@ -39,6 +39,23 @@ static int ensure_file_at(int dfd, const char *name, const char *content)
         return write_file_atomic_at(dfd, name, content, strlen(content), 0644);
 }
 
+/* Whether path names the default store: the same path once simplified, or the same directory (a
+ * symlink or bind mount of it). Nothing is created to find out. */
+static bool store_is_default(const char *path)
+{
+        struct stat a, b;
+
+        if (!path)
+                return true;
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return false; /* then the store keeps its caches to itself, which is always safe */
+        if (streq(path_simplify(p), IMAGE_DEFAULT_STORE_DIR))
+                return true;
+        return stat(path, &a) >= 0 && stat(IMAGE_DEFAULT_STORE_DIR, &b) >= 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
 int image_store_open(const ImageStoreOptions *opts, ImageStore **ret, Error *e)
 {
         static const ImageStoreOptions defaults = {};
@@ -52,8 +69,15 @@ int image_store_open(const ImageStoreOptions *opts, ImageStore **ret, Error *e)
                 return error_set(e, -ENOMEM, "opening image store");
         s->dir_fd = s->blobs_fd = s->layers_fd = -EBADF;
         s->path = strdup(opts->store_dir ?: IMAGE_DEFAULT_STORE_DIR);
-        s->layers_path = strdup(opts->layers_dir ?: IMAGE_DEFAULT_LAYERS_DIR);
-        s->containers_path = strdup(opts->containers_dir ?: IMAGE_DEFAULT_CONTAINERS_DIR);
+        if (!s->path)
+                return error_set(e, -ENOMEM, "opening image store");
+        bool host = store_is_default(opts->store_dir);
+        s->layers_path = opts->layers_dir ? strdup(opts->layers_dir)
+                         : host           ? strdup(IMAGE_DEFAULT_LAYERS_DIR)
+                                          : path_join(s->path, IMAGE_STORE_LAYERS_SUBDIR);
+        s->containers_path = opts->containers_dir ? strdup(opts->containers_dir)
+                             : host               ? strdup(IMAGE_DEFAULT_CONTAINERS_DIR)
+                                                  : path_join(s->path, IMAGE_STORE_CONTAINERS_SUBDIR);
         if (!s->path || !s->layers_path || !s->containers_path)
                 return error_set(e, -ENOMEM, "opening image store");
         s->read_only = opts->read_only;

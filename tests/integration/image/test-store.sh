@@ -50,6 +50,29 @@ check "now the layer is gone" test ! -e "$T/layers/sha256/$id"
 empty_store() { [ -z "$(ls "$T/store/blobs/sha256")" ] && jq -e '.manifests == []' "$T/store/index.json"; }
 check "and so are the blobs" empty_store
 
+# A store given with --store keeps its layer cache and container directories to itself
+# (STORE/.ctrmgr-layers, STORE/.ctrmgr-containers): unpack, mount and prune of a scratch store must
+# never reach the host's /var/lib/ctrmgr. Each command runs in a mount namespace of its own with
+# an empty tmpfs over /var/lib, which must still be empty afterwards.
+no_host() { unshare -m --propagation private sh -c 'mount -t tmpfs ctrmgr-test /var/lib && "$@" && [ -z "$(ls -A /var/lib)" ]' sh "$@"; }
+own() { no_host "$CTRMGR" image --store "$T/own" "$@"; }
+mkdir -p "$T/mnt/own"
+check "build busybox into a store of its own" no_host "$top/examples/images/build-busybox.sh" --ctrmgr "$CTRMGR" --store "$T/own"
+ownid=$(own inspect busybox | jq -r '.Layers[0].DiffID' | cut -d: -f2)
+check "unpack there writes nothing under /var/lib" own unpack busybox
+check "its layer cache is STORE/.ctrmgr-layers" test -d "$T/own/.ctrmgr-layers/sha256/$ownid"
+check "a rootfs mount there writes nothing under /var/lib" no_host sh -c \
+        "'$CTRMGR' image --store '$T/own' mount busybox '$T/mnt/own' --name own && test -x '$T/mnt/own/bin/busybox' && umount '$T/mnt/own'"
+check "its container directories are STORE/.ctrmgr-containers" test -d "$T/own/.ctrmgr-containers/own/upper"
+check "rm and prune there write nothing under /var/lib" no_host sh -c "'$CTRMGR' image --store '$T/own' rm busybox && '$CTRMGR' image --store '$T/own' prune >/dev/null"
+check "prune there keeps the layer its own container uses" test -d "$T/own/.ctrmgr-layers/sha256/$ownid"
+check "remove the container, prune again" no_host sh -c "'$CTRMGR' image --store '$T/own' umount '$T/mnt/own' --name own --remove && '$CTRMGR' image --store '$T/own' prune >/dev/null"
+check "now its layer is gone from its own cache" test ! -e "$T/own/.ctrmgr-layers/sha256/$ownid"
+check "build busybox there again" no_host "$top/examples/images/build-busybox.sh" --ctrmgr "$CTRMGR" --store "$T/own"
+check "unpack with --layers" own --layers "$T/own-layers" unpack busybox
+layers_given() { test -d "$T/own-layers/sha256/$ownid" && test ! -e "$T/own/.ctrmgr-layers/sha256/$ownid"; }
+check "an explicit --layers still wins" layers_given
+
 # Concurrent starts of a new image: both unpack, one wins, both mount.
 "$top/examples/images/build-busybox.sh" --ctrmgr "$CTRMGR" --store "$T/store" >/dev/null
 mkdir -p "$T/mnt/c1" "$T/mnt/c2"
