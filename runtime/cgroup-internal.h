@@ -79,6 +79,7 @@ struct Cgroup {
         sd_bus *bus;
         bool started;
         const CgroupResources *start_resources; /* CgroupOptions.resources, until the first apply */
+        char **start_properties;                /* CgroupOptions.properties, parsed and checked */
         bool start_resources_sent;
 };
 
@@ -108,6 +109,10 @@ uint64_t cgroup_cpu_shares_to_weight(uint64_t shares);
 uint64_t cgroup_blkio_weight_to_io_weight(uint64_t weight);
 
 int cgroup_open_dir(Cgroup *cg, Error *reterr);
+
+/* CgroupOptions.properties: checked against the names the systemd driver knows, values in its
+ * plain form (runc's GVariant prefix removed), copied to cg->start_properties. */
+int cgroup_systemd_set_properties(Cgroup *cg, char *const *properties, Error *reterr);
 char *cgroup_dir(const Cgroup *cg);
 
 /* cgroup-devices.c: compiles the rules to a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it

@@ -284,6 +284,162 @@ out:
 
 static int append_start_properties(sd_bus_message *m, const CgroupResources *res, int *ret_n);
 
+/* ------------------------------------------------------------------ org.systemd.property.* */
+
+typedef enum PropertyType {
+        PROP_SIGNAL,  /* i */
+        PROP_USEC,    /* t */
+        PROP_BOOLEAN, /* b */
+        PROP_STRING,  /* s */
+        PROP_UNITS,   /* as */
+} PropertyType;
+
+static const struct {
+        const char *name;
+        PropertyType type;
+} known_properties[] = {
+        {"KillSignal", PROP_SIGNAL},   {"FinalKillSignal", PROP_SIGNAL}, {"TimeoutStopUSec", PROP_USEC},
+        {"RuntimeMaxUSec", PROP_USEC}, {"SendSIGKILL", PROP_BOOLEAN},    {"SendSIGHUP", PROP_BOOLEAN},
+        {"KillMode", PROP_STRING},     {"CollectMode", PROP_STRING},     {"Description", PROP_STRING},
+        {"After", PROP_UNITS},         {"Before", PROP_UNITS},           {"Wants", PROP_UNITS},
+        {"Requires", PROP_UNITS},      {"BindsTo", PROP_UNITS},          {"Conflicts", PROP_UNITS},
+        {"PartOf", PROP_UNITS},
+};
+
+static int property_type(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(known_properties); i++)
+                if (streq(known_properties[i].name, name))
+                        return (int)known_properties[i].type;
+        return -ENOENT;
+}
+
+/* The value without runc's GVariant type word ("uint64 5", "boolean true", "string x"); the
+ * quotes of a GVariant string go too. */
+static const char *strip_gvariant(const char *v, char **buf)
+{
+        static const char *const words[] = {"uint64 ", "int64 ", "uint32 ", "int32 ", "boolean ", "string "};
+        for (size_t i = 0; i < ELEMENTSOF(words); i++) {
+                const char *rest = startswith(v, words[i]);
+                if (rest) {
+                        v = rest;
+                        break;
+                }
+        }
+        size_t l = strlen(v);
+        if (l >= 2 && ((v[0] == '\'' && v[l - 1] == '\'') || (v[0] == '"' && v[l - 1] == '"'))) {
+                *buf = strndup(v + 1, l - 2);
+                return *buf;
+        }
+        return v;
+}
+
+static int property_check(const char *name, const char *value, char **ret, Error *reterr)
+{
+        _cleanup_free_ char *buf = NULL;
+        const char *v = strip_gvariant(value, &buf);
+        int type = property_type(name);
+        uint64_t u;
+
+        if (!v)
+                return error_set(reterr, -ENOMEM, "cgroup");
+        switch (type) {
+        case PROP_SIGNAL:
+                if (signal_from_string(v) <= 0)
+                        return error_set_msg(reterr, -EINVAL,
+                                             "annotation org.systemd.property.%s: \"%s\" is not a signal",
+                                             name, value);
+                break;
+        case PROP_USEC:
+                if (parse_timespan(v, 1, &u) < 0)
+                        return error_set_msg(reterr, -EINVAL,
+                                             "annotation org.systemd.property.%s: \"%s\" is not a time span",
+                                             name, value);
+                break;
+        case PROP_BOOLEAN:
+                if (parse_boolean(v) < 0)
+                        return error_set_msg(reterr, -EINVAL,
+                                             "annotation org.systemd.property.%s: \"%s\" is not a boolean",
+                                             name, value);
+                break;
+        case PROP_STRING:
+        case PROP_UNITS:
+                if (!utf8_is_valid(v) || string_has_cc(v))
+                        return error_set_msg(reterr, -EINVAL,
+                                             "annotation org.systemd.property.%s: invalid value", name);
+                break;
+        default:
+                return error_set_msg(
+                        reterr, -EOPNOTSUPP,
+                        "annotation org.systemd.property.%s: not a scope property ctrmgr passes on", name);
+        }
+        *ret = strdup(v);
+        return *ret ? 0 : error_set(reterr, -ENOMEM, "cgroup");
+}
+
+int cgroup_systemd_set_properties(Cgroup *cg, char *const *properties, Error *reterr)
+{
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (char *const *p = properties; p && p[0] && p[1]; p += 2) {
+                char *v = NULL;
+                int r = property_check(p[0], p[1], &v, reterr);
+                if (r < 0)
+                        return r;
+                if (strv_extend(&l, p[0]) < 0 || strv_consume(&l, v) < 0)
+                        return error_set(reterr, -ENOMEM, "cgroup");
+        }
+        strv_free(cg->start_properties);
+        cg->start_properties = TAKE_PTR(l);
+        return 0;
+}
+
+static int append_annotation_properties(sd_bus_message *m, char *const *l)
+{
+        int r = 0;
+
+        for (char *const *p = l; r >= 0 && p && p[0] && p[1]; p += 2) {
+                const char *name = p[0], *v = p[1];
+                uint64_t u;
+                switch (property_type(name)) {
+                case PROP_SIGNAL:
+                        r = sd_bus_message_append(m, "(sv)", name, "i", (int32_t)signal_from_string(v));
+                        break;
+                case PROP_USEC:
+                        r = parse_timespan(v, 1, &u);
+                        if (r >= 0)
+                                r = sd_bus_message_append(m, "(sv)", name, "t", u);
+                        break;
+                case PROP_BOOLEAN:
+                        r = sd_bus_message_append(m, "(sv)", name, "b", parse_boolean(v));
+                        break;
+                case PROP_STRING:
+                        r = sd_bus_message_append(m, "(sv)", name, "s", v);
+                        break;
+                case PROP_UNITS: {
+                        _cleanup_strv_free_ char **units = strv_split(v, " \t");
+                        if (!units)
+                                return -ENOMEM;
+                        r = sd_bus_message_open_container(m, 'r', "sv");
+                        if (r >= 0)
+                                r = sd_bus_message_append(m, "s", name);
+                        if (r >= 0)
+                                r = sd_bus_message_open_container(m, 'v', "as");
+                        if (r >= 0)
+                                r = sd_bus_message_append_strv(m, units);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(m);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(m);
+                        break;
+                }
+                default:
+                        r = -EINVAL;
+                }
+        }
+        return r;
+}
+
 int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr)
 {
         _cleanup_bus_message_ sd_bus_message *m = NULL;
@@ -312,6 +468,9 @@ int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr)
         int n_props = 0;
         if (r >= 0 && cg->start_resources)
                 r = append_start_properties(m, cg->start_resources, &n_props);
+        /* After the defaults above: an annotation may replace Description= or CollectMode=. */
+        if (r >= 0)
+                r = append_annotation_properties(m, cg->start_properties);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)

@@ -990,6 +990,7 @@ Cgroup *cgroup_free(Cgroup *cg)
         free(cg->id);
         free(cg->slice);
         free(cg->unit);
+        strv_free(cg->start_properties);
         safe_close(cg->fd);
         sd_bus_unref(cg->bus); /* the per-process connection stays open (cgroup-systemd.c) */
         return mfree(cg);
@@ -1058,6 +1059,8 @@ int cgroup_create(const CgroupOptions *opts, Cgroup **ret, Error *reterr)
                 return r;
         if (opts->driver == CGROUP_DRIVER_SYSTEMD) {
                 r = cgroup_systemd_resolve(cg, opts->cgroups_path, reterr);
+                if (r >= 0)
+                        r = cgroup_systemd_set_properties(cg, opts->properties, reterr);
                 cg->start_resources = opts->resources;
         } else
                 r = cgroup_fs_create(cg, opts->cgroups_path, reterr);

@@ -121,6 +121,19 @@ typedef struct CgroupOptions {
          * cgroup_enter() then only writes what has no property and reports the warnings.
          */
         const CgroupResources *resources;
+        /*
+         * systemd only: further properties of the scope, from the spec's annotations
+         * "org.systemd.property.NAME=VALUE" as runc takes them (key, value, key, value, …;
+         * borrowed until cgroup_create() returns). Known names and their values:
+         *   KillSignal, FinalKillSignal      a signal name or number
+         *   TimeoutStopUSec, RuntimeMaxUSec  a time span ("90s", "1min 30s"; a bare number is µs)
+         *   SendSIGKILL, SendSIGHUP          a boolean
+         *   KillMode, CollectMode, Description  a string
+         *   After, Before, Wants, Requires, BindsTo, Conflicts, PartOf  unit names, space-separated
+         * runc's GVariant prefixes ("uint64 90000000", "int32 3", "boolean true", "string x") are
+         * accepted. Anything else is refused at create, naming the annotation.
+         */
+        char *const *properties;
 } CgroupOptions;
 
 Cgroup *cgroup_free(Cgroup *cg); /* frees memory and closes fds; the cgroup stays */

@@ -262,6 +262,16 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                         r = cgroup_resources_parse(spec->resources, "linux.resources", &res, reterr);
                         if (r < 0)
                                 goto fail;
+                        /* runc's annotations "org.systemd.property.NAME": properties of the scope */
+                        _cleanup_strv_free_ char **props = NULL;
+                        for (char **a = spec->annotations; a && a[0] && a[1]; a += 2) {
+                                const char *name = startswith(a[0], "org.systemd.property.");
+                                if (name &&
+                                    (strv_extend(&props, name) < 0 || strv_extend(&props, a[1]) < 0)) {
+                                        r = error_set(reterr, -ENOMEM, "annotations");
+                                        goto fail;
+                                }
+                        }
                         CgroupOptions co = {
                                 .driver = cgroup_driver_of(opts->systemd_cgroup),
                                 .cgroups_path = spec->cgroups_path,
@@ -269,6 +279,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                                 /* systemd: the limits go into StartTransientUnit, so the scope
                                  * has them from its first instant. */
                                 .resources = res,
+                                .properties = props,
                         };
                         r = cgroup_create(&co, &cg, reterr);
                         if (r < 0)
