@@ -4,6 +4,7 @@
  * containers from /run/ctrmgr, boot-time start of enabled units, the event loop, sd_notify.
  */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <linux/magic.h>
 #include <sys/vfs.h>
@@ -84,9 +85,14 @@ int manager_new(ManagerConfig *config, Manager **ret)
         if (!m->oci_root)
                 return -ENOMEM;
 
+        m->zygote_fd = -EBADF;
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
+        /* Starters (starter.c) in flight at once: enough to keep every core busy while the
+         * event loop prepares the next start. */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        m->max_starters = (unsigned)(ncpu > 0 ? 2 * ncpu + 2 : 4);
 
         if (m->config.journal < 0)
                 m->use_journal = access("/run/systemd/journal/stdout", F_OK) == 0;
@@ -105,6 +111,14 @@ Manager *manager_free(Manager *m)
 {
         if (!m)
                 return NULL;
+        /* A container being started is recorded before the daemon goes, so the next one finds
+         * it again. */
+        for (size_t i = 0; i < m->n_services; i++)
+                starter_finish(m->services[i]);
+        free(m->spawn_queue);
+        m->spawn_queue = NULL;
+        m->n_spawn_queue = 0;
+        manager_zygote_stop(m);
         manager_jobs_free(m);
         dep_graph_free(m->graph);
         for (size_t i = 0; i < m->n_services; i++)
@@ -576,6 +590,16 @@ int manager_startup(Manager *m)
             (r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m)) < 0 ||
             (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_signal, m)) < 0)
                 return log_error_errno(r, "Failed to set up signal handling: %m");
+
+        /* Container inits are forked by starters (starter.c), which exit at once: as a child
+         * subreaper the daemon becomes their parent, and reaps them with their exit status. */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+                return log_error_errno(-errno, "PR_SET_CHILD_SUBREAPER: %m");
+        /* Now, while the daemon is small: the zygote is a copy of it. */
+        r = manager_zygote_start(m);
+        if (r < 0)
+                log_warning("Cannot make the zygote (%s): starters are forked from the daemon.",
+                            strerror(-r));
 
         r = mkdir_p(m->config.state_dir, 0711);
         if (r < 0)

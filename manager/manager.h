@@ -188,9 +188,19 @@ struct Service {
         ServiceExec health_exec;       /* the health check under way, if any */
         ServiceExec reload_exec;       /* ReloadCmd= under way, if any */
         sd_bus_message *reload_waiter; /* the ReloadUnit call it answers */
-        uint64_t oom_kills_start;      /* memory.events oom_kill at the start (UINT64_MAX: none) */
-        uint64_t oom_kills_seen;       /* the latest value read */
-        sd_event_source *oom_source;   /* inotify on memory.events */
+        /* The starter (starter.c): a fork of the daemon that runs runtime_create() and
+         * runtime_start() while the event loop goes on. */
+        pid_t starter_pid; /* -1 while its pid is not known yet */
+        int starter_pidfd, starter_fd;
+        sd_event_source *starter_source, *starter_report_source;
+        char *starter_buf; /* what the starter wrote so far */
+        size_t starter_len;
+        bool spawn_queued;  /* waiting for a free starter slot */
+        char *spawn_digest; /* what the start in flight will run */
+        int spawn_stop_signal;
+        uint64_t oom_kills_start;    /* memory.events oom_kill at the start (UINT64_MAX: none) */
+        uint64_t oom_kills_seen;     /* the latest value read */
+        sd_event_source *oom_source; /* inotify on memory.events */
 
         /* D-Bus calls answered when the service settles: StartUnit/RestartUnit when it becomes
          * active (or fails), StopUnit when it becomes inactive/failed. */
@@ -221,6 +231,13 @@ struct Manager {
         sd_event_source *gc_source;
         bool exiting;
         bool exit_when_idle; /* the host shuts down: exit once the stop jobs are over */
+
+        int zygote_fd; /* the zygote that forks starters (starter.c) */
+        pid_t zygote_pid;
+        unsigned n_starters;   /* starters running */
+        unsigned max_starters; /* at most that many at once */
+        Service **spawn_queue; /* services waiting for a starter, oldest first */
+        size_t n_spawn_queue;
 
         struct DepGraph *graph; /* dependencies of the loaded units (manager/policy) */
         ManagerJob **jobs;      /* transactions under way */
@@ -298,6 +315,33 @@ int log_service_internal(const Service *s, int level, int r, const char *fmt, ..
 #define log_service_notice(s, ...)         log_service_internal((s), LOG_LEVEL_NOTICE, 0, __VA_ARGS__)
 #define log_service_warning(s, ...)        log_service_internal((s), LOG_LEVEL_WARNING, 0, __VA_ARGS__)
 #define log_service_error_errno(s, r, ...) log_service_internal((s), LOG_LEVEL_ERR, (r), __VA_ARGS__)
+
+/* ---------------------------------------------------------------- starter.c */
+
+/* What a starter needs beyond the unit's name: the bundle (with config.json), the cgroup driver,
+ * and stdout/stderr: the journal under an identifier, or descriptors. */
+typedef struct StartRequest {
+        const char *bundle;
+        bool systemd_cgroup;
+        const char *journal_ident; /* NULL: stdio[1], stdio[2] */
+        int stdio[3];
+} StartRequest;
+
+/* The zygote (at start-up, before the units are loaded, so that it is small) and its end. */
+int manager_zygote_start(Manager *m);
+void manager_zygote_stop(Manager *m);
+/* Has a starter create and start s's container; it reports to service_spawn_done() through the
+ * event loop. The daemon must be a child subreaper (manager_startup()), so that the container's
+ * init is the daemon's child once the starter ends. */
+int starter_run(Service *s, const StartRequest *req, Error *reterr);
+/* Waits for a starter that is still running (the daemon exits) and reports its result. */
+void starter_finish(Service *s);
+/* Reaps children nobody waits for (processes that a hook left behind, which the subreaper got). */
+void manager_reap_strays(Manager *m);
+/* unit.c: the starter of s ended; r < 0 with message, or the init's pid. */
+void service_spawn_done(Service *s, int r, pid_t pid, const char *message);
+/* unit.c: starts the next queued service when a starter slot is free. */
+void manager_spawn_next(Manager *m);
 
 /* ---------------------------------------------------------------- service-ready.c */
 

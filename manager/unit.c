@@ -93,6 +93,7 @@ int service_new(Manager *m, Unit *unit, Service **ret)
         }
         s->unit = unit;
         s->notify_fd = -EBADF;
+        s->starter_pidfd = s->starter_fd = -EBADF;
         s->health_exec = s->reload_exec = (ServiceExec){.service = s, .pidfd = -EBADF, .out_fd = -EBADF};
         s->oom_kills_start = s->oom_kills_seen = UINT64_MAX;
         s->stop_signal = SIGTERM;
@@ -118,6 +119,12 @@ Service *service_free(Service *s)
         sd_event_source_disable_unref(s->ready_timer);
         sd_event_source_disable_unref(s->notify_source);
         sd_event_source_disable_unref(s->oom_source);
+        sd_event_source_disable_unref(s->starter_source);
+        sd_event_source_disable_unref(s->starter_report_source);
+        free(s->starter_buf);
+        safe_close(s->starter_pidfd);
+        safe_close(s->starter_fd);
+        free(s->spawn_digest);
         /* The container outlives the daemon; a check or reload command under way does not. */
         service_exec_cancel(&s->health_exec);
         service_exec_cancel(&s->reload_exec);
@@ -804,6 +811,33 @@ int service_generate_spec(Manager *m, const Unit *u, const char *rootfs, int roo
                 goto finish;
         if (c->image && (r = strv_extendf(&ann, "org.ctrmgr.image=%s", c->image)) < 0)
                 goto finish;
+        /* The scope (systemd driver) stops the way the unit does when systemd stops it, at the
+         * host's shutdown: StopSignal=, StopTimeout=, and after the units it is ordered after. */
+        if ((r = strv_extendf(&ann, "org.systemd.property.KillSignal=%s",
+                              strna(signal_to_string(c->stop_signal > 0 ? c->stop_signal
+                                                                        : spec_image_stop_signal(&in))))) <
+            0)
+                goto finish;
+        if (c->stop_timeout_usec != USEC_INFINITY &&
+            (r = strv_extendf(&ann, "org.systemd.property.TimeoutStopUSec=%" PRIu64, c->stop_timeout_usec)) <
+                    0)
+                goto finish;
+        for (int k = 0; k < 2; k++) {
+                _cleanup_strv_free_ char **scopes = NULL;
+                STRV_FOREACH (d, k == 0 ? c->after : c->before) {
+                        _cleanup_free_ char *n = NULL;
+                        if (unit_name_is_systemd(*d))
+                                r = strv_extend(&scopes, *d);
+                        else if ((r = unit_name_normalize(*d, &n)) >= 0)
+                                r = strv_extendf(&scopes, "ctrmgr-%s.scope", n);
+                        if (r < 0)
+                                goto finish;
+                }
+                _cleanup_free_ char *joined = scopes ? strv_join(scopes, " ") : NULL;
+                if (joined && (r = strv_extendf(&ann, "org.systemd.property.%s=%s",
+                                                k == 0 ? "After" : "Before", joined)) < 0)
+                        goto finish;
+        }
         in.annotations = ann;
 
         /* First pass without seccomp to learn the final capability set, which selects the
@@ -857,31 +891,10 @@ char *service_bundle_dir(const Service *s)
         return path_join(s->manager->config.state_dir, s->name);
 }
 
-static int child_connect_journal(void *userdata, Error *reterr)
+static void service_runtime_warn(void *userdata, const char *message)
 {
-        const char *ident = userdata;
-        int out, err;
-
-        /* Runs in the container's init inside its scope: journald sees the scope as the peer's
-         * unit, so entries carry _SYSTEMD_UNIT=ctrmgr-NAME.scope. No level prefixes: the
-         * container cannot choose priorities. */
-        out = sd_journal_stream_fd(ident, LOG_LEVEL_INFO, 0);
-        if (out < 0)
-                return error_set(reterr, out, "connecting stdout to the journal");
-        err = sd_journal_stream_fd(ident, LOG_LEVEL_ERR, 0);
-        if (err < 0) {
-                safe_close(out);
-                return error_set(reterr, err, "connecting stderr to the journal");
-        }
-        if (dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0) {
-                int r = -errno;
-                safe_close(out);
-                safe_close(err);
-                return error_set(reterr, r, "dup2 of the journal streams");
-        }
-        safe_close(out);
-        safe_close(err);
-        return 0;
+        Service *s = userdata;
+        log_service_warning(s, "%s", message);
 }
 
 static void service_cleanup_container(Service *s)
@@ -891,7 +904,10 @@ static void service_cleanup_container(Service *s)
         _cleanup_free_ char *rootfs = bundle ? path_join(bundle, "rootfs") : NULL;
         _cleanup_error_ Error e = ERROR_INIT;
 
-        if (runtime_delete(m->oci_root, s->name, true, &e) < 0 && e.code != -ENOENT)
+        RuntimeOptions opts = RUNTIME_OPTIONS_INIT;
+        opts.warn = service_runtime_warn; /* failing poststop hooks */
+        opts.warn_userdata = s;
+        if (runtime_delete_with_options(m->oci_root, s->name, true, &opts, &e) < 0 && e.code != -ENOENT)
                 log_service_warning(s, "Removing the container state: %s", error_message(&e));
         error_done(&e);
         if (rootfs && image_rootfs_umount(rootfs, &e) < 0)
@@ -906,21 +922,13 @@ static void service_cleanup_container(Service *s)
 
 static int on_pidfd(sd_event_source *src, int fd, uint32_t revents, void *userdata);
 
-static void service_runtime_warn(void *userdata, const char *message)
-{
-        Service *s = userdata;
-        log_service_warning(s, "%s", message);
-}
-
 static int service_spawn(Service *s, Error *reterr)
 {
         Manager *m = s->manager;
         const UnitConfig *c = &s->unit->config;
         _cleanup_free_ char *bundle = NULL, *rootfs = NULL, *digest = NULL, *text = NULL;
         _cleanup_(json_putp) json_object *spec = NULL;
-        _cleanup_runtime_spec_ RuntimeSpec *rspec = NULL;
-        _cleanup_close_ int rootfs_fd = -EBADF, devnull = -EBADF, logfd = -EBADF, pidfd = -EBADF;
-        pid_t pid;
+        _cleanup_close_ int rootfs_fd = -EBADF, devnull = -EBADF, logfd = -EBADF;
         int image_stop_signal = SIGTERM, r;
 
         if (streq(s->name, "units"))
@@ -997,62 +1005,162 @@ static int service_spawn(Service *s, Error *reterr)
         if (r < 0)
                 return error_set(reterr, r, "writing %s/config.json", bundle);
 
-        r = runtime_spec_parse_json(spec, &rspec, reterr);
-        if (r < 0)
-                return error_prefix(reterr, r, "generated spec");
-
-        RuntimeOptions opts = RUNTIME_OPTIONS_INIT;
-        opts.bundle = bundle;
-        opts.systemd_cgroup = m->use_systemd;
-        /* Limits the host's cgroup2 cannot apply (a hybrid host) are said in the unit's log. */
-        opts.warn = service_runtime_warn;
-        opts.warn_userdata = s;
+        StartRequest req = {
+                .bundle = bundle,
+                .systemd_cgroup = m->use_systemd,
+        };
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (devnull < 0)
                 return error_set(reterr, -errno, "opening /dev/null");
-        opts.stdio[0] = devnull;
+        req.stdio[0] = devnull;
         if (m->use_journal) {
-                opts.stdio[1] = opts.stdio[2] = devnull;
-                opts.child_setup = child_connect_journal;
-                opts.child_setup_userdata = s->name;
+                req.stdio[1] = req.stdio[2] = devnull;
+                req.journal_ident = s->name;
         } else {
                 logfd = service_open_log_file(s);
                 if (logfd < 0)
                         return error_set(reterr, logfd, "opening the log file in %s", m->config.log_dir);
-                opts.stdio[1] = opts.stdio[2] = logfd;
+                req.stdio[1] = req.stdio[2] = logfd;
         }
 
-        r = runtime_create(m->oci_root, s->name, rspec, &opts, &pid, &pidfd, reterr);
+        /* The rest, runtime_create() and runtime_start() from config.json, runs in a starter;
+         * its report comes to service_spawn_done(). */
+        r = starter_run(s, &req, reterr);
         if (r < 0)
-                return error_prefix(reterr, r, "creating the container");
-        if (pidfd < 0) {
-                pidfd = pidfd_open_pid(pid);
-                if (pidfd < 0) {
-                        (void)runtime_delete(m->oci_root, s->name, true, NULL);
-                        return error_set(reterr, pidfd, "pidfd_open(%d)", (int)pid);
-                }
+                return r;
+        free(s->spawn_digest);
+        s->spawn_digest = TAKE_PTR(digest);
+        s->spawn_stop_signal = c->stop_signal > 0 ? c->stop_signal : image_stop_signal;
+        return 0;
+}
+
+/* A start that failed after the state went to activating: clean up and say so. */
+static void service_start_failed(Service *s, int r, Error *e)
+{
+        if (!error_isset(e))
+                error_set(e, r, "starting");
+        log_service_error_errno(s, r, "Failed to start %s: %s", s->name, error_message(e));
+        service_ready_end(s);
+        service_oom_unwatch(s);
+        s->pid_source = sd_event_source_disable_unref(s->pid_source);
+        s->pidfd = safe_close(s->pidfd);
+        s->main_pid = 0;
+        service_cleanup_container(s);
+        s->result = SERVICE_FAILURE_RESOURCES;
+        service_reply_waiters(s, true, e);
+        service_set_state(s, ACTIVE_STATE_FAILED, SUB_STATE_FAILED);
+}
+
+/* The container runs: readiness decides when it is active. */
+static void service_started(Service *s)
+{
+        s->result = SERVICE_SUCCESS;
+        /* Notify=false: active now. Notify=true waits for READY=1, Notify=healthy for the first
+         * passing health check (service-ready.c), within TimeoutStartSec=. */
+        if (!service_ready_begin(s)) {
+                (void)state_save(s);
+                log_service_info(s,
+                                 "%s: container running (PID %d); waiting for it to be ready (Notify=%s).",
+                                 s->name, (int)s->main_pid, unit_notify_to_string(s->unit->config.notify));
+                return;
         }
-        /* Watch first: an init that dies right away is then still reaped. */
-        r = sd_event_add_io(m->event, &s->pid_source, pidfd, EPOLLIN, on_pidfd, s);
-        if (r < 0)
-                return error_set(reterr, r, "watching the container's pidfd");
+        service_set_state(s, ACTIVE_STATE_ACTIVE, SUB_STATE_RUNNING);
+        (void)state_save(s);
+        log_service_info(s, "Started %s (PID %d, image %s).", service_description(s) ?: s->name,
+                         (int)s->main_pid, strna(s->image_digest));
+}
+
+static void service_stop_signal(Service *s);
+
+void service_spawn_done(Service *s, int r, pid_t pid, const char *message)
+{
+        Manager *m = s->manager;
+        _cleanup_error_ Error e = ERROR_INIT;
+        _cleanup_close_ int pidfd = -EBADF;
+
+        /* The starter is gone, so the init (if any) is the daemon's child now. */
+        if (pid > 0) {
+                pidfd = pidfd_open_pid(pid);
+                if (pidfd < 0 && r >= 0)
+                        r = error_set(&e, pidfd, "pidfd_open(%d)", (int)pid);
+        }
+        if (r >= 0) {
+                /* Watch first: an init that dies right away is then still reaped. */
+                r = sd_event_add_io(m->event, &s->pid_source, pidfd, EPOLLIN, on_pidfd, s);
+                if (r < 0)
+                        error_set(&e, r, "watching the container's pidfd");
+        } else if (!error_isset(&e))
+                error_set_msg(&e, r, "%s", isempty(message) ? strerror(-r) : message);
+        if (r < 0) {
+                if (pidfd >= 0) {
+                        /* Created but not started: it is ours to end and reap. */
+                        siginfo_t si = {};
+                        (void)pidfd_signal(pidfd, SIGKILL);
+                        (void)waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
+                }
+                s->spawn_digest = mfree(s->spawn_digest);
+                service_start_failed(s, r, &e);
+                return;
+        }
         s->pidfd = TAKE_FD(pidfd);
         s->main_pid = pid;
         s->pid_is_child = true;
-
-        r = runtime_start(m->oci_root, s->name, reterr);
-        if (r < 0)
-                return error_prefix(reterr, r, "starting the container");
-
         free(s->image_digest);
-        s->image_digest = TAKE_PTR(digest);
+        s->image_digest = TAKE_PTR(s->spawn_digest);
         free(s->cgroup_path);
         s->cgroup_path = NULL;
         (void)pid_cgroup_path(m, pid, &s->cgroup_path);
         service_oom_watch(s);
-        s->stop_signal = c->stop_signal > 0 ? c->stop_signal : image_stop_signal;
-        s->stop_timeout_usec = c->stop_timeout_usec;
+        s->stop_signal = s->spawn_stop_signal;
+        s->stop_timeout_usec = s->unit->config.stop_timeout_usec;
+
+        if (s->active_state == ACTIVE_STATE_DEACTIVATING) {
+                /* Stopped while it was being started: the stop goes on now that there is a process. */
+                (void)state_save(s);
+                service_stop_signal(s);
+                return;
+        }
+        service_started(s);
+}
+
+static int service_spawn_or_queue(Service *s, Error *reterr)
+{
+        Manager *m = s->manager;
+
+        if (m->n_starters < m->max_starters)
+                return service_spawn(s, reterr);
+        Service **q = realloc(m->spawn_queue, (m->n_spawn_queue + 1) * sizeof(Service *));
+        if (!q)
+                return -ENOMEM;
+        m->spawn_queue = q;
+        q[m->n_spawn_queue++] = s;
+        s->spawn_queued = true;
         return 0;
+}
+
+static void spawn_dequeue(Service *s)
+{
+        Manager *m = s->manager;
+        for (size_t i = 0; i < m->n_spawn_queue; i++)
+                if (m->spawn_queue[i] == s) {
+                        memmove(m->spawn_queue + i, m->spawn_queue + i + 1,
+                                (m->n_spawn_queue - i - 1) * sizeof(Service *));
+                        m->n_spawn_queue--;
+                        break;
+                }
+        s->spawn_queued = false;
+}
+
+void manager_spawn_next(Manager *m)
+{
+        while (m->n_spawn_queue > 0 && m->n_starters < m->max_starters) {
+                Service *s = m->spawn_queue[0];
+                _cleanup_error_ Error e = ERROR_INIT;
+                spawn_dequeue(s);
+                int r = service_spawn(s, &e);
+                if (r < 0)
+                        service_start_failed(s, r, &e);
+        }
 }
 
 static int service_start_internal(Service *s, bool automatic, Error *reterr);
@@ -1118,39 +1226,14 @@ static int service_start_internal(Service *s, bool automatic, Error *reterr)
         service_set_state(s, ACTIVE_STATE_ACTIVATING, SUB_STATE_START);
         log_service_info(s, "Starting %s...", service_description(s) ?: s->name);
 
-        r = service_spawn(s, &e);
+        r = service_spawn_or_queue(s, &e);
         if (r < 0) {
-                if (!error_isset(&e))
-                        error_set(&e, r, "starting");
-                log_service_error_errno(s, r, "Failed to start %s: %s", s->name, error_message(&e));
-                service_ready_end(s);
-                service_oom_unwatch(s);
-                s->pid_source = sd_event_source_disable_unref(s->pid_source);
-                s->pidfd = safe_close(s->pidfd);
-                s->main_pid = 0;
-                service_cleanup_container(s);
-                s->result = SERVICE_FAILURE_RESOURCES;
-                service_reply_waiters(s, true, &e);
-                service_set_state(s, ACTIVE_STATE_FAILED, SUB_STATE_FAILED);
+                service_start_failed(s, r, &e);
                 error_move(reterr ?: &(Error){}, &e);
                 return r;
         }
-
-        s->result = SERVICE_SUCCESS;
-        /* Notify=false: active now. Notify=true waits for READY=1, Notify=healthy for the first
-         * passing health check (service-ready.c), within TimeoutStartSec=. */
-        if (!service_ready_begin(s)) {
-                (void)state_save(s);
-                log_service_info(s,
-                                 "%s: container running (PID %d); waiting for it to be ready (Notify=%s).",
-                                 s->name, (int)s->main_pid, unit_notify_to_string(s->unit->config.notify));
-                return 0;
-        }
-        service_set_state(s, ACTIVE_STATE_ACTIVE, SUB_STATE_RUNNING);
-        (void)state_save(s);
-        log_service_info(s, "Started %s (PID %d, image %s).", service_description(s) ?: s->name,
-                         (int)s->main_pid, strna(s->image_digest));
-        return 0;
+        /* Under way: the starter reports to service_spawn_done(). */
+        return 1;
 }
 
 /* ---------------------------------------------------------------- exit and stop */
@@ -1339,8 +1422,6 @@ static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata)
 
 int service_stop(Service *s, Error *reterr)
 {
-        int r;
-
         switch (s->active_state) {
         case ACTIVE_STATE_INACTIVE:
         case ACTIVE_STATE_FAILED:
@@ -1360,6 +1441,19 @@ int service_stop(Service *s, Error *reterr)
                         service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
                         return 0;
                 }
+                if (s->spawn_queued) {
+                        /* Nothing was made yet. */
+                        spawn_dequeue(s);
+                        log_service_info(s, "Start of %s cancelled.", s->name);
+                        service_set_state(s, ACTIVE_STATE_INACTIVE, SUB_STATE_DEAD);
+                        return 0;
+                }
+                if (s->starter_pid != 0) {
+                        /* Its starter runs: the stop goes on when it reports (service_spawn_done()). */
+                        log_service_info(s, "Stopping %s...", service_description(s) ?: s->name);
+                        service_set_state(s, ACTIVE_STATE_DEACTIVATING, SUB_STATE_STOP_SIGTERM);
+                        return 1;
+                }
                 break;
         default:
                 break;
@@ -1375,18 +1469,21 @@ int service_stop(Service *s, Error *reterr)
         service_set_state(s, ACTIVE_STATE_DEACTIVATING, SUB_STATE_STOP_SIGTERM);
         /* A daemon restarted in the middle goes on with the stop (service_recover()). */
         (void)state_save(s);
-        r = pidfd_signal(s->pidfd, s->stop_signal);
+        service_stop_signal(s);
+        return 1;
+}
+
+/* Sends StopSignal= and arms StopTimeout=; the state is deactivating (stop-sigterm) already. */
+static void service_stop_signal(Service *s)
+{
+        int r = pidfd_signal(s->pidfd, s->stop_signal);
         if (r < 0 && r != -ESRCH)
                 log_service_warning(s, "Sending %s failed: %s", strna(signal_to_string(s->stop_signal)),
                                     strerror(-r));
-        uint64_t t = s->stop_timeout_usec == USEC_INFINITY ? USEC_INFINITY : s->stop_timeout_usec;
-        if (t != USEC_INFINITY) {
-                r = sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC, t, 0,
-                                               on_stop_timeout, s);
-                if (r < 0)
-                        return error_set(reterr, r, "arming the stop timer");
-        }
-        return 1;
+        if (s->stop_timeout_usec != USEC_INFINITY &&
+            sd_event_add_time_relative(s->manager->event, &s->timer_source, CLOCK_MONOTONIC,
+                                       s->stop_timeout_usec, 0, on_stop_timeout, s) < 0)
+                log_service_warning(s, "Cannot arm the stop timer of %s: it gets no SIGKILL.", s->name);
 }
 
 int service_reset_failed(Service *s)

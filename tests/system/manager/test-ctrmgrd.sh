@@ -110,6 +110,7 @@ Description=A database-like dependency
 Image=busybox:latest
 Exec=sleep 1000
 StopTimeout=1
+StopSignal=SIGINT
 [Install]
 WantedBy=multi-user.target
 EOF
@@ -170,6 +171,14 @@ check_output "the broken unit was left out with a message under its scope" 'Not 
 st=$(prop store ActiveEnterTimestamp) at=$(prop api ActiveEnterTimestamp)
 [ "${st:-0}" -gt 0 ] && [ "${at:-0}" -ge "$st" ] && ok "boot: store active before api (After=store)" ||
         not_ok "boot: store active before api ($st, $at)"
+# The scopes stop as the units do when systemd itself stops them (the host's shutdown):
+# StopSignal=, StopTimeout=, and api's scope after store's.
+check_output "api's scope is ordered after store's (After=store)" '^After=.*ctrmgr-store.scope' \
+        systemctl show -p After ctrmgr-api.scope
+check_output "web's scope has its StopTimeout=2 as TimeoutStopUSec" '^TimeoutStopUSec=2s$' \
+        systemctl show -p TimeoutStopUSec ctrmgr-web.scope
+check_output "store's scope has its StopSignal=SIGINT as KillSignal (2)" '^KillSignal=2$' \
+        systemctl show -p KillSignal ctrmgr-store.scope
 check "stopping store stops api first (Requires=)" ctrmgr stop store
 [ "$(prop api ActiveState)" = inactive ] && ok "api inactive after store's stop" || not_ok "api inactive ($(prop api ActiveState))"
 ast=$(prop api InactiveEnterTimestamp) sst=$(prop store InactiveEnterTimestamp)
