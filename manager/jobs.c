@@ -14,8 +14,17 @@
 #include "manager/policy/policy.h"
 #include "units/unit.h"
 
+/* A job of a systemd unit (After=postgresql.service, Requires=foo.service) that waits for
+ * systemd's job to end: its object path, from StartUnit/StopUnit or the unit's Job property. */
+typedef struct ExternalWait {
+        size_t index; /* in the transaction */
+        char *job_path;
+} ExternalWait;
+
 struct ManagerJob {
         DepTransaction *t;
+        ExternalWait *waits;
+        size_t n_waits;
         bool start;
         sd_bus_message *reply_to; /* the D-Bus call to answer when the anchor jobs are over */
         char *reply_path;         /* its return value: the named unit's object path */
@@ -33,6 +42,9 @@ static ManagerJob *manager_job_free(ManagerJob *j)
         free(j->reply_path);
         error_done(&j->error);
         free(j->reported);
+        for (size_t i = 0; i < j->n_waits; i++)
+                free(j->waits[i].job_path);
+        free(j->waits);
         free(j);
         return NULL;
 }
@@ -80,7 +92,7 @@ static bool service_is_down(const Service *s)
 static DepJobResult job_poll(Manager *m, const DepJob *job)
 {
         if (job->external)
-                return DEP_JOB_RESULT_NONE; /* finished when it was run */
+                return DEP_JOB_RESULT_NONE; /* finished when run, or by on_job_removed() */
         Service *s = manager_find_service(m, job->unit);
         if (!s)
                 return DEP_JOB_RESULT_FAILED;
@@ -109,16 +121,125 @@ static void job_record_error(ManagerJob *j, const DepJob *job, const Error *e, c
                 error_set_msg(&j->error, -EIO, "%s", fallback);
 }
 
-/* An external (systemd) unit: ask systemd. The job is over once systemd accepted it; ctrmgrd
- * does not follow systemd's own job to its end. */
+static void job_finish(Manager *m, ManagerJob *j, size_t k, DepJobResult result);
+
+/* systemd's JobRemoved(u id, o job, s unit, s result): a job of a systemd unit that a transaction
+ * waits for is over. A start that ended other than "done" fails what needs it; an ordering-only
+ * wait is over whatever the result, as in systemd. */
+static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+
+        if (sd_bus_message_read(msg, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                ManagerJob *j = m->jobs[i];
+                for (size_t w = 0; w < j->n_waits; w++) {
+                        if (!streq(j->waits[w].job_path, path))
+                                continue;
+                        size_t k = j->waits[w].index;
+                        DepJob *job = &j->t->jobs[k];
+                        free(j->waits[w].job_path);
+                        j->waits[w] = j->waits[--j->n_waits];
+                        DepJobResult res = job->type == DEP_JOB_WAIT || streq(result, "done")
+                                                   ? DEP_JOB_RESULT_DONE
+                                           : streq(result, "timeout") ? DEP_JOB_RESULT_TIMEOUT
+                                                                      : DEP_JOB_RESULT_FAILED;
+                        if (res == DEP_JOB_RESULT_DONE)
+                                log_debug("systemd's job for %s is over (%s).", unit, result);
+                        else
+                                log_warning("systemd's %s job for %s ended with result \"%s\".",
+                                            dep_job_type_to_string(job->type), unit, result);
+                        job_finish(m, j, k, res);
+                        manager_dispatch_jobs(m);
+                        return 0;
+                }
+        }
+        return 0;
+}
+
+/* Signals of systemd's jobs reach the daemon from its first external job on. */
+static int systemd_subscribe(Manager *m)
+{
+        int r;
+
+        if (m->systemd_subscribed)
+                return 0;
+        r = sd_bus_match_signal(m->bus, &m->job_removed_slot, "org.freedesktop.systemd1",
+                                "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                "JobRemoved", on_job_removed, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(m->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, NULL);
+        if (r < 0) {
+                m->job_removed_slot = sd_bus_slot_unref(m->job_removed_slot);
+                return r;
+        }
+        m->systemd_subscribed = true;
+        return 0;
+}
+
+static int job_add_wait(ManagerJob *j, const DepJob *job, const char *job_path)
+{
+        ExternalWait *l = realloc(j->waits, (j->n_waits + 1) * sizeof(ExternalWait));
+        if (!l)
+                return -ENOMEM;
+        j->waits = l;
+        l[j->n_waits] = (ExternalWait){.index = (size_t)(job - j->t->jobs), .job_path = strdup(job_path)};
+        if (!l[j->n_waits].job_path)
+                return -ENOMEM;
+        j->n_waits++;
+        return 0;
+}
+
+/* An ordering-only dependency on a systemd unit: if the unit has a job queued, wait for it. */
+static DepJobResult job_wait_external(Manager *m, ManagerJob *j, const DepJob *job)
+{
+        _cleanup_free_ char *unit_path = NULL;
+        sd_bus_message *reply = NULL;
+        const char *job_path = NULL;
+        uint32_t id = 0;
+        int r;
+
+        if (!m->use_systemd || !m->bus || systemd_subscribe(m) < 0)
+                return DEP_JOB_RESULT_DONE;
+        r = sd_bus_call_method(m->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "GetUnit", NULL, &reply, "s", job->unit);
+        if (r >= 0) {
+                const char *p;
+                if (sd_bus_message_read(reply, "o", &p) >= 0)
+                        unit_path = strdup(p);
+        }
+        reply = sd_bus_message_unref(reply);
+        if (!unit_path)
+                return DEP_JOB_RESULT_DONE; /* not loaded: nothing to wait for */
+        r = sd_bus_get_property(m->bus, "org.freedesktop.systemd1", unit_path,
+                                "org.freedesktop.systemd1.Unit", "Job", NULL, &reply, "(uo)");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "(uo)", &id, &job_path);
+        if (r >= 0 && id != 0 && job_add_wait(j, job, job_path) >= 0) {
+                log_info("Waiting for systemd's job for %s (After=%s).", job->unit, job->unit);
+                sd_bus_message_unref(reply);
+                return DEP_JOB_RESULT_NONE;
+        }
+        sd_bus_message_unref(reply);
+        return DEP_JOB_RESULT_DONE;
+}
+
+/* An external (systemd) unit: ask systemd, and follow its job to its end (JobRemoved). */
 static DepJobResult job_run_external(Manager *m, ManagerJob *j, const DepJob *job)
 {
         _cleanup_error_ Error e = ERROR_INIT;
         sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *job_path;
         int r;
 
         if (job->type == DEP_JOB_WAIT)
-                return DEP_JOB_RESULT_DONE;
+                return job_wait_external(m, j, job);
         if (!m->use_systemd || !m->bus) {
                 if (job->type == DEP_JOB_STOP)
                         return DEP_JOB_RESULT_DONE;
@@ -127,9 +248,10 @@ static DepJobResult job_run_external(Manager *m, ManagerJob *j, const DepJob *jo
                 job_record_error(j, job, &e, NULL);
                 return DEP_JOB_RESULT_FAILED;
         }
+        (void)systemd_subscribe(m); /* before the call: its JobRemoved may come at once */
         r = sd_bus_call_method(m->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                "org.freedesktop.systemd1.Manager",
-                               job->type == DEP_JOB_START ? "StartUnit" : "StopUnit", &error, NULL, "ss",
+                               job->type == DEP_JOB_START ? "StartUnit" : "StopUnit", &error, &reply, "ss",
                                job->unit, "replace");
         if (r < 0) {
                 log_warning("systemd refused to %s %s: %s", dep_job_type_to_string(job->type), job->unit,
@@ -140,6 +262,13 @@ static DepJobResult job_run_external(Manager *m, ManagerJob *j, const DepJob *jo
                 job_record_error(j, job, &e, NULL);
                 return DEP_JOB_RESULT_FAILED;
         }
+        r = sd_bus_message_read(reply, "o", &job_path);
+        if (r >= 0 && m->systemd_subscribed && job_add_wait(j, job, job_path) >= 0) {
+                sd_bus_message_unref(reply);
+                return DEP_JOB_RESULT_NONE; /* on_job_removed() finishes it */
+        }
+        /* Without the signal the job counts as done once systemd took it. */
+        sd_bus_message_unref(reply);
         return DEP_JOB_RESULT_DONE;
 }
 

@@ -127,6 +127,7 @@ Manager *manager_free(Manager *m)
         sd_bus_slot_unref(m->unit_vtable_slot);
         sd_bus_slot_unref(m->unit_enum_slot);
         sd_bus_slot_unref(m->manager_vtable_slot);
+        sd_bus_slot_unref(m->job_removed_slot);
         sd_bus_flush_close_unref(m->bus);
         sd_event_source_disable_unref(m->gc_source);
         sd_event_unref(m->event);

@@ -242,6 +242,8 @@ struct Manager {
         struct DepGraph *graph; /* dependencies of the loaded units (manager/policy) */
         ManagerJob **jobs;      /* transactions under way */
         size_t n_jobs;
+        sd_bus_slot *job_removed_slot; /* systemd's JobRemoved, for jobs of systemd units */
+        bool systemd_subscribed;
         bool dispatching, dispatch_again;
 };
 

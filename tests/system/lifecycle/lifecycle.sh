@@ -267,10 +267,43 @@ StartLimitBurst=0
 WantedBy=multi-user.target
 EOF
 
+# Dependencies on systemd units, waited for over D-Bus.
+mkdir -p "$W/sd"
+printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sleep 2\n' >"$W/sd/lc-slow.service"
+printf '[Service]\nType=oneshot\nExecStart=/bin/false\n' >"$W/sd/lc-fail.service"
+printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sleep 1\n' >"$W/sd/lc-ok.service"
+unit afterslow <<'EOF'
+[Unit]
+After=lc-slow.service
+[Container]
+Image=busybox:latest
+Exec=/bin/sleep 100000
+StopSignal=SIGKILL
+EOF
+unit needfail <<'EOF'
+[Unit]
+Requires=lc-fail.service
+After=lc-fail.service
+[Container]
+Image=busybox:latest
+Exec=/bin/sleep 100000
+StopSignal=SIGKILL
+EOF
+unit wantok <<'EOF'
+[Unit]
+Wants=lc-ok.service
+After=lc-ok.service
+[Container]
+Image=busybox:latest
+Exec=/bin/sleep 100000
+StopSignal=SIGKILL
+EOF
+
 # ---------------------------------------------------------------- host and daemon
 # The host's root is an overlay: the containers' upper directories (and the layer cache) need a
 # file system that can be an overlay's upper layer, so tmpfs there.
 if ! testhost_boot "$H" --copy "$W/images:/var/lib/ctrmgr/images" --copy "$W/units:/etc/ctrmgr" \
+        --copy "$W/sd:/etc/systemd/system" \
         --copy "$src/manager/data/org.ctrmgr1.conf:/etc/dbus-1/system.d/org.ctrmgr1.conf" \
         --nspawn-arg --tmpfs=/var/lib/ctrmgr/containers --nspawn-arg --tmpfs=/var/lib/ctrmgr/layers; then
         echo "Bail out! the test host does not boot"
@@ -418,6 +451,29 @@ read -r g1 g2 g3 g4 _ <<<"$gaps"
 check "backoff: the first delay is short (${g1:-?} ms < 1000)" test "${g1:-99999}" -lt 1000
 check "backoff: the delay grows (${g1:-?} < ${g3:-?} < ${g4:-?} ms)" test "${g1:-0}" -lt "${g3:-0}" -a "${g3:-0}" -lt "${g4:-0}"
 check "backoff: the fourth is RestartMaxDelaySec= (${g4:-?} ms ≥ 1900)" test "${g4:-0}" -ge 1900
+
+# ---------------------------------------------------------------- dependencies on systemd units
+sdprop() { in_host systemctl show -p "$2" --value "$1"; }
+usec_of() { # UNIT PROPERTY: a timestamp property of a systemd unit, in µs
+        local path
+        path=$(in_host busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+                org.freedesktop.systemd1.Manager GetUnit s "$1" 2>/dev/null | awk '{ print $2 }' | tr -d '"')
+        [ -n "$path" ] && in_host busctl get-property org.freedesktop.systemd1 "$path" org.freedesktop.systemd1.Unit "$2" |
+                awk '{ print $2 }'
+}
+in_host systemctl start --no-block lc-slow.service
+check "afterslow starts while lc-slow.service's job runs (After=lc-slow.service)" ctl start afterslow
+slow_up=$(usec_of lc-slow.service ActiveEnterTimestamp)
+afterslow_start=$(prop afterslow InactiveExitTimestamp)
+check "afterslow started only once lc-slow.service was active ($((afterslow_start - ${slow_up:-0})) µs after)" \
+        test -n "$slow_up" -a "${afterslow_start:-0}" -ge "${slow_up:-1}"
+out=$(ctl start needfail 2>&1)
+check "needfail (Requires=lc-fail.service, which fails) does not start ($out)" test "$(prop needfail ActiveState)" != active
+check "… and the error names the systemd unit" grep -q "lc-fail.service" <<<"$out"
+check "wantok pulls in lc-ok.service and starts after it (Wants=, After=)" ctl start wantok
+check "lc-ok.service is active" test "$(sdprop lc-ok.service ActiveState)" = active
+ok_up=$(usec_of lc-ok.service ActiveEnterTimestamp)
+check "wantok started after lc-ok.service was active" test -n "$ok_up" -a "$(prop wantok InactiveExitTimestamp)" -ge "${ok_up:-1}"
 
 echo "1..$n"
 if [ $failed -gt 0 ]; then
