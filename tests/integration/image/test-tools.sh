@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Images made by the other real tools: podman save in every format it has (oci-archive,
 # docker-archive, oci-dir, a multi-image docker-archive), Docker v2 schema 2 media types as skopeo
-# writes them and in a Docker manifest list; import-rootfs from gzip/zstd tarballs and directories
+# writes them and in a Docker manifest list; a zstd image as skopeo recompresses it
+# (--dest-compress-format zstd); a multi-platform OCI index as podman writes it (manifest
+# create/add of an amd64 image and an arm64 one umoci built, push --all), imported and copied by
+# skopeo --all into the store; import-rootfs from gzip/zstd tarballs and directories
 # with a config; progress on stderr; the store lock; prune --in-use.
 . "$(dirname "$0")/lib.sh"
 command -v podman >/dev/null || { echo "1..0 # SKIP podman not installed"; exit 77; }
@@ -63,6 +66,50 @@ if [ "$(uname -m)" = x86_64 ]; then
         picks_dk() { img inspect dockerlist | jq -e --arg d "$dk" '.Digest == $d and .IndexDigest != null'; }
         check "the manifest list resolves to this platform's manifest" picks_dk
         compare_rootfs dl dockerlist "$ref"
+fi
+
+# ---- a zstd image as skopeo recompresses it, and a multi-platform index as podman writes it.
+check "skopeo recompresses the image with zstd" skopeo copy -q --dest-compress-format zstd "oci:$src:layered" "oci:$T/skz:layered"
+all_zstd() {
+        local m
+        m=$(jq -r '.manifests[0].digest' "$T/skz/index.json" | cut -d: -f2)
+        jq -e '(.layers | length) == 3 and all(.layers[]; .mediaType == "application/vnd.oci.image.layer.v1.tar+zstd")' "$T/skz/blobs/sha256/$m"
+}
+check "skopeo's layers really are zstd" all_zstd
+check "import skopeo's zstd layout" img import "$T/skz" --name skopeo-zstd:1
+# (umoci here reads no zstd layers: compared with umoci's unpack of the gzip original.)
+compare_rootfs sz skopeo-zstd:1 "$ref"
+
+# An arm64 image that umoci builds, and podman's manifest list of it and the amd64 one, pushed
+# (--all) into an OCI layout: podman writes an OCI image index.
+mkdir -p "$T/arm-ins/etc" && echo arm64 >"$T/arm-ins/etc/arch"
+umoci_arm() {
+        umoci init --layout "$T/arm" && umoci new --image "$T/arm:a" &&
+                umoci insert --image "$T/arm:a" "$T/arm-ins/etc" /etc &&
+                umoci config --image "$T/arm:a" --os linux --architecture arm64
+}
+check "umoci builds an arm64 image" umoci_arm
+podman_index() {
+        P manifest create multi >/dev/null && P manifest add multi "oci:$src:layered" >/dev/null &&
+                P manifest add multi "oci:$T/arm:a" >/dev/null && P manifest push -q --all multi "oci:$T/pm:multi"
+}
+check "podman makes a manifest list of both and pushes it into a layout" podman_index
+two_platforms() {
+        local i
+        i=$(jq -r '.manifests[0].digest' "$T/pm/index.json" | cut -d: -f2)
+        jq -e '.mediaType == "application/vnd.oci.image.index.v1+json" and
+                ([.manifests[].platform.architecture] | sort) == ["amd64", "arm64"]' "$T/pm/blobs/sha256/$i"
+}
+check "podman's index lists amd64 and arm64" two_platforms
+check "import podman's index" img import "$T/pm" --name podman-multi:1
+check "skopeo copies podman's index (--all) straight into the store" skopeo copy -q --all "oci:$T/pm:multi" "oci:$T/store:podman-multi-sk:1"
+if [ "$(uname -m)" = x86_64 ]; then
+        amd=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "layered") | .digest' "$src/index.json")
+        picks_amd() { img inspect "$1" | jq -e --arg d "$amd" '.Digest == $d and .IndexDigest != null and .Architecture == "amd64"'; }
+        check "podman's index resolves to this platform's manifest" picks_amd podman-multi:1
+        check "so does skopeo's copy of it" picks_amd podman-multi-sk:1
+        compare_rootfs pmi podman-multi:1 "$ref"
+        compare_rootfs pms podman-multi-sk:1 "$ref"
 fi
 
 # ---- import-rootfs: tarballs (gzip, zstd) and a directory, with a config.
