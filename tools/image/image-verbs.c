@@ -49,7 +49,8 @@ static void help(void)
                "     --read-only          Mount without an upper directory\n"
                "     --fresh              Discard the container's old upper directory\n"
                "     --max-layer-size SIZE, --max-entries N, --max-ratio N   Unpack limits\n"
-               "     --progress, --no-progress  Progress on stderr (default: when it is a terminal)\n"
+               "     --progress, --no-progress  Progress on stderr once an import or unpack takes\n"
+               "                          more than a second (default: when it is a terminal)\n"
                "  -o --output=json        JSON output (list)\n");
 }
 
@@ -83,17 +84,21 @@ static int parse_words(const char *s, char ***ret)
         return 0;
 }
 
-/* Progress on stderr: on a terminal one line rewritten in place; otherwise (--progress) a plain
- * line at most once a second, for logs. */
+/* Progress on stderr, only for an operation that has taken more than a second so far (a quick one
+ * stays quiet): on a terminal one line rewritten in place; otherwise (--progress) a plain line at
+ * most once a second, for logs. */
+#define PROGRESS_DELAY_USEC USEC_PER_SEC
 static int arg_progress = -1; /* -1: when stderr is a terminal */
 static bool progress_shown;
-static uint64_t progress_last_usec;
+static uint64_t progress_start_usec, progress_last_usec;
 static void progress_cb(const char *what, uint64_t done, uint64_t total, void *userdata)
 {
         char a[FORMAT_BYTES_MAX], b[FORMAT_BYTES_MAX], line[256];
         bool tty = isatty(STDERR_FILENO);
         uint64_t now = now_usec(CLOCK_MONOTONIC);
 
+        if (now - progress_start_usec < PROGRESS_DELAY_USEC)
+                return;
         if (!tty && progress_last_usec > 0 && now - progress_last_usec < USEC_PER_SEC)
                 return;
         progress_last_usec = now;
@@ -129,6 +134,8 @@ static int open_store(bool create, bool read_only, ImageStore **ret)
                 .limits = arg_limits,
                 .progress = (arg_progress < 0 ? isatty(STDERR_FILENO) : arg_progress) ? progress_cb : NULL,
         };
+        /* The operation starts now (waiting for the store's lock counts). */
+        progress_start_usec = now_usec(CLOCK_MONOTONIC);
         int r = image_store_open(&o, ret, &e);
         if (r < 0)
                 return log_error_errno(r, "%s", error_message(&e));

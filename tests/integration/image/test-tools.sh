@@ -162,22 +162,41 @@ check "the old image is still there by digest until prune" img inspect "$old_dir
 check_fails "import-rootfs refuses a digest as a name" img import-rootfs "$R" sha256:0123456789ab
 check_fails "import-rootfs of a missing path fails" img import-rootfs "$T/nonexistent" x:1
 
-# ---- progress on stderr.
+# ---- progress on stderr, once an import or unpack has taken more than a second. A lock held
+# for 1.5 s makes an operation slow for sure: it waits, then goes on and reports.
 mkdir -p "$T/big"
 head -c $((40 << 20)) /dev/urandom >"$T/big/blob"
 tar -C "$T/big" -cf "$T/big.tar" .
-img --progress import-rootfs "$T/big.tar" big:1 >"$T/stdout" 2>"$T/stderr"
-check "import progress is on stderr" grep -q '^importing big.tar: ' "$T/stderr"
+echo small >"$T/small.txt" && tar -C "$T" -cf "$T/small.tar" small.txt
+slowly() { # LOCKFILE COMMAND…: runs COMMAND while LOCKFILE is held for its first 1.5 s
+        local lock=$1 pid st=0
+        shift
+        exec 8>"$lock"
+        flock -x 8
+        "$@" 8>&- &
+        pid=$!
+        sleep 1.5
+        flock -u 8
+        exec 8>&-
+        wait $pid || st=$?
+        return $st
+}
+img --progress import-rootfs "$T/small.tar" small:1 >/dev/null 2>"$T/stderr"
+check "a quick import shows no progress, even with --progress" test ! -s "$T/stderr"
+slowly "$T/store/.ctrmgr-lock" img --progress import-rootfs "$T/big.tar" big:1 >"$T/stdout" 2>"$T/stderr"
+check "a slow import shows progress on stderr" grep -q '^importing big.tar: ' "$T/stderr"
 check "and not on stdout" grep -qx "big:1 sha256:[0-9a-f]*" "$T/stdout"
-img --progress unpack big:1 >"$T/stdout" 2>"$T/stderr"
-check "unpack progress is on stderr" grep -q '^unpacking sha256:' "$T/stderr"
-img import-rootfs "$T/big.tar" big:2 >/dev/null 2>"$T/stderr"
-check "no progress when stderr is not a terminal" test ! -s "$T/stderr"
+slowly "$T/layers/.lock" img --progress unpack big:1 >"$T/stdout" 2>"$T/stderr"
+check "a slow unpack shows progress on stderr" grep -q '^unpacking sha256:' "$T/stderr"
+slowly "$T/store/.ctrmgr-lock" img import-rootfs "$T/big.tar" big:2 >/dev/null 2>"$T/stderr"
+check "no progress when stderr is not a terminal (without --progress)" test ! -s "$T/stderr"
 if command -v script >/dev/null; then
-        script -qec "$CTRMGR image --store $T/store --layers $T/layers import-rootfs $T/big.tar big:3" /dev/null >"$T/tty.out"
+        slowly "$T/store/.ctrmgr-lock" script -qec "$CTRMGR image --store $T/store --layers $T/layers import-rootfs $T/big.tar big:3" /dev/null >"$T/tty.out"
         check "on a terminal the progress line is rewritten in place" grep -q $'\r\033\\[Kimporting big.tar' "$T/tty.out"
+        script -qec "$CTRMGR image --store $T/store --layers $T/layers import-rootfs $T/small.tar small:2" /dev/null >"$T/tty.out"
+        check "and a quick import stays quiet there too" sh -c "! grep -q 'importing' '$T/tty.out'"
 fi
-img rm big:1 big:2 big:3 >/dev/null 2>&1
+img rm big:1 big:2 big:3 small:1 small:2 >/dev/null 2>&1
 
 # ---- the store lock: an import waits while prune (exclusive) holds it, and the other way round.
 lock=$T/store/.ctrmgr-lock
