@@ -20,7 +20,7 @@ static ImageLimits arg_limits;
 static void help(void)
 {
         printf("Usage: ctrmgr image [OPTIONS] COMMAND [ARGS…]\n\n"
-               "Manage the local OCI image store.\n\n"
+               "Manage the local OCI image store (see ctrmgr-image(1)).\n\n"
                "Commands:\n"
                "  import FILE|DIR [--name REF]   Import an OCI layout, OCI archive or Docker archive\n"
                "  import-rootfs DIR|TAR REF      Make a one-layer image from a directory or tarball\n"
@@ -30,14 +30,14 @@ static void help(void)
                "  prune [--in-use REF]…          Remove unreferenced blobs and unused layers\n"
                "  unpack REF                     Unpack an image's layers into the layer cache\n"
                "  mount REF DIR --name NAME      Mount the rootfs of container NAME at DIR\n"
-               "  umount DIR [--name NAME --remove]  Unmount it (and remove its upper directory)\n\n"
+               "  umount DIR [--name NAME --remove]  Unmount it (and remove the container's directory)\n\n"
                "Options:\n"
                "     --store DIR          Image store (default " IMAGE_DEFAULT_STORE_DIR ")\n"
                "     --layers DIR         Layer cache (default " IMAGE_DEFAULT_LAYERS_DIR ";\n"
                "                          with any other --store: STORE/" IMAGE_STORE_LAYERS_SUBDIR ")\n"
                "     --containers DIR     Container directories (default " IMAGE_DEFAULT_CONTAINERS_DIR ";\n"
                "                          with any other --store: STORE/" IMAGE_STORE_CONTAINERS_SUBDIR ")\n"
-               "     --name NAME          Image name (import) or container name (mount)\n"
+               "     --name NAME          Image name (import) or container name (mount, umount)\n"
                "     --entrypoint ARGS    Entrypoint: a JSON array or words (import-rootfs)\n"
                "     --cmd ARGS           Command: a JSON array or words (import-rootfs)\n"
                "     --env KEY=VALUE      Environment variable (repeatable, import-rootfs)\n"
@@ -47,11 +47,17 @@ static void help(void)
                "     --expose PORT[/PROTO] Exposed port (repeatable, import-rootfs)\n"
                "     --stop-signal SIG    Stop signal (import-rootfs)\n"
                "     --read-only          Mount without an upper directory\n"
-               "     --fresh              Discard the container's old upper directory\n"
-               "     --max-layer-size SIZE, --max-entries N, --max-ratio N   Unpack limits\n"
+               "     --fresh              Discard the container's old upper directory (mount)\n"
+               "     --remove             Remove the container's directory too (umount)\n"
+               "     --in-use REF         Keep this image's blobs and layers (prune, repeatable)\n"
+               "     --max-layer-size SIZE  Largest uncompressed layer (default 64G)\n"
+               "     --max-entries N      Most tar entries in a layer (default 4000000)\n"
+               "     --max-ratio N        Largest compression ratio (default 1000)\n"
                "     --progress, --no-progress  Progress on stderr once an import or unpack takes\n"
                "                          more than a second (default: when it is a terminal)\n"
-               "  -o --output=json        JSON output (list)\n");
+               "  -o --output=text|json   Output format (list)\n"
+               "  -h --help               Show this help\n\n"
+               "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
 static int parse_words(const char *s, char ***ret)

@@ -231,4 +231,16 @@ check "prune without it" img prune
 check_fails "removes them" img inspect "$did"
 check "the layer too" test ! -e "$T/layers/sha256/$lid"
 
+# ---- ctrmgr image --help and ctrmgr-image(1) name the same commands and options.
+page=$here/../../../man/ctrmgr-image.1.md
+help_words() { "$CTRMGR" image --help | grep -oE -- '--[a-z][a-z-]+' | sort -u; }
+# (--format: podman's, in an example; --no-legend: a global option of ctrmgr)
+page_words() { grep -oE -- '--[a-z][a-z-]+' "$page" | grep -vxE -- '--(format|no-legend)' | sort -u; }
+same_options() { diff <(help_words) <(page_words); }
+check "the man page and --help list the same options" same_options
+help_cmds() { "$CTRMGR" image --help | sed -n '/^Commands:/,/^$/p' | awk 'NF && !/:$/ {print $1}' | sort; }
+page_cmds() { sed -n 's/^## \([a-z-]*\).*/\1/p' "$page" | sort; }
+same_commands() { diff <(help_cmds) <(page_cmds); }
+check "and the same commands" same_commands
+
 finish
