@@ -198,9 +198,11 @@ struct Service {
         bool spawn_queued;  /* waiting for a free starter slot */
         char *spawn_digest; /* what the start in flight will run */
         int spawn_stop_signal;
-        uint64_t oom_kills_start;    /* memory.events oom_kill at the start (UINT64_MAX: none) */
-        uint64_t oom_kills_seen;     /* the latest value read */
-        sd_event_source *oom_source; /* inotify on memory.events */
+        uint64_t oom_kills_start;             /* memory.events oom_kill at the start (UINT64_MAX: none) */
+        uint64_t oom_kills_seen;              /* the latest value read */
+        uint64_t oom_max_start, oom_max_seen; /* memory.events max: the limit was hit */
+        uint64_t host_oom_kills_start;        /* /proc/vmstat oom_kill at the start */
+        sd_event_source *oom_source;          /* inotify on memory.events */
 
         /* D-Bus calls answered when the service settles: StartUnit/RestartUnit when it becomes
          * active (or fails), StopUnit when it becomes inactive/failed. */

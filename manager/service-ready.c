@@ -526,9 +526,11 @@ void service_ready_end(Service *s)
 
 /* ---------------------------------------------------------------- OOM kills */
 
-static int read_oom_kills(const Service *s, uint64_t *ret)
+/* memory.events of the container's cgroup: "max" (the limit was hit) and "oom_kill". */
+static int read_memory_events(const Service *s, uint64_t *ret_max, uint64_t *ret_oom_kill)
 {
         _cleanup_free_ char *p = NULL, *data = NULL;
+        uint64_t max = UINT64_MAX, kill = UINT64_MAX;
         int r;
 
         if (!s->cgroup_path)
@@ -541,18 +543,41 @@ static int read_oom_kills(const Service *s, uint64_t *ret)
                 return r;
         char *save = NULL;
         for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                const char *v = startswith(l, "oom_kill ");
-                if (v)
-                        return safe_atou64(v, ret);
+                const char *v;
+                if ((v = startswith(l, "max ")))
+                        (void)safe_atou64(v, &max);
+                else if ((v = startswith(l, "oom_kill ")))
+                        (void)safe_atou64(v, &kill);
         }
-        return -ENOENT;
+        if (max == UINT64_MAX || kill == UINT64_MAX)
+                return -ENOENT;
+        *ret_max = max;
+        *ret_oom_kill = kill;
+        return 0;
 }
 
-static void oom_update(Service *s)
+/* The host's count of OOM kills (/proc/vmstat oom_kill), UINT64_MAX if unknown. */
+static uint64_t host_oom_kills(void)
 {
+        _cleanup_free_ char *data = NULL;
         uint64_t v;
-        if (s->oom_kills_start != UINT64_MAX && read_oom_kills(s, &v) >= 0 && v > s->oom_kills_seen)
-                s->oom_kills_seen = v;
+        if (read_full_file_at(AT_FDCWD, "/proc/vmstat", 64 * 1024, &data, NULL) < 0)
+                return UINT64_MAX;
+        const char *p = strstr(data, "\noom_kill ");
+        if (!p || sscanf(p + 10, "%" SCNu64, &v) != 1)
+                return UINT64_MAX;
+        return v;
+}
+
+/* False when the cgroup is gone. */
+static bool oom_update(Service *s)
+{
+        uint64_t max, kill;
+        if (s->oom_kills_start == UINT64_MAX || read_memory_events(s, &max, &kill) < 0)
+                return false;
+        s->oom_kills_seen = MAX(s->oom_kills_seen, kill);
+        s->oom_max_seen = MAX(s->oom_max_seen, max);
+        return true;
 }
 
 static int on_memory_events(sd_event_source *src, const struct inotify_event *ev, void *userdata)
@@ -563,32 +588,45 @@ static int on_memory_events(sd_event_source *src, const struct inotify_event *ev
                 s->oom_source = sd_event_source_disable_unref(s->oom_source);
                 return 0;
         }
-        oom_update(s);
+        (void)oom_update(s);
         return 0;
 }
 
 void service_oom_watch(Service *s)
 {
         _cleanup_free_ char *p = NULL;
-        uint64_t v;
+        uint64_t max, kill;
 
         service_oom_unwatch(s);
         /* No memory controller (hybrid hosts): nothing to tell. */
-        if (read_oom_kills(s, &v) < 0)
+        if (read_memory_events(s, &max, &kill) < 0)
                 return;
-        s->oom_kills_start = s->oom_kills_seen = v;
+        s->oom_kills_start = s->oom_kills_seen = kill;
+        s->oom_max_start = s->oom_max_seen = max;
+        s->host_oom_kills_start = host_oom_kills();
         /* The counter is read once more at the exit; the watch covers a cgroup that is removed
-         * (systemd stops the empty scope) before the daemon gets there. */
+         * (systemd stops the empty scope) before the daemon gets there. Its events go before the
+         * pidfd's when both are pending. */
         p = path_join(s->cgroup_path, "memory.events");
         if (p &&
             sd_event_add_inotify(s->manager->event, &s->oom_source, p, IN_MODIFY, on_memory_events, s) < 0)
                 s->oom_source = NULL;
+        if (s->oom_source)
+                (void)sd_event_source_set_priority(s->oom_source, SD_EVENT_PRIORITY_IMPORTANT);
 }
 
 bool service_oom_killed(Service *s)
 {
-        oom_update(s);
-        return s->oom_kills_start != UINT64_MAX && s->oom_kills_seen > s->oom_kills_start;
+        if (s->oom_kills_start == UINT64_MAX)
+                return false;
+        if (oom_update(s) || s->oom_kills_seen > s->oom_kills_start)
+                return s->oom_kills_seen > s->oom_kills_start;
+        /* The scope is gone (systemd removes an empty scope at once) and the kernel's note of the
+         * kill, rate-limited to one per 10 ms, went with it. The cgroup hit its memory limit during
+         * this run and the host counted an OOM kill since its start: that was this one. */
+        uint64_t host = host_oom_kills();
+        return s->oom_max_seen > s->oom_max_start && host != UINT64_MAX &&
+               s->host_oom_kills_start != UINT64_MAX && host > s->host_oom_kills_start;
 }
 
 void service_oom_unwatch(Service *s)

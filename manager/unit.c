@@ -966,7 +966,7 @@ static int service_spawn(Service *s, Error *reterr)
                 if (r < 0) {
                         /* overlayfs refuses an upper directory on overlayfs (a container's or a
                          * test host's root) with a bare EINVAL: name the cause. */
-                        const char *cdir = m->config.containers_dir ?: IMAGE_DEFAULT_CONTAINERS_DIR;
+                        const char *cdir = image_store_containers_path(store);
                         struct statfs sfs;
                         if (r == -EINVAL && statfs(cdir, &sfs) == 0 && sfs.f_type == OVERLAYFS_SUPER_MAGIC)
                                 error_prefix(reterr, r,

@@ -110,10 +110,27 @@ if [ "$boot" = 1 ]; then
                 check "vmcpu used at most 25% of a CPU (quota 20%; got ${share}%)" test "$share" -le 25
         fi
         cat /proc/sys/kernel/random/boot_id >"$out/boot-1-id"
+        # Keep this boot's journal, to see after the reboot how ctrmgrd took part in the shutdown.
+        mkdir -p /var/log/journal
+        systemd-tmpfiles --create --prefix /var/log/journal >/dev/null 2>&1
+        journalctl --flush >/dev/null 2>&1
         [ "$failed" = 0 ] || exit 1
         exit 100 # reboot; the checks above that hold for every boot run again
 fi
 
 check "this is a new boot" test "$(cat /proc/sys/kernel/random/boot_id)" != "$(cat "$out/boot-1-id" 2>/dev/null)"
+
+# -- the shutdown of boot 1: ctrmgrd stopped the units itself, vmapp before vmdb (After=) ------
+journalctl -b -1 -u ctrmgrd.service -o short-unix --no-pager 2>/dev/null | tail -n 30 | note
+check "at the shutdown ctrmgrd stopped the units itself" \
+        bash -c 'journalctl -b -1 -u ctrmgrd.service -o cat | grep -q "The system is shutting down: stopping"'
+stop_t() { journalctl -b -1 -u ctrmgrd.service -o short-unix --no-pager 2>/dev/null | awk -v d="$1" 'index($0, "Stopped " d) { print $1; exit }'; }
+app_stop=$(stop_t "tier-2 test: application") db_stop=$(stop_t "tier-2 test: slow-to-get-ready")
+echo "# stopped at the shutdown: vmapp ${app_stop:-?}, vmdb ${db_stop:-?}"
+check "vmapp was stopped before vmdb (it is After=vmdb)" \
+        awk -v a="${app_stop:-x}" -v d="${db_stop:-x}" 'BEGIN { exit !(a != "x" && d != "x" && a + 0 <= d + 0) }'
+check "vmdb's scope has KillSignal/TimeoutStopUSec from the unit, vmapp's is ordered after it" \
+        bash -c 'systemctl show -p After ctrmgr-vmapp.scope | grep -q ctrmgr-vmdb.scope'
+
 check "/etc/ctrmgr still has the units" test -f /etc/ctrmgr/vmdb.ctr
 [ "$failed" = 0 ]
