@@ -333,6 +333,11 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t s
  * another mount. Missing path is success. */
 int rm_rf_at(int dirfd, const char *path);
 
+/* Copies the contents of directory src_dirfd into dst_dirfd: directories, regular files and
+ * symlinks with owners and modes (device nodes, FIFOs and sockets are left out), never
+ * following a symlink of the source. For populating a volume from an image's directory. */
+int copy_tree_at(int src_dirfd, int dst_dirfd);
+
 int fd_cloexec(int fd, bool cloexec);
 int fd_nonblock(int fd, bool nonblock);
 /* Sets FD_CLOEXEC on every descriptor >= from (close_range with a /proc/self/fd fallback). */

@@ -653,3 +653,102 @@ int rm_rf_at(int dirfd, const char *path)
                 return -errno;
         return 0;
 }
+
+/* ------------------------------------------------------------------ copy_tree_at */
+
+static int copy_regular_at(int src_dir, int dst_dir, const char *name, const struct stat *st)
+{
+        _cleanup_close_ int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (in < 0)
+                return -errno;
+        _cleanup_close_ int out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                         st->st_mode & 07777);
+        if (out < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+                if (n == 0)
+                        break;
+                if (n < 0) {
+                        if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
+                                return -errno;
+                        /* Across file systems on old kernels: a plain copy. */
+                        char buf[64 * 1024];
+                        ssize_t k;
+                        while ((k = read(in, buf, sizeof buf)) > 0)
+                                if (loop_write(out, buf, (size_t)k) < 0)
+                                        return -errno;
+                        if (k < 0)
+                                return -errno;
+                        break;
+                }
+        }
+        if (fchown(out, st->st_uid, st->st_gid) < 0 || fchmod(out, st->st_mode & 07777) < 0)
+                return -errno;
+        return 0;
+}
+
+static int copy_dir_at(int src, int dst, unsigned depth)
+{
+        if (depth > 256)
+                return -ELOOP;
+        int fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        struct dirent *de;
+        int r = 0;
+        while (r >= 0 && (de = readdir(d))) {
+                struct stat st;
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(src, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        if (mkdirat(dst, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST) {
+                                r = -errno;
+                                break;
+                        }
+                        _cleanup_close_ int s2 =
+                                openat(src, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        _cleanup_close_ int d2 =
+                                openat(dst, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (s2 < 0 || d2 < 0) {
+                                r = -errno;
+                                break;
+                        }
+                        r = copy_dir_at(s2, d2, depth + 1);
+                        if (r >= 0 &&
+                            (fchown(d2, st.st_uid, st.st_gid) < 0 || fchmod(d2, st.st_mode & 07777) < 0))
+                                r = -errno;
+                } else if (S_ISREG(st.st_mode))
+                        r = copy_regular_at(src, dst, de->d_name, &st);
+                else if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t n = readlinkat(src, de->d_name, target, sizeof target - 1);
+                        if (n < 0) {
+                                r = -errno;
+                                break;
+                        }
+                        target[n] = '\0';
+                        if (symlinkat(target, dst, de->d_name) < 0 ||
+                            fchownat(dst, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                                r = -errno;
+                }
+                /* Device nodes, FIFOs and sockets are not copied. */
+        }
+        closedir(d);
+        return r;
+}
+
+int copy_tree_at(int src_dirfd, int dst_dirfd)
+{
+        return copy_dir_at(src_dirfd, dst_dirfd, 0);
+}

@@ -537,7 +537,36 @@ static void spec_mounts_free(SpecMount *l, size_t n)
         free(l);
 }
 
-static int mounts_from_unit(Manager *m, const Unit *u, SpecMount **ret, size_t *ret_n, Error *reterr)
+/* Podman's copy-up: an empty volume gets what the image has at its mount point. */
+static int volume_copy_up(int rootfs_fd, const char *destination, const char *dir)
+{
+        _cleanup_close_ int dst = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dst < 0)
+                return -errno;
+        int dup = fcntl(dst, F_DUPFD_CLOEXEC, 3);
+        if (dup < 0)
+                return -errno;
+        _cleanup_closedir_ DIR *d = fdopendir(dup);
+        if (!d) {
+                int r = -errno;
+                safe_close(dup);
+                return r;
+        }
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        return 0; /* not empty: the volume's own content stays */
+        /* The image's directory, resolved inside the root file system (its symlinks cannot lead
+         * out); none there is nothing to copy. */
+        _cleanup_close_ int src =
+                openat_resolve(rootfs_fd, destination + 1, O_RDONLY | O_DIRECTORY, 0, CTR_RESOLVE_IN_ROOT);
+        if (src < 0)
+                return src == -ENOENT || src == -ENOTDIR ? 0 : src;
+        return copy_tree_at(src, dst);
+}
+
+static int mounts_from_unit(Manager *m, const Unit *u, int rootfs_fd, SpecMount **ret, size_t *ret_n,
+                            Error *reterr)
 {
         const UnitConfig *c = &u->config;
         SpecMount *l = calloc(c->n_mounts + 1, sizeof(SpecMount));
@@ -586,6 +615,8 @@ static int mounts_from_unit(Manager *m, const Unit *u, SpecMount **ret, size_t *
                                 int r = um->type == UNIT_MOUNT_ANONYMOUS ? rm_rf_at(AT_FDCWD, dir) : 0;
                                 if (r >= 0)
                                         r = mkdir_p(dir, 0755);
+                                if (r >= 0 && um->copy_up && rootfs_fd >= 0)
+                                        r = volume_copy_up(rootfs_fd, um->destination, dir);
                                 if (r < 0) {
                                         spec_mounts_free(l, n + 1);
                                         return error_set(reterr, r, "%s:%u: creating the volume %s",
@@ -736,7 +767,7 @@ int service_generate_spec(Manager *m, const Unit *u, const char *rootfs, int roo
         in.unmask = unmask;
         in.sysctl = c->sysctl;
 
-        r = mounts_from_unit(m, u, &mounts, &n_mounts, reterr);
+        r = mounts_from_unit(m, u, rootfs_fd, &mounts, &n_mounts, reterr);
         if (r < 0)
                 return r;
         if (c->notify == UNIT_NOTIFY_TRUE) {

@@ -79,7 +79,7 @@ export -f gone
 cleanup() {
         set +e
         if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-                for u in sleeper trapper added app bound db cyc-a cyc-b rofs vols stopsig base needsbase bootstop unless recov slowstop; do "$ctrmgr" stop $u >/dev/null 2>&1; done
+                for u in sleeper trapper added app bound db cyc-a cyc-b rofs vols nocp stopsig base needsbase bootstop unless recov slowstop; do "$ctrmgr" stop $u >/dev/null 2>&1; done
                 kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null
         fi
         # Anything still running in our cgroups (a failed test) goes by PID.
@@ -164,6 +164,8 @@ t1=$(date +%s%N)
 log "ctrmgrd up with boot units started in $(((t1 - t0) / 1000000)) ms"
 
 # ---------------------------------------------------------------- boot units, list, status
+# The daemon answers on the bus at once; its boot units become active in the background.
+wait_for 10 bash -c "\"$ctrmgr\" list | grep -Eq '^. sleeper +loaded +active'" || true
 check_output "boot unit sleeper is active" '^. sleeper +loaded +active +running' "$ctrmgr" list
 check_output "trapper (no WantedBy) stays inactive" '^. trapper +loaded +inactive +dead' "$ctrmgr" list
 check_output "broken unit shows load error" '^. broken +error' "$ctrmgr" list
@@ -388,7 +390,15 @@ cat >"$T/units/vols.ctr" <<'EOF'
 Image=busybox:latest
 Volume=/scratch
 Volume=keep:/keep
+Volume=etcvol:/etc
 Exec=/bin/sh -c 'echo anon >/scratch/x; echo named >/keep/y; exec sleep 1000'
+StopTimeout=1
+EOF
+cat >"$T/units/nocp.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Volume=nocpvol:/etc:nocopy
+Exec=sleep 1000
 StopTimeout=1
 EOF
 mkdir -p "$T/ssroot/bin"
@@ -413,6 +423,11 @@ check "start vols (Volume=/scratch anonymous, Volume=keep:/keep named)" "$ctrmgr
 wait_for 5 test -s "$T/lib/volumes/keep/y" || true
 check_output "the anonymous volume is a directory of the daemon's" '^anon$' cat "$T/lib/volumes/.anonymous/vols/0/x"
 check_output "the named volume is <lib-dir>/volumes/keep" '^named$' cat "$T/lib/volumes/keep/y"
+check_output "an empty named volume is filled from the image (copy-up): /etc/passwd" '^root:' \
+        cat "$T/lib/volumes/etcvol/passwd"
+check "start nocp (Volume=nocpvol:/etc:nocopy)" "$ctrmgr" start nocp
+check "nocopy: the volume stays empty" bash -c "[ -z \"\$(ls -A '$T/lib/volumes/nocpvol')\" ]"
+"$ctrmgr" stop nocp >/dev/null 2>&1
 check "stop vols" "$ctrmgr" stop vols
 check "the anonymous volume went with the container" test ! -e "$T/lib/volumes/.anonymous/vols"
 check "the named volume stays" test -s "$T/lib/volumes/keep/y"
@@ -458,7 +473,7 @@ rm "$T/units/base.ctr"
 check "daemon-reload after removing base" "$ctrmgr" daemon-reload
 wait_for 10 bash -c "[ \"\$(prop needsbase ActiveState)\" = inactive ]" || true
 check_output "needsbase stopped with the removed unit it requires" '^inactive$' prop needsbase ActiveState
-rm -f "$T/units/needsbase.ctr" "$T/units/vols.ctr" "$T/units/stopsig.ctr" "$T/units/half.ctr"
+rm -f "$T/units/needsbase.ctr" "$T/units/nocp.ctr" "$T/units/vols.ctr" "$T/units/stopsig.ctr" "$T/units/half.ctr"
 "$ctrmgr" daemon-reload >/dev/null 2>&1
 
 # ---------------------------------------------------------------- daemon restart keeps containers
@@ -550,6 +565,7 @@ wait "$daemon_pid" 2>/dev/null || true
 daemon_pid=
 rm -f "$T/run/boot-id"
 start_daemon
+wait_for 10 bash -c "[ \"\$(prop bootstop ActiveState)\" = active ]" || true
 check_output "after a reboot the stopped boot unit starts again (Restart=no)" '^active$' prop bootstop ActiveState
 check_output "an unless-stopped unit stopped by hand stays stopped across the reboot" '^inactive$' \
         prop unless ActiveState
