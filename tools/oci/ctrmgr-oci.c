@@ -171,7 +171,7 @@ static int parse_create_args(int argc, char **argv, bool run, CreateArgs *a, con
 
 static int do_create_common(const CreateArgs *a, const char *id, pid_t *ret_pid)
 {
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
         const char *bundle = a->bundle ?: ".";
         int r = runtime_spec_load(bundle, &spec, &e);
@@ -247,7 +247,7 @@ static int verb_start(int argc, char **argv)
 {
         if (argc != 2)
                 return usage_error(argv[0], "expects exactly one container id");
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         int r = runtime_start_with_options(arg_root, argv[1], warn_options(), &e);
         if (r < 0)
                 return fail(r, &e, "start");
@@ -269,11 +269,11 @@ static int verb_run(int argc, char **argv)
         r = do_create_common(&a, id, &pid);
         if (r != 0)
                 return r;
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         r = runtime_start_with_options(arg_root, id, warn_options(), &e);
         if (r < 0) {
                 fail(r, &e, "start");
-                Error e2 = ERROR_INIT;
+                _cleanup_error_ Error e2 = ERROR_INIT;
                 (void)runtime_delete_with_options(arg_root, id, true, warn_options(), &e2);
                 error_done(&e2);
                 return 1;
@@ -295,7 +295,7 @@ static int verb_state(int argc, char **argv)
 {
         if (argc != 2)
                 return usage_error(argv[0], "expects exactly one container id");
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         RuntimeState s = {};
         int r = runtime_state(arg_root, argv[1], &s, &e);
         if (r < 0)
@@ -333,7 +333,7 @@ static int verb_list(int argc, char **argv)
                 default:
                         return 2;
                 }
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         _cleanup_strv_free_ char **ids = NULL;
         int r = runtime_list(arg_root, &ids, &e);
         if (r < 0)
@@ -400,7 +400,7 @@ static int verb_kill(int argc, char **argv)
                 if (sig < 0)
                         return usage_error(argv[0], "unknown signal");
         }
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         log_debug("kill %s: %s to %s", argv[optind], strna(signal_to_string(sig)),
                   all ? "every process of its cgroup" : "its init");
         int r = runtime_kill(arg_root, argv[optind], sig, all, &e);
@@ -428,7 +428,7 @@ static int verb_delete(int argc, char **argv)
                 }
         if (optind != argc - 1)
                 return usage_error(argv[0], "expects exactly one container id");
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         int r = runtime_delete_with_options(arg_root, argv[optind], force, warn_options(), &e);
         if (r == -ENOENT && force)
                 return 0;
@@ -509,7 +509,7 @@ static int verb_exec(int argc, char **argv)
         if (optind >= argc)
                 return usage_error(argv[0], "expects a container id");
         const char *id = argv[optind++];
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         _cleanup_runtime_process_ RuntimeProcess *p = NULL;
         int r;
         if (process_file)
@@ -556,7 +556,7 @@ static int verb_pause(int argc, char **argv)
 {
         if (argc != 2)
                 return usage_error(argv[0], "expects exactly one container id");
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         log_debug("%s %s: %s its cgroup", argv[0], argv[1],
                   streq(argv[0], "pause") ? "freezing" : "thawing");
         int r = streq(argv[0], "pause") ? runtime_pause(arg_root, argv[1], &e)
@@ -585,7 +585,7 @@ static int verb_ps(int argc, char **argv)
                 }
         if (optind >= argc)
                 return usage_error(argv[0], "expects a container id");
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
         int r = runtime_ps(arg_root, argv[optind], &pids, &n, &e);
@@ -756,7 +756,7 @@ static int verb_update(int argc, char **argv)
                 if (!res)
                         return usage_error(argv[0], "--resources: invalid JSON");
         }
-        Error e = ERROR_INIT;
+        _cleanup_error_ Error e = ERROR_INIT;
         _cleanup_strv_free_ char **warnings = NULL;
         log_debug("update %s: linux.resources %s", argv[optind],
                   json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN));
