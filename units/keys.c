@@ -545,13 +545,14 @@ static const Seen *seen_key(const Seen *seen, const char *key)
         unit_diag((u), UNIT_DIAG_ERROR, (s) ? (s)->file : (u)->fragment_path, (s) ? (s)->line : 0, \
                   __VA_ARGS__)
 
-static void check_cross_keys(Unit *u, const Seen *seen)
+/* container: where [Container]'s first assignment is, for errors about what it lacks. */
+static void check_cross_keys(Unit *u, const Seen *seen, const Seen *container)
 {
         UnitConfig *c = &u->config;
 
         if (!c->image && !c->rootfs && !seen_key(seen, "Image") && !seen_key(seen, "Rootfs"))
-                unit_diag(u, UNIT_DIAG_ERROR, u->fragment_path, 0,
-                          "Neither Image= nor Rootfs= is set in [Container] (exactly one is required)");
+                CROSS_ERROR(u, container,
+                            "Neither Image= nor Rootfs= is set in [Container] (exactly one is required)");
         if (c->image && c->rootfs) {
                 const Seen *a = seen_key(seen, "Image"), *b = seen_key(seen, "Rootfs");
                 const Seen *later = a && b && (b->line > a->line || !streq_ptr(a->file, b->file)) ? b : a;
@@ -611,7 +612,7 @@ static void check_cross_keys(Unit *u, const Seen *seen)
 int unit_apply_assignments(Unit *u, const AssignmentList *l, const SpecifierContext *sc)
 {
         Seen seen[ELEMENTSOF(key_table)] = {};
-        bool has_container = false;
+        Seen container = {};
 
         for (size_t i = 0; i < l->n; i++) {
                 const Assignment *a = &l->items[i];
@@ -620,8 +621,8 @@ int unit_apply_assignments(Unit *u, const AssignmentList *l, const SpecifierCont
 
                 if (!unit_section_is_known(a->section))
                         continue; /* warned at the section header */
-                if (streq(a->section, "Container"))
-                        has_container = true;
+                if (streq(a->section, "Container") && !container.set)
+                        container = (Seen){a->file, a->line, true};
                 if (startswith(a->key, "X-"))
                         continue;
                 const KeyDef *d = key_lookup(a->section, a->key, &idx);
@@ -654,12 +655,12 @@ int unit_apply_assignments(Unit *u, const AssignmentList *l, const SpecifierCont
                         return r;
         }
 
-        if (!has_container) {
-                /* still check, so the reason is the missing section */
-                unit_diag(u, UNIT_DIAG_ERROR, u->fragment_path, 0, "No [Container] section");
+        if (!container.set) {
+                /* the reason is the missing section; line 1 so that it reads FILE:LINE: */
+                unit_diag(u, UNIT_DIAG_ERROR, u->fragment_path, 1, "No [Container] section");
                 return 0;
         }
-        check_cross_keys(u, seen);
+        check_cross_keys(u, seen, &container);
         u->enabled = !u->is_template && (strv_contains(u->config.wanted_by, "multi-user.target") ||
                                          strv_contains(u->config.wanted_by, "default.target"));
         return 0;

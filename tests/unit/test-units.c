@@ -318,7 +318,7 @@ static void test_sections(void **state)
         /* no [Container] at all */
         u = parse("[Unit]\nDescription=x\n");
         assert_int_equal(u->load_state, UNIT_LOAD_ERROR);
-        assert_diag(u, UNIT_DIAG_ERROR, 0, "No [Container] section");
+        assert_diag(u, UNIT_DIAG_ERROR, 1, "No [Container] section");
         unit_free(u);
 
         /* sections may repeat; keys merge */
@@ -571,10 +571,10 @@ static void test_diag_format(void **state)
         assert_non_null(strstr(u->load_error, ":5: error:"));
         unit_free(u);
 
-        /* file-level problems have no line */
+        /* what [Container] lacks is reported at its first assignment */
         u = parse("[Container]\nExec=true\n");
-        assert_diag(u, UNIT_DIAG_ERROR, 0, "Neither Image= nor Rootfs=");
-        assert_string_equal(u->diags[0].text, "/t/test.ctr: error: Neither Image= nor Rootfs= is set in "
+        assert_diag(u, UNIT_DIAG_ERROR, 2, "Neither Image= nor Rootfs=");
+        assert_string_equal(u->diags[0].text, "/t/test.ctr:2: error: Neither Image= nor Rootfs= is set in "
                                               "[Container] (exactly one is required)");
         unit_free(u);
 }
@@ -897,7 +897,7 @@ static void test_image_rootfs(void **state)
         assert_diag(u, UNIT_DIAG_ERROR, 3, "exclude each other");
         unit_free(u);
         u = parse("[Container]\nHostName=x\n");
-        assert_diag(u, UNIT_DIAG_ERROR, 0, "Neither Image= nor Rootfs=");
+        assert_diag(u, UNIT_DIAG_ERROR, 2, "Neither Image= nor Rootfs=");
         unit_free(u);
         /* a drop-in-style reset then set */
         u = parse(IMG "Image=\nRootfs=/r\n");

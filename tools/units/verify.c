@@ -108,7 +108,7 @@ static int verify_one(UnitLoader *l, const char *arg, bool strict, unsigned *n_e
 
 static int verify_help(void)
 {
-        printf("Usage: ctrmgr verify [--unit-path DIR]… [--strict] FILE|NAME…\n\n"
+        printf("Usage: ctrmgr verify [--unit-path DIR]… [--strict] FILE|NAME|DIR…\n\n"
                "Load units exactly as ctrmgrd does and report every problem as FILE:LINE.\n"
                "A FILE (any path, NAME.ctr or NAME.container) is loaded as unit NAME with the drop-ins\n"
                "beside it and in the search path; a NAME is looked up in the search path.\n\n"
