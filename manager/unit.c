@@ -19,7 +19,6 @@
 #include "manager/manager.h"
 #include "manager/policy/policy.h"
 #include "runtime/runtime.h"
-#include "runtime/seccomp.h"
 #include "units/unit.h"
 
 #ifndef P_PIDFD

@@ -175,5 +175,17 @@ int runtime_ps(const char *root, const char *id, pid_t **ret_pids, size_t *ret_n
 int runtime_update(const char *root, const char *id, struct json_object *resources, char ***ret_warnings,
                    Error *reterr);
 
+/* Seccomp profiles in Docker's / containers-common's format (`defaultAction`, `syscalls` with
+ * `includes`/`excludes` by capability, architecture and kernel version, `archMap`), turned into
+ * the OCI linux.seccomp object for one container. */
+typedef struct SeccompProfileOptions {
+        uint64_t capabilities; /* bit N set = capability N: the container's bounding set */
+        const char *arch;      /* NULL = this machine; else Go ("amd64") or SCMP ("SCMP_ARCH_X86_64") name */
+        const char *kernel_release; /* NULL = uname(2)'s release, e.g. "6.1.0-18-amd64" */
+} SeccompProfileOptions;
+/* Reads and converts a profile file; errors name the file and the JSON path. */
+int seccomp_profile_load_docker(const char *path, const SeccompProfileOptions *opts,
+                                struct json_object **ret_oci, Error *reterr);
+
 /* `features` as JSON text (malloc'd). */
 char *runtime_features_json(void);

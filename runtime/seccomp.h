@@ -32,6 +32,7 @@
 #include <json-c/json.h>
 
 #include "common/common.h"
+#include "runtime/runtime.h"
 
 typedef enum SeccompAction {
         SECCOMP_ACTION_KILL,         /* SCMP_ACT_KILL: kills the thread, like KILL_THREAD */
@@ -172,18 +173,10 @@ int seccomp_program_install(const SeccompProgram *p, int *ret_listener_fd);
  *     `capabilities`, and excludes.arches does not name the target arch. Arch names in
  *     includes/excludes are Go's (amd64, arm64, 386/x86, x32, ppc64le, s390x, …).
  */
-typedef struct SeccompProfileOptions {
-        uint64_t capabilities; /* bit N set = capability N: the container's bounding set */
-        const char *arch;      /* NULL = this machine; else Go ("amd64") or SCMP ("SCMP_ARCH_X86_64") name */
-        const char *kernel_release; /* NULL = uname(2)'s release, e.g. "6.1.0-18-amd64" */
-} SeccompProfileOptions;
-
-/* From a parsed profile; source names it in errors (e.g. the file name). */
+/* SeccompProfileOptions, seccomp_profile_load_docker(): in runtime/runtime.h (the daemon uses
+ * them). */
 int seccomp_profile_convert_docker(json_object *profile, const char *source,
                                    const SeccompProfileOptions *opts, json_object **ret_oci, Error *reterr);
-/* Reads and converts a profile file; errors name the file and the JSON path. */
-int seccomp_profile_load_docker(const char *path, const SeccompProfileOptions *opts, json_object **ret_oci,
-                                Error *reterr);
 
 /* The default containers-common profile path. */
 #define SECCOMP_DEFAULT_PROFILE_PATH "/usr/share/containers/seccomp.json"
