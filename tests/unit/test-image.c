@@ -36,6 +36,69 @@ static void test_digest(void **state)
         assert_string_equal(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* FIPS 180-4 test vectors and a cross-check of the SHA-NI and portable code on every length
+ * around the block boundaries, fed whole and in uneven pieces. */
+static void sha256_of(const void *p, size_t n, size_t piece, char out[static DIGEST_STR_MAX])
+{
+        Sha256 h;
+        assert_int_equal(sha256_init(&h), 0);
+        for (size_t off = 0; off < n;) {
+                size_t k = piece ? MIN(piece, n - off) : n - off;
+                sha256_update(&h, (const char *)p + off, k);
+                off += k;
+        }
+        sha256_final(&h, out);
+}
+
+static void test_sha256(void **state)
+{
+        static const struct {
+                const char *msg;
+                size_t repeat;
+                const char *digest;
+        } vectors[] = {
+                {"abc", 1, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+                {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+                 "sha256:248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+                {"a", 1000000, "sha256:cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+                {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlm"
+                 "nopqrsmnopqrstnopqrstu",
+                 1, "sha256:cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
+        };
+        for (int portable = 0; portable < 2; portable++) {
+                sha256_force_portable(portable);
+                for (size_t v = 0; v < ELEMENTSOF(vectors); v++) {
+                        size_t l = strlen(vectors[v].msg), n = l * vectors[v].repeat;
+                        char *buf = malloc(n), d[DIGEST_STR_MAX];
+                        assert_non_null(buf);
+                        for (size_t i = 0; i < vectors[v].repeat; i++)
+                                memcpy(buf + i * l, vectors[v].msg, l);
+                        sha256_of(buf, n, 0, d);
+                        assert_string_equal(d, vectors[v].digest);
+                        sha256_of(buf, n, 7, d);
+                        assert_string_equal(d, vectors[v].digest);
+                        free(buf);
+                }
+        }
+        uint8_t data[1000];
+        uint32_t x = 12345;
+        for (size_t i = 0; i < sizeof data; i++) {
+                x = x * 1103515245 + 12345;
+                data[i] = (uint8_t)(x >> 16);
+        }
+        for (size_t n = 0; n <= sizeof data; n += n < 200 ? 1 : 61) {
+                char a[DIGEST_STR_MAX], b[DIGEST_STR_MAX], c[DIGEST_STR_MAX];
+                sha256_force_portable(true);
+                sha256_of(data, n, 0, a);
+                sha256_force_portable(false);
+                sha256_of(data, n, 0, b);
+                sha256_of(data, n, 13, c);
+                assert_string_equal(a, b);
+                assert_string_equal(a, c);
+        }
+        sha256_force_portable(false);
+}
+
 static void test_compression(void **state)
 {
         assert_int_equal(compression_sniff("\x1f\x8b\x08", 3), COMPRESSION_GZIP);
@@ -408,6 +471,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_digest),
+                cmocka_unit_test(test_sha256),
                 cmocka_unit_test(test_compression),
                 cmocka_unit_test(test_index_parse),
                 cmocka_unit_test(test_manifest_parse),
