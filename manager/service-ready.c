@@ -236,6 +236,12 @@ static int on_notify(sd_event_source *src, int fd, uint32_t revents, void *userd
         Service *s = userdata;
         char buf[NOTIFY_MESSAGE_MAX + 1];
 
+        if (s->main_pid <= 0 && s->starter_pid != 0) {
+                /* The container speaks before its starter has reported: the datagrams wait in
+                 * the socket until readiness begins (service_ready_begin() turns this back on). */
+                (void)sd_event_source_set_enabled(src, SD_EVENT_OFF);
+                return 0;
+        }
         for (;;) {
                 ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
                 if (n < 0) {
@@ -489,6 +495,8 @@ bool service_ready_begin(Service *s)
         health_config_from_unit(&s->hc, c);
         readiness_start(&s->rd, c->notify, c->timeout_start_usec, now);
         health_start(&s->health, &s->hc, now);
+        if (s->notify_source)
+                (void)sd_event_source_set_enabled(s->notify_source, SD_EVENT_ON);
         service_ready_rearm(s);
         return s->rd.state == READY_READY;
 }
