@@ -131,6 +131,8 @@ int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr);
 int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_properties, char ***warnings,
                          Error *reterr);
 int cgroup_systemd_stop(Cgroup *cg, Error *reterr);
+/* Drops a Cgroup's reference to the bus (NULL is fine: libsystemd may not even be loaded). */
+void cgroup_systemd_bus_unref(sd_bus *bus);
 
 typedef struct CgroupSystemdProperty {
         const char *controller; /* NULL: unused slot */

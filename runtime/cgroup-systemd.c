@@ -11,6 +11,7 @@
  * Manager.JobRemoved(u id, o job, s unit, s result), and Scope.ControlGroup (s).
  */
 
+#include <dlfcn.h>
 #include <sys/stat.h>
 
 #include "runtime/cgroup-internal.h"
@@ -20,14 +21,95 @@
 #define SD_MANAGER       "org.freedesktop.systemd1.Manager"
 #define JOB_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
+/* ------------------------------------------------------------------ libsystemd, loaded on first use
+ *
+ * Not linked: mapping and relocating libsystemd and the six libraries it pulls in (libgcrypt,
+ * liblzma, libzstd, liblz4, libgpg-error, libcap) costs every process that links it about 70
+ * page faults before main(), some 2 ms on the VMs here, and only this driver needs it. So
+ * ctrmgr-oci with the cgroupfs driver never loads it; ctrmgrd, which links it anyway, gets the
+ * copy it has back from dlopen(). */
+
+#define SD_BUS_SYMBOLS(X)                 \
+        X(sd_bus_call)                    \
+        X(sd_bus_call_method)             \
+        X(sd_bus_error_free)              \
+        X(sd_bus_error_has_name)          \
+        X(sd_bus_flush_close_unref)       \
+        X(sd_bus_get_property_string)     \
+        X(sd_bus_is_open)                 \
+        X(sd_bus_match_signal)            \
+        X(sd_bus_message_append)          \
+        X(sd_bus_message_append_array)    \
+        X(sd_bus_message_append_strv)     \
+        X(sd_bus_message_close_container) \
+        X(sd_bus_message_new_method_call) \
+        X(sd_bus_message_open_container)  \
+        X(sd_bus_message_read)            \
+        X(sd_bus_message_unref)           \
+        X(sd_bus_new)                     \
+        X(sd_bus_open_system)             \
+        X(sd_bus_path_encode)             \
+        X(sd_bus_process)                 \
+        X(sd_bus_ref)                     \
+        X(sd_bus_set_address)             \
+        X(sd_bus_slot_unref)              \
+        X(sd_bus_start)                   \
+        X(sd_bus_unref)                   \
+        X(sd_bus_wait)
+
+#define SD_BUS_SYMBOL_POINTER(s) static typeof(s) *sym_##s;
+SD_BUS_SYMBOLS(SD_BUS_SYMBOL_POINTER)
+
+static int sd_bus_dlopen(Error *reterr)
+{
+        static void *dl;
+        const char *missing = NULL;
+        void *h;
+
+        if (dl)
+                return 0;
+        h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+                return error_set_msg(reterr, -EOPNOTSUPP, "the systemd cgroup driver needs libsystemd: %s",
+                                     dlerror());
+#define SD_BUS_SYMBOL_LOAD(s)                       \
+        if (!(sym_##s = (typeof(s) *)dlsym(h, #s))) \
+                missing = #s;
+        SD_BUS_SYMBOLS(SD_BUS_SYMBOL_LOAD)
+        if (missing) {
+                dlclose(h);
+                return error_set_msg(reterr, -EOPNOTSUPP, "the systemd cgroup driver: libsystemd lacks %s",
+                                     missing);
+        }
+        dl = h;
+        return 0;
+}
+
+void cgroup_systemd_bus_unref(sd_bus *bus)
+{
+        /* A Cgroup has a bus only once the library is loaded. */
+        if (bus)
+                (void)sym_sd_bus_unref(bus);
+}
+
 static void sd_bus_error_freep(sd_bus_error *e)
 {
-        sd_bus_error_free(e);
+        sym_sd_bus_error_free(e);
 }
 #define _cleanup_bus_error_ _cleanup_(sd_bus_error_freep)
 
-/* sd-bus ships the *_unrefp cleanup helpers itself. */
-#define _cleanup_bus_message_ _cleanup_(sd_bus_message_unrefp)
+static void sd_bus_message_unrefp_(sd_bus_message **m)
+{
+        if (*m)
+                (void)sym_sd_bus_message_unref(*m);
+}
+#define _cleanup_bus_message_ _cleanup_(sd_bus_message_unrefp_)
+
+static void sd_bus_slot_unrefp_(sd_bus_slot **s)
+{
+        if (*s)
+                (void)sym_sd_bus_slot_unref(*s);
+}
 
 /* ------------------------------------------------------------------ names */
 
@@ -141,34 +223,37 @@ static int bus_connect(sd_bus **ret)
 
         /* As root, systemd's private socket: no dbus-daemon in between (systemctl does the same). */
         if (geteuid() == 0 && access("/run/systemd/private", F_OK) >= 0) {
-                r = sd_bus_new(&bus);
+                r = sym_sd_bus_new(&bus);
                 if (r >= 0)
-                        r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
+                        r = sym_sd_bus_set_address(bus, "unix:path=/run/systemd/private");
                 if (r >= 0)
-                        r = sd_bus_start(bus);
+                        r = sym_sd_bus_start(bus);
                 if (r >= 0) {
                         *ret = bus;
                         return 0;
                 }
-                bus = sd_bus_flush_close_unref(bus);
+                bus = sym_sd_bus_flush_close_unref(bus);
         }
-        return sd_bus_open_system(ret);
+        return sym_sd_bus_open_system(ret);
 }
 
 static int bus_open(Cgroup *cg, Error *reterr)
 {
         int r;
 
-        if (shared_bus && (shared_bus_pid != getpid() || !sd_bus_is_open(shared_bus))) {
+        r = sd_bus_dlopen(reterr);
+        if (r < 0)
+                return r;
+        if (shared_bus && (shared_bus_pid != getpid() || !sym_sd_bus_is_open(shared_bus))) {
                 /* closed by systemd (or inherited over fork): start over */
                 if (shared_bus_pid == getpid())
-                        shared_bus = sd_bus_flush_close_unref(shared_bus);
+                        shared_bus = sym_sd_bus_flush_close_unref(shared_bus);
                 else
                         shared_bus = NULL; /* the parent's: not ours to close */
                 shared_bus_subscribed = false;
         }
         if (cg->bus && cg->bus != shared_bus)
-                cg->bus = sd_bus_unref(cg->bus);
+                cg->bus = sym_sd_bus_unref(cg->bus);
         if (!shared_bus) {
                 r = bus_connect(&shared_bus);
                 if (r < 0)
@@ -177,10 +262,10 @@ static int bus_open(Cgroup *cg, Error *reterr)
                 shared_bus_pid = getpid();
         }
         /* Signals (systemd sends a direct client all of them) piled up since the last use: drop. */
-        while (sd_bus_process(shared_bus, NULL) > 0)
+        while (sym_sd_bus_process(shared_bus, NULL) > 0)
                 ;
         if (!cg->bus)
-                cg->bus = sd_bus_ref(shared_bus);
+                cg->bus = sym_sd_bus_ref(shared_bus);
         return 0;
 }
 
@@ -196,7 +281,7 @@ static int job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         const char *path, *unit, *result;
         uint32_t id;
 
-        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+        if (sym_sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
                 return 0;
         if (w->job && streq(w->job, path)) {
                 free(w->result);
@@ -211,7 +296,7 @@ static int job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 /* Calls Manager.method (with a message prepared by fill) and waits for its job to finish. */
 static int call_and_wait(Cgroup *cg, sd_bus_message *m, const char *what, Error *reterr)
 {
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_(sd_bus_slot_unrefp_) sd_bus_slot *slot = NULL;
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         JobWait w = {};
@@ -219,24 +304,25 @@ static int call_and_wait(Cgroup *cg, sd_bus_message *m, const char *what, Error 
         uint64_t deadline;
         int r;
 
-        r = sd_bus_match_signal(cg->bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", job_removed, &w);
+        r = sym_sd_bus_match_signal(cg->bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", job_removed,
+                                    &w);
         if (r < 0)
                 return error_set(reterr, r, "%s: subscribing to JobRemoved", what);
         /* Signals go only to subscribed clients on a bus (and on older systemd versions). */
-        if (!shared_bus_subscribed &&
-            sd_bus_call_method(cg->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, NULL) >= 0)
+        if (!shared_bus_subscribed && sym_sd_bus_call_method(cg->bus, SD_DEST, SD_PATH, SD_MANAGER,
+                                                             "Subscribe", NULL, NULL, NULL) >= 0)
                 shared_bus_subscribed = true;
 
-        r = sd_bus_call(cg->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
+        r = sym_sd_bus_call(cg->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
         if (r < 0) {
-                if (sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"))
+                if (sym_sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"))
                         r = -ENOENT;
-                else if (sd_bus_error_has_name(&error, "org.freedesktop.systemd1.UnitExists"))
+                else if (sym_sd_bus_error_has_name(&error, "org.freedesktop.systemd1.UnitExists"))
                         r = -EEXIST;
                 error_set_msg(reterr, r, "%s: %s", what, error.message ?: strerror(-r));
                 goto out;
         }
-        r = sd_bus_message_read(reply, "o", &job);
+        r = sym_sd_bus_message_read(reply, "o", &job);
         if (r < 0) {
                 error_set(reterr, r, "%s: reading the job", what);
                 goto out;
@@ -252,7 +338,7 @@ static int call_and_wait(Cgroup *cg, sd_bus_message *m, const char *what, Error 
 
         deadline = now_usec(CLOCK_MONOTONIC) + JOB_TIMEOUT_USEC;
         while (!w.result) {
-                r = sd_bus_process(cg->bus, NULL);
+                r = sym_sd_bus_process(cg->bus, NULL);
                 if (r < 0) {
                         error_set(reterr, r, "%s: waiting for job %s", what, w.job);
                         goto out;
@@ -264,7 +350,7 @@ static int call_and_wait(Cgroup *cg, sd_bus_message *m, const char *what, Error 
                         r = error_set_msg(reterr, -ETIMEDOUT, "%s: job %s did not finish", what, w.job);
                         goto out;
                 }
-                r = sd_bus_wait(cg->bus, deadline - now);
+                r = sym_sd_bus_wait(cg->bus, deadline - now);
                 if (r < 0) {
                         error_set(reterr, r, "%s: waiting for job %s", what, w.job);
                         goto out;
@@ -403,34 +489,34 @@ static int append_annotation_properties(sd_bus_message *m, char *const *l)
                 uint64_t u;
                 switch (property_type(name)) {
                 case PROP_SIGNAL:
-                        r = sd_bus_message_append(m, "(sv)", name, "i", (int32_t)signal_from_string(v));
+                        r = sym_sd_bus_message_append(m, "(sv)", name, "i", (int32_t)signal_from_string(v));
                         break;
                 case PROP_USEC:
                         r = parse_timespan(v, 1, &u);
                         if (r >= 0)
-                                r = sd_bus_message_append(m, "(sv)", name, "t", u);
+                                r = sym_sd_bus_message_append(m, "(sv)", name, "t", u);
                         break;
                 case PROP_BOOLEAN:
-                        r = sd_bus_message_append(m, "(sv)", name, "b", parse_boolean(v));
+                        r = sym_sd_bus_message_append(m, "(sv)", name, "b", parse_boolean(v));
                         break;
                 case PROP_STRING:
-                        r = sd_bus_message_append(m, "(sv)", name, "s", v);
+                        r = sym_sd_bus_message_append(m, "(sv)", name, "s", v);
                         break;
                 case PROP_UNITS: {
                         _cleanup_strv_free_ char **units = strv_split(v, " \t");
                         if (!units)
                                 return -ENOMEM;
-                        r = sd_bus_message_open_container(m, 'r', "sv");
+                        r = sym_sd_bus_message_open_container(m, 'r', "sv");
                         if (r >= 0)
-                                r = sd_bus_message_append(m, "s", name);
+                                r = sym_sd_bus_message_append(m, "s", name);
                         if (r >= 0)
-                                r = sd_bus_message_open_container(m, 'v', "as");
+                                r = sym_sd_bus_message_open_container(m, 'v', "as");
                         if (r >= 0)
-                                r = sd_bus_message_append_strv(m, units);
+                                r = sym_sd_bus_message_append_strv(m, units);
                         if (r >= 0)
-                                r = sd_bus_message_close_container(m);
+                                r = sym_sd_bus_message_close_container(m);
                         if (r >= 0)
-                                r = sd_bus_message_close_container(m);
+                                r = sym_sd_bus_message_close_container(m);
                         break;
                 }
                 default:
@@ -455,16 +541,17 @@ int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr)
         if (!what || !description)
                 return error_set(reterr, -ENOMEM, "cgroup");
 
-        r = sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StartTransientUnit");
+        r = sym_sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+                                               "StartTransientUnit");
         if (r >= 0)
-                r = sd_bus_message_append(m, "ss", cg->unit, "fail");
+                r = sym_sd_bus_message_append(m, "ss", cg->unit, "fail");
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(sv)");
+                r = sym_sd_bus_message_open_container(m, 'a', "(sv)");
         if (r >= 0)
-                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description,
-                                          "Slice", "s", cg->slice, "Delegate", "b", 1, "DefaultDependencies",
-                                          "b", 0, "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1,
-                                          (uint32_t)pid);
+                r = sym_sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description,
+                                              "Slice", "s", cg->slice, "Delegate", "b", 1,
+                                              "DefaultDependencies", "b", 0, "CollectMode", "s",
+                                              "inactive-or-failed", "PIDs", "au", 1, (uint32_t)pid);
         int n_props = 0;
         if (r >= 0 && cg->start_resources)
                 r = append_start_properties(m, cg->start_resources, &n_props);
@@ -472,9 +559,9 @@ int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr)
         if (r >= 0)
                 r = append_annotation_properties(m, cg->start_properties);
         if (r >= 0)
-                r = sd_bus_message_close_container(m);
+                r = sym_sd_bus_message_close_container(m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "a(sa(sv))", 0);
+                r = sym_sd_bus_message_append(m, "a(sa(sv))", 0);
         if (r < 0)
                 return error_set(reterr, r, "%s: building the request", what);
 
@@ -484,11 +571,11 @@ int cgroup_systemd_start(Cgroup *cg, pid_t pid, Error *reterr)
         cg->start_resources_sent = n_props > 0;
 
         /* Where systemd put it (the slice may be nested or moved by drop-ins). */
-        r = sd_bus_path_encode(SD_PATH "/unit", cg->unit, &object);
+        r = sym_sd_bus_path_encode(SD_PATH "/unit", cg->unit, &object);
         if (r < 0)
                 return error_set(reterr, r, "%s", what);
-        r = sd_bus_get_property_string(cg->bus, SD_DEST, object, "org.freedesktop.systemd1.Scope",
-                                       "ControlGroup", &error, &control_group);
+        r = sym_sd_bus_get_property_string(cg->bus, SD_DEST, object, "org.freedesktop.systemd1.Scope",
+                                           "ControlGroup", &error, &control_group);
         if (r < 0)
                 return error_set_msg(reterr, r, "%s: reading ControlGroup: %s", what,
                                      error.message ?: strerror(-r));
@@ -514,9 +601,9 @@ int cgroup_systemd_stop(Cgroup *cg, Error *reterr)
         what = strjoin("stopping ", cg->unit);
         if (!what)
                 return error_set(reterr, -ENOMEM, "cgroup");
-        r = sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit");
+        r = sym_sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit");
         if (r >= 0)
-                r = sd_bus_message_append(m, "ss", cg->unit, "fail");
+                r = sym_sd_bus_message_append(m, "ss", cg->unit, "fail");
         if (r < 0)
                 return error_set(reterr, r, "%s", what);
         r = call_and_wait(cg, m, what, reterr);
@@ -601,7 +688,7 @@ static int prop_u64(PropCtx *c, const char *controller, const char *what, const 
         if (r <= 0)
                 return r;
         c->n++;
-        return sd_bus_message_append(c->m, "(sv)", name, "t", v);
+        return sym_sd_bus_message_append(c->m, "(sv)", name, "t", v);
 }
 
 static int prop_mask(PropCtx *c, const char *what, const char *name, const char *list)
@@ -615,17 +702,17 @@ static int prop_mask(PropCtx *c, const char *what, const char *name, const char 
         if (r < 0)
                 return r;
         c->n++;
-        r = sd_bus_message_open_container(c->m, 'r', "sv");
+        r = sym_sd_bus_message_open_container(c->m, 'r', "sv");
         if (r >= 0)
-                r = sd_bus_message_append(c->m, "s", name);
+                r = sym_sd_bus_message_append(c->m, "s", name);
         if (r >= 0)
-                r = sd_bus_message_open_container(c->m, 'v', "ay");
+                r = sym_sd_bus_message_open_container(c->m, 'v', "ay");
         if (r >= 0)
-                r = sd_bus_message_append_array(c->m, 'y', mask, n);
+                r = sym_sd_bus_message_append_array(c->m, 'y', mask, n);
         if (r >= 0)
-                r = sd_bus_message_close_container(c->m);
+                r = sym_sd_bus_message_close_container(c->m);
         if (r >= 0)
-                r = sd_bus_message_close_container(c->m);
+                r = sym_sd_bus_message_close_container(c->m);
         return r;
 }
 
@@ -640,26 +727,26 @@ static int prop_devices(PropCtx *c, const char *what, const char *name, const Cg
         if (r <= 0)
                 return r;
         c->n++;
-        r = sd_bus_message_open_container(c->m, 'r', "sv");
+        r = sym_sd_bus_message_open_container(c->m, 'r', "sv");
         if (r >= 0)
-                r = sd_bus_message_append(c->m, "s", name);
+                r = sym_sd_bus_message_append(c->m, "s", name);
         if (r >= 0)
-                r = sd_bus_message_open_container(c->m, 'v', "a(st)");
+                r = sym_sd_bus_message_open_container(c->m, 'v', "a(st)");
         if (r >= 0)
-                r = sd_bus_message_open_container(c->m, 'a', "(st)");
+                r = sym_sd_bus_message_open_container(c->m, 'a', "(st)");
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 char dev[64];
                 snprintf(dev, sizeof(dev), "/dev/block/%u:%u", d[i].major, d[i].minor);
                 uint64_t v = weight ? cgroup_blkio_weight_to_io_weight(d[i].value)
                                     : (d[i].value == 0 ? UINT64_MAX : d[i].value);
-                r = sd_bus_message_append(c->m, "(st)", dev, v);
+                r = sym_sd_bus_message_append(c->m, "(st)", dev, v);
         }
         if (r >= 0)
-                r = sd_bus_message_close_container(c->m);
+                r = sym_sd_bus_message_close_container(c->m);
         if (r >= 0)
-                r = sd_bus_message_close_container(c->m);
+                r = sym_sd_bus_message_close_container(c->m);
         if (r >= 0)
-                r = sd_bus_message_close_container(c->m);
+                r = sym_sd_bus_message_close_container(c->m);
         return r;
 }
 
@@ -901,21 +988,22 @@ int cgroup_systemd_apply(Cgroup *cg, const CgroupResources *res, bool all_proper
         r = bus_open(cg, reterr);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "SetUnitProperties");
+        r = sym_sd_bus_message_new_method_call(cg->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+                                               "SetUnitProperties");
         if (r >= 0)
-                r = sd_bus_message_append(m, "sb", cg->unit, 1);
+                r = sym_sd_bus_message_append(m, "sb", cg->unit, 1);
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(sv)");
+                r = sym_sd_bus_message_open_container(m, 'a', "(sv)");
         c.m = m;
         if (r >= 0)
                 r = append_properties(&c, res);
         if (r >= 0)
-                r = sd_bus_message_close_container(m);
+                r = sym_sd_bus_message_close_container(m);
         if (r < 0)
                 return error_set(reterr, r, "building properties for %s", cg->unit);
         if (c.n == 0 || sent)
                 return 0;
-        r = sd_bus_call(cg->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
+        r = sym_sd_bus_call(cg->bus, m, JOB_TIMEOUT_USEC, &error, &reply);
         if (r < 0)
                 return error_set_msg(reterr, r, "setting resource properties of %s: %s", cg->unit,
                                      error.message ?: strerror(-r));

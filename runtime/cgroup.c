@@ -992,7 +992,7 @@ Cgroup *cgroup_free(Cgroup *cg)
         free(cg->unit);
         strv_free(cg->start_properties);
         safe_close(cg->fd);
-        sd_bus_unref(cg->bus); /* the per-process connection stays open (cgroup-systemd.c) */
+        cgroup_systemd_bus_unref(cg->bus); /* the per-process connection stays open (cgroup-systemd.c) */
         return mfree(cg);
 }
 
