@@ -102,27 +102,24 @@ static void report_warnings(const RuntimeOptions *opts, char **w)
                         opts->warn(opts->warn_userdata, *s);
 }
 
+/* The filter, from the cache when it holds one for this very linux.seccomp: then the object is
+ * neither parsed nor compiled. */
 static int prepare_seccomp(const RuntimeSpec *spec, const char *root, const RuntimeOptions *opts,
-                           SeccompConfig **ret_config, SeccompProgram **ret_prog, Error *reterr)
+                           SeccompProgram **ret_prog, Error *reterr)
 {
-        _cleanup_(seccomp_config_freep) SeccompConfig *cfg = NULL;
         _cleanup_(seccomp_program_freep) SeccompProgram *prog = NULL;
         if (!spec->seccomp)
                 return 0;
-        int r = seccomp_config_parse(spec->seccomp, "linux.seccomp", &cfg, reterr);
-        if (r < 0)
-                return r;
         /* Not <root>/seccomp-cache: that is a valid container id. */
         _cleanup_free_ char *cache = opts && opts->seccomp_cache_dir ? strdup(opts->seccomp_cache_dir)
                                                                      : path_join(root, ".seccomp-cache");
         if (!cache)
                 return error_set(reterr, -ENOMEM, "seccomp");
-        r = seccomp_prepare(cfg, cache, &prog, reterr);
+        int r = seccomp_prepare_json(spec->seccomp, "linux.seccomp", cache, &prog, reterr);
         if (r < 0)
                 return error_prefix(reterr, r, "compiling seccomp filter");
         runtime_debug(opts, "seccomp: %zu BPF instructions, %s %s", seccomp_program_size(prog),
                       seccomp_program_from_cache(prog) ? "from the cache in" : "compiled, cached in", cache);
-        *ret_config = TAKE_PTR(cfg);
         *ret_prog = TAKE_PTR(prog);
         return 0;
 }
@@ -236,7 +233,6 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
         /* From here on a failure removes the state directory again. */
         _cleanup_close_ int dirfd = -EBADF, listen_fd = -EBADF, console_fd = -EBADF, devnull = -EBADF,
                             pidfd = -EBADF, trampoline = -EBADF;
-        _cleanup_(seccomp_config_freep) SeccompConfig *sc_cfg = NULL;
         _cleanup_(seccomp_program_freep) SeccompProgram *sc_prog = NULL;
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
         _cleanup_(cgroup_resources_freep) CgroupResources *res = NULL;
@@ -251,7 +247,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
         }
         (void)flock(dirfd, LOCK_EX);
 
-        r = prepare_seccomp(spec, root, opts, &sc_cfg, &sc_prog, reterr);
+        r = prepare_seccomp(spec, root, opts, &sc_prog, reterr);
         if (r < 0)
                 goto fail;
 
@@ -350,7 +346,7 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                 .seccomp = sc_prog,
                 .close_fds = {dirfd, rootdir, sync[0], -1},
                 .trampoline_fd = trampoline,
-                .trampoline_no_execveat = !seccomp_config_allows_syscall(sc_cfg, "execveat"),
+                .trampoline_no_execveat = !seccomp_program_allows_execveat(sc_prog),
                 .lsm_attr_fd = -1,
                 .id = id,
                 .no_new_keyring = opts->no_new_keyring,
@@ -1047,13 +1043,12 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 return r;
 
         _cleanup_close_ int pidfd = -EBADF, console_fd = -EBADF, devnull = -EBADF, trampoline = -EBADF;
-        _cleanup_(seccomp_config_freep) SeccompConfig *sc_cfg = NULL;
         _cleanup_(seccomp_program_freep) SeccompProgram *sc_prog = NULL;
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
         r = open_init_pidfd(&l.rec, &pidfd, reterr);
         if (r < 0)
                 return r;
-        r = prepare_seccomp(spec, root, opts, &sc_cfg, &sc_prog, reterr);
+        r = prepare_seccomp(spec, root, opts, &sc_prog, reterr);
         if (r < 0)
                 return r;
         if (l.rec.cgroup_path) {
@@ -1096,7 +1091,7 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
                 .seccomp = sc_prog,
                 .close_fds = {l.dirfd, sync[0], -1, -1},
                 .trampoline_fd = trampoline,
-                .trampoline_no_execveat = !seccomp_config_allows_syscall(sc_cfg, "execveat"),
+                .trampoline_no_execveat = !seccomp_program_allows_execveat(sc_prog),
                 .lsm_attr_fd = -1,
                 .id = id,
                 .no_new_keyring = l.rec.no_new_keyring,

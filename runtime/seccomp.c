@@ -7,19 +7,20 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 
 #include "runtime/seccomp.h"
 
 /* The kernel refuses longer filters (BPF_MAXINSNS); also bounds what we read from the cache. */
-#define SECCOMP_MAX_INSNS   4096U
-#define SECCOMP_CACHE_MAGIC "CTRMGR-SECCOMP-BPF-1\n"
+#define SECCOMP_MAX_INSNS 4096U
 
 struct SeccompProgram {
         struct sock_filter *insns;
         size_t n_insns;
-        unsigned flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2), without NEW_LISTENER */
-        bool listener;  /* add SECCOMP_FILTER_FLAG_NEW_LISTENER */
+        unsigned flags;       /* SECCOMP_FILTER_FLAG_* for seccomp(2), without NEW_LISTENER */
+        bool listener;        /* add SECCOMP_FILTER_FLAG_NEW_LISTENER */
+        bool allows_execveat; /* seccomp_config_allows_syscall(config, "execveat") */
         bool from_cache;
 };
 
@@ -684,7 +685,7 @@ static void config_hash(const SeccompConfig *c, const int *arches, size_t n_arch
         int k;
 
         sha256_init(&s);
-        k = snprintf(buf, sizeof(buf), "ctrmgr-seccomp 1\nlibseccomp %u.%u.%u api %u\ndefault %s %d\n",
+        k = snprintf(buf, sizeof(buf), "ctrmgr-seccomp 2\nlibseccomp %u.%u.%u api %u\ndefault %s %d\n",
                      v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get(),
                      seccomp_action_to_string(c->default_action), c->default_errno_ret);
         sha256_update(&s, buf, (size_t)k);
@@ -803,6 +804,21 @@ static int compile(const SeccompConfig *c, const int *arches, size_t n_arches,
 
 /* ------------------------------------------------------------------ cache */
 
+/*
+ * A cache file: the magic, a SeccompCacheHeader, then the BPF. Besides the instructions it keeps
+ * what the runtime needs of the config, so that a hit needs no parsed config at all.
+ */
+#define SECCOMP_CACHE_MAGIC "CTRMGR-SECCOMP-BPF-2\n"
+
+typedef struct SeccompCacheHeader {
+        char magic[STRLEN(SECCOMP_CACHE_MAGIC)];
+        uint8_t listener;
+        uint8_t allows_execveat;
+        uint8_t reserved; /* 0 */
+        uint32_t flags;   /* SeccompProgram.flags */
+} SeccompCacheHeader;
+_Static_assert(sizeof(SeccompCacheHeader) == 28, "no padding in the cache header");
+
 static int cache_dir_open(const char *dir, bool create)
 {
         _cleanup_close_ int fd = -EBADF;
@@ -825,42 +841,162 @@ static int cache_dir_open(const char *dir, bool create)
         return TAKE_FD(fd);
 }
 
-static int cache_read(int dirfd, const char *name, struct sock_filter **ret, size_t *ret_n)
+static int cache_dir_open_checked(const char *cache_dir, Error *reterr)
+{
+        int fd = cache_dir_open(cache_dir, true);
+        if (fd == -EPERM)
+                return error_set_msg(reterr, -EPERM,
+                                     "seccomp cache %s: not owned by us or writable by others, refusing it",
+                                     cache_dir);
+        return fd; /* other failures: no cache */
+}
+
+/* The header and the instructions go straight where they belong: one fstat, one read. */
+static int cache_read(int dirfd, const char *name, SeccompProgram **ret)
 {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *data = NULL;
-        size_t size = 0, hdr = STRLEN(SECCOMP_CACHE_MAGIC);
-        struct sock_filter *insns;
-        int r;
+        _cleanup_free_ struct sock_filter *insns = NULL;
+        SeccompProgram *p;
+        SeccompCacheHeader h;
+        struct stat st;
+        size_t size;
 
         fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return negative_errno();
-        r = read_full_fd(fd, hdr + SECCOMP_MAX_INSNS * sizeof(struct sock_filter), &data, &size);
-        if (r < 0)
-                return r;
-        if (size <= hdr || memcmp(data, SECCOMP_CACHE_MAGIC, hdr) != 0 ||
-            (size - hdr) % sizeof(struct sock_filter) != 0)
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode) || st.st_size <= (off_t)sizeof(h) ||
+            (size_t)st.st_size > sizeof(h) + SECCOMP_MAX_INSNS * sizeof(struct sock_filter) ||
+            ((size_t)st.st_size - sizeof(h)) % sizeof(struct sock_filter) != 0)
                 return -EBADMSG;
-        insns = malloc(size - hdr);
+        size = (size_t)st.st_size - sizeof(h);
+        insns = malloc(size);
         if (!insns)
                 return -ENOMEM;
-        memcpy(insns, data + hdr, size - hdr);
-        *ret = insns;
-        *ret_n = (size - hdr) / sizeof(struct sock_filter);
+        struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof(h)}, {.iov_base = insns, .iov_len = size}};
+        ssize_t n = readv(fd, iov, 2);
+        if (n < 0)
+                return negative_errno();
+        if ((size_t)n != sizeof(h) + size || memcmp(h.magic, SECCOMP_CACHE_MAGIC, sizeof(h.magic)) != 0 ||
+            h.listener > 1 || h.allows_execveat > 1 || h.reserved != 0)
+                return -EBADMSG;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *p = (SeccompProgram){
+                .insns = TAKE_PTR(insns),
+                .n_insns = size / sizeof(struct sock_filter),
+                .flags = h.flags,
+                .listener = h.listener,
+                .allows_execveat = h.allows_execveat,
+                .from_cache = true,
+        };
+        *ret = p;
         return 0;
 }
 
-static int cache_write(int dirfd, const char *name, const struct sock_filter *insns, size_t n)
+static int cache_write(int dirfd, const char *name, const SeccompProgram *p)
 {
-        size_t hdr = STRLEN(SECCOMP_CACHE_MAGIC), size = hdr + n * sizeof(struct sock_filter);
-        _cleanup_free_ char *data = malloc(size);
+        SeccompCacheHeader h = {
+                .listener = p->listener,
+                .allows_execveat = p->allows_execveat,
+                .flags = p->flags,
+        };
+        size_t n = p->n_insns * sizeof(struct sock_filter);
+        _cleanup_free_ char *data = malloc(sizeof(h) + n);
 
         if (!data)
                 return -ENOMEM;
-        memcpy(data, SECCOMP_CACHE_MAGIC, hdr);
-        memcpy(data + hdr, insns, n * sizeof(struct sock_filter));
-        return write_file_atomic_at(dirfd, name, data, size, 0600);
+        memcpy(h.magic, SECCOMP_CACHE_MAGIC, sizeof(h.magic));
+        memcpy(data, &h, sizeof(h));
+        memcpy(data + sizeof(h), p->insns, n);
+        return write_file_atomic_at(dirfd, name, data, sizeof(h) + n, 0600);
+}
+
+/* ------------------------------------------------------------------ the cache key of a JSON object */
+
+static void sha256_tag(Sha256 *s, char tag, uint64_t n)
+{
+        uint8_t b[9] = {(uint8_t)tag};
+        for (size_t i = 0; i < 8; i++)
+                b[1 + i] = (uint8_t)(n >> (56 - 8 * i));
+        sha256_update(s, b, sizeof(b));
+}
+
+/* Every node of the object in document order, typed and length-prefixed, so that two documents
+ * hash alike only if json-c parsed them into the same tree. */
+static void json_hash(Sha256 *s, json_object *o)
+{
+        switch (json_object_get_type(o)) {
+        case json_type_null:
+                sha256_tag(s, 'z', 0);
+                break;
+        case json_type_boolean:
+                sha256_tag(s, 'b', json_object_get_boolean(o));
+                break;
+        case json_type_int:
+                /* json-c keeps an int64 or, above INT64_MAX, a uint64 */
+                if (json_object_get_int64(o) < 0)
+                        sha256_tag(s, 'n', (uint64_t)json_object_get_int64(o));
+                else
+                        sha256_tag(s, 'i', json_object_get_uint64(o));
+                break;
+        case json_type_double: {
+                double d = json_object_get_double(o);
+                uint64_t u;
+                memcpy(&u, &d, sizeof(u));
+                sha256_tag(s, 'd', u);
+                break;
+        }
+        case json_type_string: {
+                size_t n = (size_t)json_object_get_string_len(o);
+                sha256_tag(s, 's', n);
+                sha256_update(s, json_object_get_string(o), n);
+                break;
+        }
+        case json_type_array: {
+                size_t n = json_object_array_length(o);
+                sha256_tag(s, 'a', n);
+                for (size_t i = 0; i < n; i++)
+                        json_hash(s, json_object_array_get_idx(o, i));
+                break;
+        }
+        case json_type_object:
+                sha256_tag(s, 'o', (uint64_t)json_object_object_length(o));
+                json_object_object_foreach (o, key, v) {
+                        size_t n = strlen(key);
+                        sha256_tag(s, 'k', n);
+                        sha256_update(s, key, n);
+                        json_hash(s, v);
+                }
+                break;
+        }
+}
+
+/* What decides the BPF besides the object: libseccomp's version and native architecture, and the
+ * kernel, which stands for the API level libseccomp would probe (seccomp_api_get() costs a dozen
+ * syscalls, and the API level is what the running kernel supports). */
+static int json_cache_name(json_object *seccomp, char ret[72])
+{
+        const struct scmp_version *v = seccomp_version();
+        struct utsname u;
+        char buf[3 * sizeof(u.release) + 128], hash[65];
+        Sha256 s;
+        int k;
+
+        if (uname(&u) < 0)
+                return negative_errno();
+        sha256_init(&s);
+        k = snprintf(buf, sizeof(buf),
+                     "ctrmgr-seccomp-json 1\nlibseccomp %u.%u.%u native %" PRIu32 "\n%s %s %s\n",
+                     v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_arch_native(), u.release,
+                     u.version, u.machine);
+        sha256_update(&s, buf, (size_t)MIN((size_t)k, sizeof(buf) - 1));
+        json_hash(&s, seccomp);
+        sha256_final_hex(&s, hash);
+        snprintf(ret, 72, "%s.bpf", hash);
+        return 0;
 }
 
 /* ------------------------------------------------------------------ program */
@@ -883,17 +1019,22 @@ bool seccomp_program_from_cache(const SeccompProgram *p)
         return p && p->from_cache;
 }
 
-int seccomp_prepare(const SeccompConfig *c, const char *cache_dir, SeccompProgram **ret, Error *reterr)
+bool seccomp_program_needs_listener(const SeccompProgram *p)
+{
+        return p && p->listener;
+}
+
+bool seccomp_program_allows_execveat(const SeccompProgram *p)
+{
+        return !p || p->allows_execveat;
+}
+
+/* Compiles c, and stores the result as name in dirfd when that is not -1. */
+static int program_compile(const SeccompConfig *c, const int *arches, size_t n_arches, int dirfd,
+                           const char *name, SeccompProgram **ret, Error *reterr)
 {
         _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL;
-        _cleanup_close_ int dirfd = -EBADF;
-        int arches[ELEMENTSOF(arch_table)];
-        size_t n_arches = 0;
-        char hash[65], name[72];
         int r;
-
-        if (!c || !ret)
-                return error_set_msg(reterr, -EINVAL, "seccomp: no configuration");
 
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -904,6 +1045,27 @@ int seccomp_prepare(const SeccompConfig *c, const char *cache_dir, SeccompProgra
          * has no meaning, so a profile carrying it anyway still installs. */
         if (!p->listener)
                 p->flags &= ~SECCOMP_CONFIG_FLAG_WAIT_KILLABLE_RECV;
+        p->allows_execveat = seccomp_config_allows_syscall(c, "execveat");
+
+        r = compile(c, arches, n_arches, &p->insns, &p->n_insns, reterr);
+        if (r < 0)
+                return r;
+        if (dirfd >= 0)
+                (void)cache_write(dirfd, name, p);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int seccomp_prepare(const SeccompConfig *c, const char *cache_dir, SeccompProgram **ret, Error *reterr)
+{
+        _cleanup_close_ int dirfd = -EBADF;
+        int arches[ELEMENTSOF(arch_table)];
+        size_t n_arches = 0;
+        char hash[65], name[72] = "";
+        int r;
+
+        if (!c || !ret)
+                return error_set_msg(reterr, -EINVAL, "seccomp: no configuration");
 
         r = config_arches(c, arches, &n_arches, reterr);
         if (r < 0)
@@ -912,28 +1074,42 @@ int seccomp_prepare(const SeccompConfig *c, const char *cache_dir, SeccompProgra
         if (cache_dir) {
                 config_hash(c, arches, n_arches, hash);
                 snprintf(name, sizeof(name), "%s.bpf", hash);
-                dirfd = cache_dir_open(cache_dir, true);
+                dirfd = cache_dir_open_checked(cache_dir, reterr);
                 if (dirfd == -EPERM)
-                        return error_set_msg(
-                                reterr, -EPERM,
-                                "seccomp cache %s: not owned by us or writable by others, refusing it",
-                                cache_dir);
-                if (dirfd >= 0 && cache_read(dirfd, name, &p->insns, &p->n_insns) >= 0) {
-                        p->from_cache = true;
-                        *ret = TAKE_PTR(p);
+                        return dirfd;
+                if (dirfd >= 0 && cache_read(dirfd, name, ret) >= 0)
                         return 0;
-                }
+        }
+        return program_compile(c, arches, n_arches, dirfd, name, ret, reterr);
+}
+
+int seccomp_prepare_json(json_object *seccomp, const char *json_path, const char *cache_dir,
+                         SeccompProgram **ret, Error *reterr)
+{
+        _cleanup_(seccomp_config_freep) SeccompConfig *c = NULL;
+        _cleanup_close_ int dirfd = -EBADF;
+        int arches[ELEMENTSOF(arch_table)];
+        size_t n_arches = 0;
+        char name[72] = "";
+        int r;
+
+        if (cache_dir && json_object_is_type(seccomp, json_type_object) &&
+            json_cache_name(seccomp, name) >= 0) {
+                dirfd = cache_dir_open_checked(cache_dir, reterr);
+                if (dirfd == -EPERM)
+                        return dirfd;
+                /* Only an object that parsed and compiled before has an entry. */
+                if (dirfd >= 0 && cache_read(dirfd, name, ret) >= 0)
+                        return 0;
         }
 
-        r = compile(c, arches, n_arches, &p->insns, &p->n_insns, reterr);
+        r = seccomp_config_parse(seccomp, json_path, &c, reterr);
         if (r < 0)
                 return r;
-
-        if (dirfd >= 0)
-                (void)cache_write(dirfd, name, p->insns, p->n_insns);
-
-        *ret = TAKE_PTR(p);
-        return 0;
+        r = config_arches(c, arches, &n_arches, reterr);
+        if (r < 0)
+                return r;
+        return program_compile(c, arches, n_arches, dirfd, name, ret, reterr);
 }
 
 int seccomp_program_install(const SeccompProgram *p, int *ret_listener_fd)

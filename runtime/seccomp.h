@@ -8,8 +8,10 @@
  *
  * Flow in the runtime:
  *
- *   parent:  seccomp_config_parse(spec's linux.seccomp)          JSON-path errors
- *            seccomp_prepare(config, cache_dir)                   BPF, from cache when possible
+ *   parent:  seccomp_prepare_json(spec's linux.seccomp, cache)    BPF from the cache, keyed by
+ *                                                                 the JSON; on a miss it parses
+ *                                                                 (JSON-path errors), compiles
+ *                                                                 and stores
  *   fork
  *   child:   ... set up everything ...
  *            prctl(PR_SET_NO_NEW_PRIVS) if process.noNewPrivileges
@@ -141,13 +143,30 @@ bool seccomp_program_from_cache(const SeccompProgram *p);
  *
  * cache_dir (NULL = no cache): the BPF is stored there as "<sha256>.bpf", the hash being over a
  * normalized serialization of the config + libseccomp version and API level + native arch; a
- * hit costs one open+read and no libseccomp call. The directory is created (0700) if missing;
+ * hit costs one open+read and no compilation. The directory is created (0700) if missing;
  * it must be owned by us and not writable by group/others, otherwise it is not used (-EPERM).
  * Cache write failures are ignored (the program is still returned). Suggested dirs:
  * "/run/ctrmgr/seccomp" for the daemon, "<--root>/.seccomp-cache" for ctrmgr-oci (a name no
  * container id can have).
  */
 int seccomp_prepare(const SeccompConfig *c, const char *cache_dir, SeccompProgram **ret, Error *reterr);
+
+/*
+ * linux.seccomp (a JSON object) straight to a program: what create and exec use. The cache key is
+ * a SHA-256 of the object itself (every member, in document order), libseccomp's version and
+ * native architecture and the kernel (uname), so that a hit costs one read and neither
+ * seccomp_config_parse() nor any libseccomp work: only an object that parsed and compiled before
+ * has an entry. A miss parses it (errors name JSON paths below json_path, as
+ * seccomp_config_parse()), compiles it and stores it. cache_dir as for seccomp_prepare().
+ */
+int seccomp_prepare_json(json_object *seccomp, const char *json_path, const char *cache_dir,
+                         SeccompProgram **ret, Error *reterr);
+
+/* What the runtime needs of the config, kept with the program (and in the cache): whether a
+ * rule uses SCMP_ACT_NOTIFY, and seccomp_config_allows_syscall(config, "execveat") (true for
+ * NULL: no filter). */
+bool seccomp_program_needs_listener(const SeccompProgram *p);
+bool seccomp_program_allows_execveat(const SeccompProgram *p);
 
 /*
  * Installs the program in the calling process (all its threads with TSYNC). Async-signal-safe:

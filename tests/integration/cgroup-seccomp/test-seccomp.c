@@ -8,6 +8,7 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -257,6 +258,26 @@ static void test_default_profile(const char *cache_dir)
         printf("# containers-common profile: compile %" PRIu64 " us; cached prepare %" PRIu64
                " us; JSON parse + config parse + cached prepare %" PRIu64 " us (best of runs)\n",
                best_compile, best_hit, best_parse_hit);
+
+        /* What create and exec do: the cache keyed by the JSON object, no config parse on a hit. */
+        uint64_t best_json_hit = UINT64_MAX;
+        json_object *o = NULL;
+        r = seccomp_profile_load_docker(SECCOMP_DEFAULT_PROFILE_PATH, &opts, &o, &err);
+        for (int i = 0; r >= 0 && i < 21; i++) {
+                _cleanup_(seccomp_program_freep) SeccompProgram *q = NULL;
+                t0 = now_usec(CLOCK_MONOTONIC);
+                r = seccomp_prepare_json(o, "linux.seccomp", cache_dir, &q, &err);
+                t1 = now_usec(CLOCK_MONOTONIC);
+                if (r >= 0 && i > 0 && (!seccomp_program_from_cache(q) || seccomp_program_size(q) != n))
+                        r = -EIO;
+                if (i > 0)
+                        best_json_hit = MIN(best_json_hit, t1 - t0);
+        }
+        json_object_put(o);
+        ok(r == 0, "prepared by its JSON, the profile is served from the cache with the same program");
+        printf("# containers-common profile, keyed by its JSON: cached prepare %" PRIu64
+               " us (best of runs)\n",
+               best_json_hit);
         if (best_hit > 0 && best_parse_hit > 0)
                 printf("# figure: seccomp.json compile %.1f ms vs cache hit %.3f ms (%.0fx less); "
                        "with the spec's JSON parsed %.3f ms (%.0fx less)\n",
@@ -909,6 +930,117 @@ static void test_errors(void)
         }
 }
 
+/* ------------------------------------------------------------------ the runtime's path: keyed by the JSON
+ */
+
+static size_t count_cache_entries(const char *dir)
+{
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+
+        while (d && (de = readdir(d)))
+                n += !!endswith(de->d_name, ".bpf");
+        return n;
+}
+
+static int prepare_json_keyed(const char *json, const char *cache_dir, SeccompProgram **ret, Error *err)
+{
+        json_object *o = parse_json(json);
+        int r = seccomp_prepare_json(o, "linux.seccomp", cache_dir, ret, err);
+        json_object_put(o);
+        return r;
+}
+
+static void test_prepare_json(const char *base)
+{
+        _cleanup_free_ char *dir = path_join(base, "json-keyed");
+        int r, status, ie = 0;
+
+        if (!dir)
+                return;
+        /* a miss compiles and stores, a hit gives the same program and what the runtime needs */
+        for (int round = 0; round < 2; round++) {
+                _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                r = prepare_json_keyed(notify_json, dir, &p, &err);
+                ok(r == 0 && seccomp_program_from_cache(p) == (round > 0),
+                   "NOTIFY profile by its JSON: %s (%s)", r < 0 ? error_message(&err) : "ok",
+                   round > 0 ? "from the cache" : "compiled");
+                if (r < 0)
+                        return;
+                ok(seccomp_program_needs_listener(p) && seccomp_program_allows_execveat(p),
+                   "... it needs a listener and allows execveat");
+                status = run_filtered(p, child_notify, &ie);
+                ok(ie == 0 && exited_ok(status), "... and installs with a listener fd");
+        }
+        for (int round = 0; round < 2; round++) {
+                _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                r = prepare_json_keyed(default_errno_json, dir, &p, &err);
+                ok(r == 0 && seccomp_program_from_cache(p) == (round > 0) &&
+                           !seccomp_program_needs_listener(p) && !seccomp_program_allows_execveat(p),
+                   "default-deny profile by its JSON (%s): no listener, execveat not allowed",
+                   round > 0 ? "from the cache" : "compiled");
+                if (r < 0)
+                        return;
+                status = run_filtered(p, child_default_errno, NULL);
+                ok(exited_ok(status), "... and it is the same filter (status 0x%x)", (unsigned)status);
+        }
+        ok(seccomp_program_allows_execveat(NULL), "no program: nothing forbids execveat");
+
+        /* another value is another entry, not the stored program */
+        {
+                _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                _cleanup_free_ char *json = strdup(default_errno_json);
+                char *v = json ? strstr(json, "95") : NULL;
+                if (v)
+                        v[1] = '4';
+                r = v ? prepare_json_keyed(json, dir, &p, &err) : -ENOMEM;
+                ok(r == 0 && !seccomp_program_from_cache(p), "a changed defaultErrnoRet compiles anew");
+        }
+
+        /* a bad object still fails with its JSON path and leaves nothing in the cache */
+        {
+                _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                size_t n = count_cache_entries(dir);
+                r = prepare_json_keyed(
+                        "{ \"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [ { \"names\": "
+                        "[\"read\"], \"action\": \"SCMP_ACT_FOO\" } ] }",
+                        dir, &p, &err);
+                ok(r < 0 && streq(error_message(&err),
+                                  "linux.seccomp.syscalls[0].action: unknown action \"SCMP_ACT_FOO\""),
+                   "a bad profile by its JSON: \"%s\"", error_message(&err));
+                ok(count_cache_entries(dir) == n, "... and no cache entry for it");
+        }
+
+        /* a damaged entry is not used: compiled again and replaced */
+        {
+                _cleanup_closedir_ DIR *d = opendir(dir);
+                struct dirent *de;
+                size_t damaged = 0;
+                while (d && (de = readdir(d)))
+                        if (endswith(de->d_name, ".bpf")) {
+                                int fd = openat(dirfd(d), de->d_name, O_WRONLY | O_CLOEXEC);
+                                if (fd >= 0 && pwrite(fd, "X", 1, 0) == 1)
+                                        damaged++;
+                                if (fd >= 0)
+                                        close(fd);
+                        }
+                _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL, *q = NULL;
+                _cleanup_error_ Error err = ERROR_INIT;
+                r = prepare_json_keyed(default_errno_json, dir, &p, &err);
+                ok(damaged > 0 && r == 0 && !seccomp_program_from_cache(p),
+                   "a damaged cache entry is compiled again (%zu damaged)", damaged);
+                r = prepare_json_keyed(default_errno_json, dir, &q, &err);
+                ok(r == 0 && seccomp_program_from_cache(q) &&
+                           seccomp_program_size(q) == seccomp_program_size(p),
+                   "... and replaced");
+        }
+}
+
 static void test_cache_dir_checks(const char *base)
 {
         _cleanup_(seccomp_program_freep) SeccompProgram *p = NULL;
@@ -947,6 +1079,7 @@ int main(void)
         test_flags();
         test_architectures();
         test_default_profile(cache);
+        test_prepare_json(tmp);
         test_cache_dir_checks(tmp);
 
         (void)rm_rf_at(AT_FDCWD, tmp);
