@@ -397,6 +397,17 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                 error_set(reterr, r, "talking to the container process");
                 goto fail;
         }
+        /* The config as create got it, while the child sets up (state.json comes once it is
+         * ready). */
+        if (spec->json_text)
+                r = container_config_save(dirfd, spec->json_text, spec->json_text_size, reterr);
+        else {
+                const char *text = json_object_to_json_string_ext(spec->json, JSON_C_TO_STRING_PLAIN);
+                r = text ? container_config_save(dirfd, text, strlen(text), reterr)
+                         : error_set(reterr, -ENOMEM, "writing config.json");
+        }
+        if (r < 0)
+                goto fail;
 
         char created[64];
         format_now_rfc3339(created, sizeof created);
@@ -505,7 +516,8 @@ int runtime_create(const char *root, const char *id, const RuntimeSpec *spec, co
                         .cgroup_unit = cg ? (char *)cgroup_unit(cg) : NULL,
                         .ns_flags = ns_flags_of(spec),
                         .no_new_keyring = opts->no_new_keyring,
-                        .config = spec->json,
+                        .has_poststart = spec->n_hooks[HOOK_POSTSTART] > 0,
+                        .has_poststop = spec->n_hooks[HOOK_POSTSTOP] > 0,
                 };
                 r = container_record_save(dirfd, &rec, reterr);
                 if (r < 0)
@@ -582,9 +594,11 @@ static int open_cgroup(const ContainerRecord *rec, Cgroup **ret, Error *reterr)
                            reterr);
 }
 
-static int spec_of(const ContainerRecord *rec, RuntimeSpec **ret, Error *reterr)
+static int spec_of(Loaded *l, RuntimeSpec **ret, Error *reterr)
 {
-        int r = runtime_spec_parse_json(rec->config, ret, reterr);
+        int r = container_record_load_config(l->dirfd, &l->rec, reterr);
+        if (r >= 0)
+                r = runtime_spec_parse_json(l->rec.config, ret, reterr);
         if (r < 0)
                 return error_prefix(reterr, r, "saved config");
         return 0;
@@ -664,9 +678,9 @@ int runtime_start_with_options(const char *root, const char *id, const RuntimeOp
         if (send(fd, &b, 1, MSG_NOSIGNAL) != 1)
                 return error_set(reterr, -errno, "starting the container");
         /* The init closes the socket by exec (CLOEXEC) or sends why it could not run; before
-         * that, with SCMP_ACT_NOTIFY, its seccomp listener. */
+         * that, with SCMP_ACT_NOTIFY, its seccomp listener. The config is read only for that or
+         * for poststart hooks. */
         _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
-        (void)spec_of(&l.rec, &spec, NULL);
         char buf[SYNC_MAX_PAYLOAD + 1];
         ssize_t n;
         bool reset = false;
@@ -681,6 +695,8 @@ int runtime_start_with_options(const char *root, const char *id, const RuntimeOp
                 }
                 if (n == (ssize_t)strlen(START_SECCOMP_LISTENER) && passed >= 0 &&
                     memcmp(buf, START_SECCOMP_LISTENER, n) == 0) {
+                        if (!spec)
+                                (void)spec_of(&l, &spec, NULL);
                         r = forward_seccomp_listener(spec, id, RUNTIME_STATUS_CREATED, l.rec.pid, l.rec.pid,
                                                      l.rec.bundle, passed, opts, reterr);
                         safe_close(passed);
@@ -700,6 +716,8 @@ int runtime_start_with_options(const char *root, const char *id, const RuntimeOp
         }
         runtime_debug(opts, "start %s: the process was executed", id);
 
+        if (l.rec.has_poststart && !spec)
+                (void)spec_of(&l, &spec, NULL);
         if (spec && spec->n_hooks[HOOK_POSTSTART] > 0) {
                 _cleanup_free_ char *st =
                         container_state_json(id, RUNTIME_STATUS_RUNNING, l.rec.pid, l.rec.bundle, NULL, NULL,
@@ -730,7 +748,9 @@ int runtime_state(const char *root, const char *id, RuntimeState *ret, Error *re
                 .cgroup_path = strdup(strempty(l.rec.cgroup_path)),
         };
         json_object *a;
-        if (json_object_object_get_ex(l.rec.config, "annotations", &a) &&
+        /* The annotations are in the config; without it (unreadable) the state has none. */
+        if (container_record_load_config(l.dirfd, &l.rec, NULL) >= 0 &&
+            json_object_object_get_ex(l.rec.config, "annotations", &a) &&
             json_object_is_type(a, json_type_object)) {
                 json_object_object_foreach (a, k, v) {
                         if (json_object_is_type(v, json_type_string)) {
@@ -839,7 +859,7 @@ int runtime_delete_with_options(const char *root, const char *id, bool force, co
         }
 
         _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
-        if (spec_of(&l.rec, &spec, NULL) >= 0 && spec->n_hooks[HOOK_POSTSTOP] > 0) {
+        if (l.rec.has_poststop && spec_of(&l, &spec, NULL) >= 0 && spec->n_hooks[HOOK_POSTSTOP] > 0) {
                 _cleanup_free_ char *st = container_state_json(id, RUNTIME_STATUS_STOPPED, 0, l.rec.bundle,
                                                                NULL, NULL, 0, spec->annotations, false);
                 runtime_debug(opts, "hooks: %zu poststop", spec->n_hooks[HOOK_POSTSTOP]);
@@ -964,7 +984,8 @@ int runtime_update(const char *root, const char *id, json_object *resources, cha
                 return r;
         /* Keep the saved config in step, so a later exec/update sees the new values. */
         json_object *lx;
-        if (json_object_object_get_ex(l.rec.config, "linux", &lx) &&
+        if (container_record_load_config(l.dirfd, &l.rec, NULL) >= 0 &&
+            json_object_object_get_ex(l.rec.config, "linux", &lx) &&
             json_object_is_type(lx, json_type_object)) {
                 json_object *old;
                 if (!json_object_object_get_ex(lx, "resources", &old) ||
@@ -975,7 +996,11 @@ int runtime_update(const char *root, const char *id, json_object *resources, cha
                                 json_object_object_add(old, k, json_object_get(v));
                         }
                 }
-                (void)container_record_save(l.dirfd, &l.rec, NULL);
+                /* config.json, then state.json: a record of an older version still has the
+                 * config inside, which would win over config.json. */
+                const char *text = json_object_to_json_string_ext(l.rec.config, JSON_C_TO_STRING_PLAIN);
+                if (text && container_config_save(l.dirfd, text, strlen(text), NULL) >= 0)
+                        (void)container_record_save(l.dirfd, &l.rec, NULL);
         }
         if (ret_warnings)
                 *ret_warnings = TAKE_PTR(w);
@@ -990,7 +1015,7 @@ int runtime_process_from_container(const char *root, const char *id, char **args
         if (r < 0)
                 return r;
         _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
-        r = spec_of(&l.rec, &spec, reterr);
+        r = spec_of(&l, &spec, reterr);
         if (r < 0)
                 return r;
         if (!spec->process)
@@ -1028,7 +1053,7 @@ int runtime_exec(const char *root, const char *id, const RuntimeProcess *process
         if (!process->args || !process->args[0])
                 return error_set_msg(reterr, -EINVAL, "process.args: missing");
         _cleanup_runtime_spec_ RuntimeSpec *spec = NULL;
-        r = spec_of(&l.rec, &spec, reterr);
+        r = spec_of(&l, &spec, reterr);
         if (r < 0)
                 return r;
         /* A process object (exec --process) without capabilities must not keep every capability

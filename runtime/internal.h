@@ -79,12 +79,24 @@ typedef struct ContainerRecord {
         char *cgroup_unit;
         int ns_flags;               /* CLONE_NEW* of the namespaces exec must join */
         bool no_new_keyring;        /* created with --no-new-keyring: exec keeps the caller's */
-        struct json_object *config; /* the spec, for exec/delete */
+        bool has_poststart;         /* the config has poststart hooks */
+        bool has_poststop;          /* ... poststop hooks */
+        struct json_object *config; /* the spec: NULL until container_record_load_config() */
 } ContainerRecord;
 
+/*
+ * <root>/<id>/state.json holds the record, <root>/<id>/config.json the config as create got it.
+ * Apart, so that start, kill and delete, which need the config only for poststart or poststop
+ * hooks and a seccomp listener, do not read and parse it: with a seccomp profile it is most of
+ * the bytes. (Older versions kept the config inside state.json; such a record still loads.)
+ */
 void container_record_done(ContainerRecord *r);
 int container_record_save(int dirfd, const ContainerRecord *rec, Error *reterr);
 int container_record_load(int dirfd, ContainerRecord *ret, Error *reterr);
+/* Fills rec->config from config.json, unless it is there already. */
+int container_record_load_config(int dirfd, ContainerRecord *rec, Error *reterr);
+/* Writes config.json (text of size bytes, a JSON object). */
+int container_config_save(int dirfd, const char *text, size_t size, Error *reterr);
 
 /* Opens <root>/<id> (O_DIRECTORY), optionally locked (flock) exclusively. */
 int container_dir_open(const char *root, const char *id, bool lock, int *ret_fd, Error *reterr);

@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "runtime/spec.h"
 
@@ -1067,6 +1068,7 @@ RuntimeSpec *runtime_spec_free(RuntimeSpec *s)
         if (!s)
                 return NULL;
         json_object_put(s->json);
+        free(s->json_text);
         free(s->oci_version);
         free(s->root_path);
         free(s->hostname);
@@ -1208,15 +1210,73 @@ static int parse_text(const char *json, size_t len, json_object **ret, Error *re
         return 0;
 }
 
-int runtime_spec_parse_string(const char *json, RuntimeSpec **ret, Error *reterr)
+/* Parses text (of size bytes) and keeps it (taking it) for the container's state: create stores
+ * the config as given instead of serializing the tree again. */
+static int spec_parse_text(char **text, size_t size, RuntimeSpec **ret, Error *reterr)
 {
         json_object *o = NULL;
-        int r = parse_text(json, strlen(json), &o, reterr);
+        RuntimeSpec *s = NULL;
+        int r = parse_text(*text, size, &o, reterr);
         if (r < 0)
                 return r;
-        r = runtime_spec_parse_json(o, ret, reterr);
+        r = runtime_spec_parse_json(o, &s, reterr);
         json_object_put(o);
-        return r;
+        if (r < 0)
+                return r;
+        s->json_text = TAKE_PTR(*text);
+        s->json_text_size = size;
+        *ret = s;
+        return 0;
+}
+
+int runtime_spec_parse_string(const char *json, RuntimeSpec **ret, Error *reterr)
+{
+        _cleanup_free_ char *text = strdup(json);
+        if (!text)
+                return error_set(reterr, -ENOMEM, "parsing config");
+        return spec_parse_text(&text, strlen(json), ret, reterr);
+}
+
+int spec_read_file(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_size <= 0)
+                return read_full_fd(fd, max_size, ret, ret_size);
+        if ((uint64_t)st.st_size > max_size)
+                return -EFBIG;
+        /* One buffer of the right size and one read, instead of doubling from 4 KiB: each heap
+         * page touched costs a fault. */
+        size_t alloc = (size_t)st.st_size + 2, n = 0;
+        _cleanup_free_ char *buf = malloc(alloc);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k = read(fd, buf + n, alloc - 1 - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t)k;
+                if (n == alloc - 1) {
+                        /* It grew since fstat(): start over the general way. */
+                        if (lseek(fd, 0, SEEK_SET) < 0)
+                                return -errno;
+                        return read_full_fd(fd, max_size, ret, ret_size);
+                }
+        }
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = n;
+        return 0;
 }
 
 int runtime_spec_load(const char *bundle, RuntimeSpec **ret, Error *reterr)
@@ -1225,15 +1285,10 @@ int runtime_spec_load(const char *bundle, RuntimeSpec **ret, Error *reterr)
         size_t size;
         if (!p)
                 return error_set(reterr, -ENOMEM, "loading spec");
-        int r = read_full_file_at(AT_FDCWD, p, SPEC_MAX_SIZE, &buf, &size);
+        int r = spec_read_file(AT_FDCWD, p, SPEC_MAX_SIZE, &buf, &size);
         if (r < 0)
                 return error_set(reterr, r, "reading %s", p);
-        json_object *o = NULL;
-        r = parse_text(buf, size, &o, reterr);
-        if (r >= 0) {
-                r = runtime_spec_parse_json(o, ret, reterr);
-                json_object_put(o);
-        }
+        r = spec_parse_text(&buf, size, ret, reterr);
         if (r < 0)
                 return error_prefix(reterr, r, "%s", p);
         return 0;

@@ -125,6 +125,8 @@ typedef struct SpecDevice {
 
 struct RuntimeSpec {
         struct json_object *json; /* the whole document, kept for state and for cgsec */
+        char *json_text;          /* the text json was parsed from (load, parse_string), else NULL */
+        size_t json_text_size;
         char *oci_version;
         char *root_path;
         bool root_readonly;
@@ -170,3 +172,6 @@ int runtime_process_fill_from_container(RuntimeProcess *p, const RuntimeProcess 
 
 const char *hook_kind_to_string(HookKind k);
 int rlimit_from_string(const char *s);
+
+/* Reads a whole file (at most max_size bytes, NUL-terminated) into one buffer sized by fstat(). */
+int spec_read_file(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);

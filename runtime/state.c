@@ -297,7 +297,10 @@ int container_record_save(int dirfd, const ContainerRecord *rec, Error *reterr)
         json_object_object_add(o, "nsFlags", json_object_new_int(rec->ns_flags));
         if (rec->no_new_keyring)
                 json_object_object_add(o, "noNewKeyring", json_object_new_boolean(true));
-        json_object_object_add(o, "config", json_object_get(rec->config));
+        if (rec->has_poststart)
+                json_object_object_add(o, "poststart", json_object_new_boolean(true));
+        if (rec->has_poststop)
+                json_object_object_add(o, "poststop", json_object_new_boolean(true));
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         int r = write_file_atomic_at(dirfd, "state.json", text, strlen(text), 0600);
         json_object_put(o);
@@ -322,10 +325,44 @@ static int64_t jint(json_object *o, const char *k)
         return json_object_get_int64(v);
 }
 
+int container_config_save(int dirfd, const char *text, size_t size, Error *reterr)
+{
+        int r = write_file_atomic_at(dirfd, "config.json", text, size, 0600);
+        if (r < 0)
+                return error_set(reterr, r, "writing config.json");
+        return 0;
+}
+
+int container_record_load_config(int dirfd, ContainerRecord *rec, Error *reterr)
+{
+        _cleanup_free_ char *buf = NULL;
+        enum json_tokener_error e = json_tokener_success;
+        if (rec->config)
+                return 0;
+        int r = spec_read_file(dirfd, "config.json", 64U * 1024 * 1024, &buf, NULL);
+        if (r < 0)
+                return error_set(reterr, r, "reading config.json");
+        json_object *o = json_tokener_parse_verbose(buf, &e);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return error_set_msg(reterr, -EBADMSG, "config.json: corrupt");
+        }
+        rec->config = o;
+        return 0;
+}
+
+/* Whether the config has hooks of that kind (for a record of an older version). */
+static bool config_has_hooks(json_object *config, const char *kind)
+{
+        json_object *h, *l;
+        return json_object_object_get_ex(config, "hooks", &h) && json_object_object_get_ex(h, kind, &l) &&
+               json_object_is_type(l, json_type_array) && json_object_array_length(l) > 0;
+}
+
 int container_record_load(int dirfd, ContainerRecord *ret, Error *reterr)
 {
         _cleanup_free_ char *buf = NULL;
-        int r = read_full_file_at(dirfd, "state.json", 64U * 1024 * 1024, &buf, NULL);
+        int r = spec_read_file(dirfd, "state.json", 64U * 1024 * 1024, &buf, NULL);
         if (r < 0)
                 return error_set(reterr, r, "reading state.json");
         json_object *o = json_tokener_parse(buf);
@@ -352,10 +389,18 @@ int container_record_load(int dirfd, ContainerRecord *ret, Error *reterr)
                 rec.systemd_cgroup = json_object_get_boolean(v);
         if (json_object_object_get_ex(o, "noNewKeyring", &v))
                 rec.no_new_keyring = json_object_get_boolean(v);
-        if (json_object_object_get_ex(o, "config", &v))
+        if (json_object_object_get_ex(o, "poststart", &v))
+                rec.has_poststart = json_object_get_boolean(v);
+        if (json_object_object_get_ex(o, "poststop", &v))
+                rec.has_poststop = json_object_get_boolean(v);
+        if (json_object_object_get_ex(o, "config", &v) && json_object_is_type(v, json_type_object)) {
+                /* an older version's record, config inside */
                 rec.config = json_object_get(v);
+                rec.has_poststart = config_has_hooks(rec.config, "poststart");
+                rec.has_poststop = config_has_hooks(rec.config, "poststop");
+        }
         json_object_put(o);
-        if (!rec.id || !rec.config) {
+        if (!rec.id) {
                 container_record_done(&rec);
                 return error_set_msg(reterr, -EBADMSG, "state.json: corrupt");
         }

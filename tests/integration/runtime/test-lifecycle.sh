@@ -100,4 +100,24 @@ check_output "a program not found along PATH is named" 'executable "nosuchprogra
 check_output "an error in config.json names the JSON path" 'linux\.namespaces\[0\]\.type' \
         sh -c "jq '.linux.namespaces[0].type = \"bogus\"' '$R/config.json' >'$T/bad.json' && mkdir -p '$T/bad' && cp '$T/bad.json' '$T/bad/config.json' && ln -s '$R/rootfs' '$T/bad/rootfs' && '$OCI' --root '$ROOT' create --bundle '$T/bad' bad"
 
+# ---------------------------------------------------------------- the state of older versions
+# The config is kept in <root>/<id>/config.json, the record in state.json; older versions kept
+# the config inside state.json, and their containers must still start, take execs and go.
+O=$T/old
+make_bundle "$O" sh -c 'exec sleep 100'
+jq_edit "$O" --arg log "$T/old.log" '.annotations = {"org.example.k": "v"} |
+        .hooks = {poststop: [{path: "/bin/sh", args: ["sh", "-c", ("echo poststop >>" + $log)]}]}'
+oci create --bundle "$O" old >/dev/null 2>&1 </dev/null
+check "create keeps the config as given in config.json" cmp "$O/config.json" "$ROOT/old/config.json"
+check "... and not in state.json, which notes the poststop hooks" \
+        sh -c "jq -e '(has(\"config\") | not) and .poststop' '$ROOT/old/state.json'"
+jq --slurpfile c "$ROOT/old/config.json" '.config = $c[0] | del(.poststop)' "$ROOT/old/state.json" >"$T/old-state.json" &&
+        mv "$T/old-state.json" "$ROOT/old/state.json" && rm "$ROOT/old/config.json"
+check_eq "state of an older version's container has the annotations of its config" v \
+        sh -c "'$OCI' --root '$ROOT' state old | jq -r '.annotations[\"org.example.k\"]'"
+check "... it starts" oci start old
+check "... takes an exec" oci exec old true
+check "... and goes with delete --force" oci delete --force old
+check "... which runs its poststop hook" grep -qx poststop "$T/old.log"
+
 finish
