@@ -685,7 +685,7 @@ static void config_hash(const SeccompConfig *c, const int *arches, size_t n_arch
         int k;
 
         sha256_init(&s);
-        k = snprintf(buf, sizeof(buf), "ctrmgr-seccomp 2\nlibseccomp %u.%u.%u api %u\ndefault %s %d\n",
+        k = snprintf(buf, sizeof(buf), "ctrmgr-seccomp 3\nlibseccomp %u.%u.%u api %u\ndefault %s %d\n",
                      v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get(),
                      seccomp_action_to_string(c->default_action), c->default_errno_ret);
         sha256_update(&s, buf, (size_t)k);
@@ -730,7 +730,7 @@ static int compile(const SeccompConfig *c, const int *arches, size_t n_arches,
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *data = NULL;
         uint32_t def = action_to_scmp(c->default_action, c->default_errno_ret);
-        size_t size = 0;
+        size_t size = 0, n_added = 0;
         int r;
 
         ctx = seccomp_init(def);
@@ -777,8 +777,20 @@ static int compile(const SeccompConfig *c, const int *arches, size_t n_arches,
                         if (r < 0)
                                 return error_set(reterr, r, "seccomp: syscalls[%zu]: adding rule for \"%s\"",
                                                  i, *name);
+                        n_added++;
                 }
         }
+
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 5)
+        /* A binary tree sorted by syscall number instead of one comparison after the other, as runc
+         * does from 8 rules on (never without rules: libseccomp < 2.5.4 then dropped the default
+         * action). Besides the O(log n) path of every syscall, the kernel installs it faster:
+         * containers-common's profile has 1394 instructions instead of 1113, yet seccomp(2) takes
+         * ~430 instead of ~760 us here, the JIT's passes converging sooner on short jumps than on
+         * hundreds of jumps to the end. Without the attribute (older libseccomp) the list stays. */
+        if (n_added >= 8)
+                (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+#endif
 
         fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
         if (fd < 0)
@@ -989,7 +1001,7 @@ static int json_cache_name(json_object *seccomp, char ret[72])
                 return negative_errno();
         sha256_init(&s);
         k = snprintf(buf, sizeof(buf),
-                     "ctrmgr-seccomp-json 1\nlibseccomp %u.%u.%u native %" PRIu32 "\n%s %s %s\n",
+                     "ctrmgr-seccomp-json 2\nlibseccomp %u.%u.%u native %" PRIu32 "\n%s %s %s\n",
                      v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_arch_native(), u.release,
                      u.version, u.machine);
         sha256_update(&s, buf, (size_t)MIN((size_t)k, sizeof(buf) - 1));
