@@ -102,20 +102,28 @@ static void report_warnings(const RuntimeOptions *opts, char **w)
                         opts->warn(opts->warn_userdata, *s);
 }
 
-/* The filter, from the cache when it holds one for this very linux.seccomp: then the object is
- * neither parsed nor compiled. */
+/* The filter, from the cache when it holds one for this very linux.seccomp (by the digest taken
+ * when the spec was parsed): then the object is neither parsed nor compiled. */
 static int prepare_seccomp(const RuntimeSpec *spec, const char *root, const RuntimeOptions *opts,
                            SeccompProgram **ret_prog, Error *reterr)
 {
         _cleanup_(seccomp_program_freep) SeccompProgram *prog = NULL;
-        if (!spec->seccomp)
+        if (!spec->has_seccomp)
                 return 0;
         /* Not <root>/seccomp-cache: that is a valid container id. */
         _cleanup_free_ char *cache = opts && opts->seccomp_cache_dir ? strdup(opts->seccomp_cache_dir)
                                                                      : path_join(root, ".seccomp-cache");
         if (!cache)
                 return error_set(reterr, -ENOMEM, "seccomp");
-        int r = seccomp_prepare_json(spec->seccomp, "linux.seccomp", cache, &prog, reterr);
+        int r = seccomp_prepare_cached(spec->seccomp_digest, cache, &prog, reterr);
+        if (r == 0) {
+                /* a miss: the object again, to parse (JSON-path errors), compile and store */
+                json_object *o = NULL;
+                r = spec_seccomp_json(spec, &o, reterr);
+                if (r >= 0)
+                        r = seccomp_prepare_json(o, "linux.seccomp", cache, &prog, reterr);
+                json_object_put(o);
+        }
         if (r < 0)
                 return error_prefix(reterr, r, "compiling seccomp filter");
         runtime_debug(opts, "seccomp: %zu BPF instructions, %s %s", seccomp_program_size(prog),
@@ -594,11 +602,12 @@ static int open_cgroup(const ContainerRecord *rec, Cgroup **ret, Error *reterr)
                            reterr);
 }
 
+/* The saved config: from config.json as text, which the spec does not keep as a tree (see
+ * RuntimeSpec.json), unless it is loaded already (an older version's record has it inside). */
 static int spec_of(Loaded *l, RuntimeSpec **ret, Error *reterr)
 {
-        int r = container_record_load_config(l->dirfd, &l->rec, reterr);
-        if (r >= 0)
-                r = runtime_spec_parse_json(l->rec.config, ret, reterr);
+        int r = l->rec.config ? runtime_spec_parse_json(l->rec.config, ret, reterr)
+                              : spec_load_at(l->dirfd, "config.json", ret, reterr);
         if (r < 0)
                 return error_prefix(reterr, r, "saved config");
         return 0;
@@ -628,9 +637,13 @@ static int forward_seccomp_listener(const RuntimeSpec *spec, const char *id, Run
                                     const RuntimeOptions *opts, Error *reterr)
 {
         _cleanup_(seccomp_config_freep) SeccompConfig *cfg = NULL;
-        if (!spec || !spec->seccomp)
+        json_object *o = NULL;
+        if (!spec || !spec->has_seccomp)
                 return error_set_msg(reterr, -EBADMSG, "a seccomp listener came without linux.seccomp");
-        int r = seccomp_config_parse(spec->seccomp, "linux.seccomp", &cfg, reterr);
+        int r = spec_seccomp_json(spec, &o, reterr);
+        if (r >= 0)
+                r = seccomp_config_parse(o, "linux.seccomp", &cfg, reterr);
+        json_object_put(o);
         if (r < 0)
                 return r;
         if (!cfg->listener_path)

@@ -583,7 +583,7 @@ static void sha256_update(Sha256 *s, const void *data, size_t n)
         }
 }
 
-static void sha256_final_hex(Sha256 *s, char out[65])
+static void sha256_finish(Sha256 *s)
 {
         uint64_t bits = s->len * 8;
         uint8_t pad = 0x80, zero = 0, lenbuf[8];
@@ -594,8 +594,20 @@ static void sha256_final_hex(Sha256 *s, char out[65])
         for (size_t i = 0; i < 8; i++)
                 lenbuf[i] = (uint8_t)(bits >> (56 - 8 * i));
         sha256_update(s, lenbuf, 8);
+}
+
+static void sha256_final_hex(Sha256 *s, char out[65])
+{
+        sha256_finish(s);
         for (size_t i = 0; i < 8; i++)
                 snprintf(out + 8 * i, 9, "%08" PRIx32, s->h[i]);
+}
+
+static void sha256_final(Sha256 *s, uint8_t out[SECCOMP_DIGEST_SIZE])
+{
+        sha256_finish(s);
+        for (size_t i = 0; i < 32; i++)
+                out[i] = (uint8_t)(s->h[i / 4] >> (24 - 8 * (i % 4)));
 }
 
 /* ------------------------------------------------------------------ compile */
@@ -986,10 +998,19 @@ static void json_hash(Sha256 *s, json_object *o)
         }
 }
 
+void seccomp_json_digest(json_object *seccomp, uint8_t ret[SECCOMP_DIGEST_SIZE])
+{
+        Sha256 s;
+
+        sha256_init(&s);
+        json_hash(&s, seccomp);
+        sha256_final(&s, ret);
+}
+
 /* What decides the BPF besides the object: libseccomp's version and native architecture, and the
  * kernel, which stands for the API level libseccomp would probe (seccomp_api_get() costs a dozen
  * syscalls, and the API level is what the running kernel supports). */
-static int json_cache_name(json_object *seccomp, char ret[72])
+static int digest_cache_name(const uint8_t digest[SECCOMP_DIGEST_SIZE], char ret[72])
 {
         const struct scmp_version *v = seccomp_version();
         struct utsname u;
@@ -1001,11 +1022,11 @@ static int json_cache_name(json_object *seccomp, char ret[72])
                 return negative_errno();
         sha256_init(&s);
         k = snprintf(buf, sizeof(buf),
-                     "ctrmgr-seccomp-json 2\nlibseccomp %u.%u.%u native %" PRIu32 "\n%s %s %s\n",
+                     "ctrmgr-seccomp-json 3\nlibseccomp %u.%u.%u native %" PRIu32 "\n%s %s %s\n",
                      v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_arch_native(), u.release,
                      u.version, u.machine);
         sha256_update(&s, buf, (size_t)MIN((size_t)k, sizeof(buf) - 1));
-        json_hash(&s, seccomp);
+        sha256_update(&s, digest, SECCOMP_DIGEST_SIZE);
         sha256_final_hex(&s, hash);
         snprintf(ret, 72, "%s.bpf", hash);
         return 0;
@@ -1095,22 +1116,44 @@ int seccomp_prepare(const SeccompConfig *c, const char *cache_dir, SeccompProgra
         return program_compile(c, arches, n_arches, dirfd, name, ret, reterr);
 }
 
+/* The cache directory and the entry name of a digest; dirfd < 0 (and no error) without a cache. */
+static int digest_cache_open(const uint8_t digest[SECCOMP_DIGEST_SIZE], const char *cache_dir, char name[72],
+                             Error *reterr)
+{
+        if (!cache_dir || digest_cache_name(digest, name) < 0)
+                return -EBADF;
+        return cache_dir_open_checked(cache_dir, reterr);
+}
+
+int seccomp_prepare_cached(const uint8_t digest[SECCOMP_DIGEST_SIZE], const char *cache_dir,
+                           SeccompProgram **ret, Error *reterr)
+{
+        _cleanup_close_ int dirfd = -EBADF;
+        char name[72];
+
+        dirfd = digest_cache_open(digest, cache_dir, name, reterr);
+        if (dirfd == -EPERM)
+                return dirfd;
+        /* Only an object that parsed and compiled before has an entry. */
+        return dirfd >= 0 && cache_read(dirfd, name, ret) >= 0;
+}
+
 int seccomp_prepare_json(json_object *seccomp, const char *json_path, const char *cache_dir,
                          SeccompProgram **ret, Error *reterr)
 {
         _cleanup_(seccomp_config_freep) SeccompConfig *c = NULL;
         _cleanup_close_ int dirfd = -EBADF;
+        uint8_t digest[SECCOMP_DIGEST_SIZE];
         int arches[ELEMENTSOF(arch_table)];
         size_t n_arches = 0;
         char name[72] = "";
         int r;
 
-        if (cache_dir && json_object_is_type(seccomp, json_type_object) &&
-            json_cache_name(seccomp, name) >= 0) {
-                dirfd = cache_dir_open_checked(cache_dir, reterr);
+        if (json_object_is_type(seccomp, json_type_object)) {
+                seccomp_json_digest(seccomp, digest);
+                dirfd = digest_cache_open(digest, cache_dir, name, reterr);
                 if (dirfd == -EPERM)
                         return dirfd;
-                /* Only an object that parsed and compiled before has an entry. */
                 if (dirfd >= 0 && cache_read(dirfd, name, ret) >= 0)
                         return 0;
         }

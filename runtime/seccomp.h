@@ -162,6 +162,16 @@ int seccomp_prepare(const SeccompConfig *c, const char *cache_dir, SeccompProgra
 int seccomp_prepare_json(json_object *seccomp, const char *json_path, const char *cache_dir,
                          SeccompProgram **ret, Error *reterr);
 
+/* The same in two steps, for a caller that does not keep the object (the spec parsed from text
+ * drops its JSON tree): the SHA-256 of the object as the cache key takes it, taken at parse time,
+ * and the cache lookup by it. seccomp_prepare_cached() returns 1 with *ret set on a hit, 0 when
+ * there is no usable entry (then seccomp_prepare_json() with the object), -EPERM for a cache
+ * directory others may write to. */
+#define SECCOMP_DIGEST_SIZE 32
+void seccomp_json_digest(json_object *seccomp, uint8_t ret[SECCOMP_DIGEST_SIZE]);
+int seccomp_prepare_cached(const uint8_t digest[SECCOMP_DIGEST_SIZE], const char *cache_dir,
+                           SeccompProgram **ret, Error *reterr);
+
 /* What the runtime needs of the config, kept with the program (and in the cache): whether a
  * rule uses SCMP_ACT_NOTIFY, and seccomp_config_allows_syscall(config, "execveat") (true for
  * NULL: no filter). */

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "runtime/seccomp.h"
 #include "runtime/spec.h"
 
 #define SPEC_MAX_SIZE (16U * 1024U * 1024U)
@@ -978,12 +979,14 @@ static int parse_linux(json_object *o, RuntimeSpec *s, Error *reterr)
         if ((f = field(o, "resources"))) {
                 if ((r = want_type(f, json_type_object, "linux.resources", reterr)) < 0)
                         return r;
-                s->resources = f;
+                s->resources = json_object_get(f);
         }
         if ((f = field(o, "seccomp"))) {
                 if ((r = want_type(f, json_type_object, "linux.seccomp", reterr)) < 0)
                         return r;
                 s->seccomp = f;
+                s->has_seccomp = true;
+                seccomp_json_digest(f, s->seccomp_digest);
         }
         if ((f = field(o, "sysctl")) && (r = get_string_map(f, "linux.sysctl", &s->sysctl, reterr)) < 0)
                 return r;
@@ -1068,6 +1071,7 @@ RuntimeSpec *runtime_spec_free(RuntimeSpec *s)
         if (!s)
                 return NULL;
         json_object_put(s->json);
+        json_object_put(s->resources);
         free(s->json_text);
         free(s->oci_version);
         free(s->root_path);
@@ -1223,6 +1227,11 @@ static int spec_parse_text(char **text, size_t size, RuntimeSpec **ret, Error *r
         json_object_put(o);
         if (r < 0)
                 return r;
+        /* What is needed of the tree later is in the spec (resources with a reference of its
+         * own, the seccomp digest); the rest goes now, before any fork. */
+        s->seccomp = NULL;
+        json_object_put(s->json);
+        s->json = NULL;
         s->json_text = TAKE_PTR(*text);
         s->json_text_size = size;
         *ret = s;
@@ -1235,6 +1244,30 @@ int runtime_spec_parse_string(const char *json, RuntimeSpec **ret, Error *reterr
         if (!text)
                 return error_set(reterr, -ENOMEM, "parsing config");
         return spec_parse_text(&text, strlen(json), ret, reterr);
+}
+
+int spec_seccomp_json(const RuntimeSpec *spec, json_object **ret, Error *reterr)
+{
+        json_object *o = NULL, *l, *sc;
+        int r;
+
+        if (spec->seccomp) {
+                *ret = json_object_get(spec->seccomp);
+                return 0;
+        }
+        if (!spec->has_seccomp || !spec->json_text)
+                return error_set_msg(reterr, -ENOENT, "linux.seccomp: missing");
+        r = parse_text(spec->json_text, spec->json_text_size, &o, reterr);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(o, "linux", &l) || !json_object_object_get_ex(l, "seccomp", &sc) ||
+            !json_object_is_type(sc, json_type_object)) {
+                json_object_put(o);
+                return error_set_msg(reterr, -ENOENT, "linux.seccomp: missing");
+        }
+        *ret = json_object_get(sc);
+        json_object_put(o);
+        return 0;
 }
 
 int spec_read_file(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size)
@@ -1279,19 +1312,25 @@ int spec_read_file(int dirfd, const char *path, size_t max_size, char **ret, siz
         return 0;
 }
 
-int runtime_spec_load(const char *bundle, RuntimeSpec **ret, Error *reterr)
+int spec_load_at(int dirfd, const char *path, RuntimeSpec **ret, Error *reterr)
 {
-        _cleanup_free_ char *buf = NULL, *p = path_join(bundle, "config.json");
+        _cleanup_free_ char *buf = NULL;
         size_t size;
-        if (!p)
-                return error_set(reterr, -ENOMEM, "loading spec");
-        int r = spec_read_file(AT_FDCWD, p, SPEC_MAX_SIZE, &buf, &size);
+        int r = spec_read_file(dirfd, path, SPEC_MAX_SIZE, &buf, &size);
         if (r < 0)
-                return error_set(reterr, r, "reading %s", p);
+                return error_set(reterr, r, "reading %s", path);
         r = spec_parse_text(&buf, size, ret, reterr);
         if (r < 0)
-                return error_prefix(reterr, r, "%s", p);
+                return error_prefix(reterr, r, "%s", path);
         return 0;
+}
+
+int runtime_spec_load(const char *bundle, RuntimeSpec **ret, Error *reterr)
+{
+        _cleanup_free_ char *p = path_join(bundle, "config.json");
+        if (!p)
+                return error_set(reterr, -ENOMEM, "loading spec");
+        return spec_load_at(AT_FDCWD, p, ret, reterr);
 }
 
 int runtime_process_parse_string(const char *json, RuntimeProcess **ret, Error *reterr)

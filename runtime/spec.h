@@ -124,8 +124,11 @@ typedef struct SpecDevice {
 } SpecDevice;
 
 struct RuntimeSpec {
-        struct json_object *json; /* the whole document, kept for state and for cgsec */
-        char *json_text;          /* the text json was parsed from (load, parse_string), else NULL */
+        /* The whole document: only with runtime_spec_parse_json(). A spec parsed from text keeps
+         * the text instead and drops the tree right after parsing, before create forks: freed
+         * later, every page of it would take a copy-on-write fault. */
+        struct json_object *json;
+        char *json_text; /* the text parsed (load, parse_string), else NULL */
         size_t json_text_size;
         char *oci_version;
         char *root_path;
@@ -149,8 +152,10 @@ struct RuntimeSpec {
         SpecDevice *devices;
         size_t n_devices;
         char *cgroups_path;
-        struct json_object *resources;    /* linux.resources, borrowed from json */
-        struct json_object *seccomp;      /* linux.seccomp, borrowed from json */
+        struct json_object *resources;    /* linux.resources (a reference of its own) */
+        struct json_object *seccomp;      /* linux.seccomp, borrowed from json: NULL without it */
+        bool has_seccomp;                 /* linux.seccomp is there */
+        uint8_t seccomp_digest[32];       /* seccomp_json_digest() of it */
         char **sysctl;                    /* key, value pairs */
         unsigned long rootfs_propagation; /* 0 = default (MS_SLAVE|MS_REC semantics as runc) */
         char **masked_paths;
@@ -173,5 +178,10 @@ int runtime_process_fill_from_container(RuntimeProcess *p, const RuntimeProcess 
 const char *hook_kind_to_string(HookKind k);
 int rlimit_from_string(const char *s);
 
+/* runtime_spec_load() of a file relative to dirfd. */
+int spec_load_at(int dirfd, const char *path, RuntimeSpec **ret, Error *reterr);
 /* Reads a whole file (at most max_size bytes, NUL-terminated) into one buffer sized by fstat(). */
 int spec_read_file(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);
+
+/* linux.seccomp as an object (a new reference): spec->seccomp, or parsed again from the text. */
+int spec_seccomp_json(const RuntimeSpec *spec, struct json_object **ret, Error *reterr);
