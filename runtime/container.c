@@ -121,7 +121,8 @@ static int prepare_seccomp(const RuntimeSpec *spec, const char *root, const Runt
                 json_object *o = NULL;
                 r = spec_seccomp_json(spec, &o, reterr);
                 if (r >= 0)
-                        r = seccomp_prepare_json(o, "linux.seccomp", cache, &prog, reterr);
+                        r = seccomp_prepare_json_as(o, spec->seccomp_digest, "linux.seccomp", cache, &prog,
+                                                    reterr);
                 json_object_put(o);
         }
         if (r < 0)

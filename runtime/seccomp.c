@@ -1007,6 +1007,17 @@ void seccomp_json_digest(json_object *seccomp, uint8_t ret[SECCOMP_DIGEST_SIZE])
         sha256_final(&s, ret);
 }
 
+void seccomp_text_digest(const char *text, size_t size, uint8_t ret[SECCOMP_DIGEST_SIZE])
+{
+        static const char prefix[] = "ctrmgr-seccomp-text\n"; /* never the start of json_hash()'s input */
+        Sha256 s;
+
+        sha256_init(&s);
+        sha256_update(&s, prefix, sizeof(prefix) - 1);
+        sha256_update(&s, text, size);
+        sha256_final(&s, ret);
+}
+
 /* What decides the BPF besides the object: libseccomp's version and native architecture, and the
  * kernel, which stands for the API level libseccomp would probe (seccomp_api_get() costs a dozen
  * syscalls, and the API level is what the running kernel supports). */
@@ -1138,25 +1149,16 @@ int seccomp_prepare_cached(const uint8_t digest[SECCOMP_DIGEST_SIZE], const char
         return dirfd >= 0 && cache_read(dirfd, name, ret) >= 0;
 }
 
-int seccomp_prepare_json(json_object *seccomp, const char *json_path, const char *cache_dir,
-                         SeccompProgram **ret, Error *reterr)
+/* The miss: parse, compile, store under digest (when there is one and a cache). */
+static int prepare_json_miss(json_object *seccomp, const uint8_t *digest, const char *json_path,
+                             const char *cache_dir, SeccompProgram **ret, Error *reterr)
 {
         _cleanup_(seccomp_config_freep) SeccompConfig *c = NULL;
         _cleanup_close_ int dirfd = -EBADF;
-        uint8_t digest[SECCOMP_DIGEST_SIZE];
         int arches[ELEMENTSOF(arch_table)];
         size_t n_arches = 0;
         char name[72] = "";
         int r;
-
-        if (json_object_is_type(seccomp, json_type_object)) {
-                seccomp_json_digest(seccomp, digest);
-                dirfd = digest_cache_open(digest, cache_dir, name, reterr);
-                if (dirfd == -EPERM)
-                        return dirfd;
-                if (dirfd >= 0 && cache_read(dirfd, name, ret) >= 0)
-                        return 0;
-        }
 
         r = seccomp_config_parse(seccomp, json_path, &c, reterr);
         if (r < 0)
@@ -1164,7 +1166,34 @@ int seccomp_prepare_json(json_object *seccomp, const char *json_path, const char
         r = config_arches(c, arches, &n_arches, reterr);
         if (r < 0)
                 return r;
+        if (digest) {
+                dirfd = digest_cache_open(digest, cache_dir, name, reterr);
+                if (dirfd == -EPERM)
+                        return dirfd;
+        }
         return program_compile(c, arches, n_arches, dirfd, name, ret, reterr);
+}
+
+int seccomp_prepare_json_as(json_object *seccomp, const uint8_t digest[SECCOMP_DIGEST_SIZE],
+                            const char *json_path, const char *cache_dir, SeccompProgram **ret,
+                            Error *reterr)
+{
+        return prepare_json_miss(seccomp, digest, json_path, cache_dir, ret, reterr);
+}
+
+int seccomp_prepare_json(json_object *seccomp, const char *json_path, const char *cache_dir,
+                         SeccompProgram **ret, Error *reterr)
+{
+        uint8_t digest[SECCOMP_DIGEST_SIZE];
+        int r;
+
+        if (!json_object_is_type(seccomp, json_type_object))
+                return prepare_json_miss(seccomp, NULL, json_path, cache_dir, ret, reterr);
+        seccomp_json_digest(seccomp, digest);
+        r = seccomp_prepare_cached(digest, cache_dir, ret, reterr);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        return prepare_json_miss(seccomp, digest, json_path, cache_dir, ret, reterr);
 }
 
 int seccomp_program_install(const SeccompProgram *p, int *ret_listener_fd)

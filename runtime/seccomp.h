@@ -171,6 +171,15 @@ int seccomp_prepare_json(json_object *seccomp, const char *json_path, const char
 void seccomp_json_digest(json_object *seccomp, uint8_t ret[SECCOMP_DIGEST_SIZE]);
 int seccomp_prepare_cached(const uint8_t digest[SECCOMP_DIGEST_SIZE], const char *cache_dir,
                            SeccompProgram **ret, Error *reterr);
+/* A key from the text of the object instead (for a caller that never made it a tree): the same
+ * object written differently is another entry, never the wrong one. */
+void seccomp_text_digest(const char *text, size_t size, uint8_t ret[SECCOMP_DIGEST_SIZE]);
+/* The miss for such a key: parses the object (JSON-path errors), compiles it and stores it under
+ * digest, which must be a digest of this very object (seccomp_json_digest() of it, or
+ * seccomp_text_digest() of the text it was parsed from). */
+int seccomp_prepare_json_as(json_object *seccomp, const uint8_t digest[SECCOMP_DIGEST_SIZE],
+                            const char *json_path, const char *cache_dir, SeccompProgram **ret,
+                            Error *reterr);
 
 /* What the runtime needs of the config, kept with the program (and in the cache): whether a
  * rule uses SCMP_ACT_NOTIFY, and seccomp_config_allows_syscall(config, "execveat") (true for

@@ -155,7 +155,9 @@ struct RuntimeSpec {
         struct json_object *resources;    /* linux.resources (a reference of its own) */
         struct json_object *seccomp;      /* linux.seccomp, borrowed from json: NULL without it */
         bool has_seccomp;                 /* linux.seccomp is there */
-        uint8_t seccomp_digest[32];       /* seccomp_json_digest() of it */
+        uint8_t seccomp_digest[32];       /* seccomp_json_digest() or _text_digest() of it */
+        size_t seccomp_text_off;          /* linux.seccomp in json_text, when it was kept as text */
+        size_t seccomp_text_size;         /* (then never a tree: 0 otherwise) */
         char **sysctl;                    /* key, value pairs */
         unsigned long rootfs_propagation; /* 0 = default (MS_SLAVE|MS_REC semantics as runc) */
         char **masked_paths;

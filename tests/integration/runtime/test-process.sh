@@ -115,6 +115,34 @@ jq_edit "$B" '.linux.seccomp = { defaultAction: "SCMP_ACT_NOPE" }'
 check_output "seccomp: an unknown action names the JSON path" "linux\.seccomp\.defaultAction" run_in "$B" true
 jq_edit "$B" 'del(.linux.seccomp)'
 
+# The profile is read from the text of config.json, json-c parsing the rest (runtime/spec.c):
+# it must be the one json-c takes, also where json-c's rules and extensions decide. The texts
+# below are edited with sed (jq would undo what is tested), the container run directly.
+sc_errno() { # sc_errno ERRNO: a profile that fails sethostname with ERRNO
+        printf '{ "defaultAction": "SCMP_ACT_ALLOW", "syscalls": [ { "names": ["sethostname"], "action": "SCMP_ACT_ERRNO", "errnoRet": %s } ] }' "$1"
+}
+cp "$B/config.json" "$T/config.json.saved"
+set_args "$B" /probe sethostname x
+sc_run() { # sc_run JQ-FILTER SED-SCRIPT: the config from jq, then sed, then run
+        jq --argjson a "$(sc_errno 18)" --argjson b "$(sc_errno 95)" "$1" "$T/config.json.args" | sed "$2" >"$B/config.json"
+        run_seq=$((run_seq + 1))
+        oci run --bundle "$B" "sc$run_seq" </dev/null
+}
+cp "$B/config.json" "$T/config.json.args"
+check_output "seccomp: of two linux.seccomp, the last is the profile" "^error EOPNOTSUPP$" \
+        sc_run '.linux.seccomp = $a | .linux.zzzz = $b' 's/"zzzz"/"seccomp"/'
+check_output "... also when the other comes first" "^error EXDEV$" \
+        sc_run '.linux.zzzz = $b | .linux.seccomp = $a' 's/"zzzz"/"seccomp"/'
+check_output "... and of two linux, the last, however spelled (linu\\u0078)" "^error EOPNOTSUPP$" \
+        sc_run '.linux.seccomp = $a | .zzzz = (.linux | .seccomp = $b)' 's/"zzzz"/"linu\\u0078"/'
+check_output "... with a comment (json-c's extension) and an escape in it" "^error EXDEV$" \
+        sc_run '.linux.seccomp = $a' 's|"sethostname" *\]|"\\u0073ethostname" /* a comment */ ]|'
+sc_run '.linux.seccomp = $a' 's/"errnoRet": *18/"errnoRet": 18 18/' >"$T/sc.out" 2>&1
+bad=$(grep -bo '18 18' "$B/config.json" | cut -d: -f1)
+check_output "... and a syntax error in it fails the config, naming its byte" "invalid JSON at byte $((bad + 3)):" \
+        cat "$T/sc.out"
+cp "$T/config.json.saved" "$B/config.json"
+
 # ---------------------------------------------------------------- seccomp SCMP_ACT_NOTIFY
 # The listener goes to linux.seccomp.listenerPath with the container process state (runtime-spec):
 # a seccomp agent (probe seccomp-agent) receives it and answers the container's mkdir.
