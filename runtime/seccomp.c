@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 
 #include "runtime/seccomp.h"
+#include "runtime/sha256.h"
 
 /* The kernel refuses longer filters (BPF_MAXINSNS); also bounds what we read from the cache. */
 #define SECCOMP_MAX_INSNS 4096U
@@ -511,105 +512,6 @@ int seccomp_config_parse(json_object *seccomp, const char *json_path, SeccompCon
         return 0;
 }
 
-/* ------------------------------------------------------------------ SHA-256 (FIPS 180-4), for the cache key
- */
-
-typedef struct Sha256 {
-        uint32_t h[8];
-        uint64_t len;
-        uint8_t buf[64];
-        size_t fill;
-} Sha256;
-
-static const uint32_t sha256_k[64] = {
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-#define ROR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void sha256_init(Sha256 *s)
-{
-        static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-        memcpy(s->h, h0, sizeof(h0));
-        s->len = 0;
-        s->fill = 0;
-}
-
-static void sha256_block(Sha256 *s, const uint8_t *p)
-{
-        uint32_t w[64], a, b, c, d, e, f, g, h;
-
-        for (size_t i = 0; i < 16; i++)
-                w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-                       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-        for (size_t i = 16; i < 64; i++) {
-                uint32_t s0 = ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
-                uint32_t s1 = ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
-                w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-        }
-        a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4], f = s->h[5], g = s->h[6],
-        h = s->h[7];
-        for (size_t i = 0; i < 64; i++) {
-                uint32_t t1 = h + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) +
-                              sha256_k[i] + w[i];
-                uint32_t t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-                h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
-        }
-        s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
-        s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
-}
-
-static void sha256_update(Sha256 *s, const void *data, size_t n)
-{
-        const uint8_t *p = data;
-
-        s->len += n;
-        while (n > 0) {
-                size_t k = MIN(n, 64 - s->fill);
-                memcpy(s->buf + s->fill, p, k);
-                s->fill += k, p += k, n -= k;
-                if (s->fill == 64) {
-                        sha256_block(s, s->buf);
-                        s->fill = 0;
-                }
-        }
-}
-
-static void sha256_finish(Sha256 *s)
-{
-        uint64_t bits = s->len * 8;
-        uint8_t pad = 0x80, zero = 0, lenbuf[8];
-
-        sha256_update(s, &pad, 1);
-        while (s->fill != 56)
-                sha256_update(s, &zero, 1);
-        for (size_t i = 0; i < 8; i++)
-                lenbuf[i] = (uint8_t)(bits >> (56 - 8 * i));
-        sha256_update(s, lenbuf, 8);
-}
-
-static void sha256_final_hex(Sha256 *s, char out[65])
-{
-        sha256_finish(s);
-        for (size_t i = 0; i < 8; i++)
-                snprintf(out + 8 * i, 9, "%08" PRIx32, s->h[i]);
-}
-
-static void sha256_final(Sha256 *s, uint8_t out[SECCOMP_DIGEST_SIZE])
-{
-        sha256_finish(s);
-        for (size_t i = 0; i < 32; i++)
-                out[i] = (uint8_t)(s->h[i / 4] >> (24 - 8 * (i % 4)));
-}
-
 /* ------------------------------------------------------------------ compile */
 
 static uint32_t action_to_scmp(SeccompAction a, int errno_ret)
@@ -692,36 +594,36 @@ static int config_arches(const SeccompConfig *c, int arches[static ELEMENTSOF(ar
 static void config_hash(const SeccompConfig *c, const int *arches, size_t n_arches, char out[65])
 {
         const struct scmp_version *v = seccomp_version();
-        Sha256 s;
+        RuntimeSha256 s;
         char buf[256];
         int k;
 
-        sha256_init(&s);
+        runtime_sha256_init(&s);
         k = snprintf(buf, sizeof(buf), "ctrmgr-seccomp 3\nlibseccomp %u.%u.%u api %u\ndefault %s %d\n",
                      v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get(),
                      seccomp_action_to_string(c->default_action), c->default_errno_ret);
-        sha256_update(&s, buf, (size_t)k);
+        runtime_sha256_update(&s, buf, (size_t)k);
         for (size_t i = 0; i < n_arches; i++) {
                 k = snprintf(buf, sizeof(buf), "arch %s\n", arch_table[arches[i]].oci);
-                sha256_update(&s, buf, (size_t)k);
+                runtime_sha256_update(&s, buf, (size_t)k);
         }
         for (size_t i = 0; i < c->n_rules; i++) {
                 const SeccompRule *rule = c->rules + i;
                 k = snprintf(buf, sizeof(buf), "rule %s %d %zu %zu\n",
                              seccomp_action_to_string(rule->action), rule->errno_ret,
                              strv_length(rule->names), rule->n_args);
-                sha256_update(&s, buf, (size_t)k);
+                runtime_sha256_update(&s, buf, (size_t)k);
                 STRV_FOREACH (name, rule->names) {
-                        sha256_update(&s, *name, strlen(*name) + 1);
+                        runtime_sha256_update(&s, *name, strlen(*name) + 1);
                 }
                 for (size_t j = 0; j < rule->n_args; j++) {
                         const SeccompArg *a = rule->args + j;
                         k = snprintf(buf, sizeof(buf), "arg %u %d %" PRIu64 " %" PRIu64 "\n", a->index,
                                      (int)a->op, a->value, a->value_two);
-                        sha256_update(&s, buf, (size_t)k);
+                        runtime_sha256_update(&s, buf, (size_t)k);
                 }
         }
-        sha256_final_hex(&s, out);
+        runtime_sha256_final_hex(&s, out);
 }
 
 static bool args_have_duplicate_index(const SeccompRule *rule)
@@ -940,17 +842,17 @@ static int cache_write(int dirfd, const char *name, const SeccompProgram *p)
 
 /* ------------------------------------------------------------------ the cache key of a JSON object */
 
-static void sha256_tag(Sha256 *s, char tag, uint64_t n)
+static void sha256_tag(RuntimeSha256 *s, char tag, uint64_t n)
 {
         uint8_t b[9] = {(uint8_t)tag};
         for (size_t i = 0; i < 8; i++)
                 b[1 + i] = (uint8_t)(n >> (56 - 8 * i));
-        sha256_update(s, b, sizeof(b));
+        runtime_sha256_update(s, b, sizeof(b));
 }
 
 /* Every node of the object in document order, typed and length-prefixed, so that two documents
  * hash alike only if json-c parsed them into the same tree. */
-static void json_hash(Sha256 *s, json_object *o)
+static void json_hash(RuntimeSha256 *s, json_object *o)
 {
         switch (json_object_get_type(o)) {
         case json_type_null:
@@ -976,7 +878,7 @@ static void json_hash(Sha256 *s, json_object *o)
         case json_type_string: {
                 size_t n = (size_t)json_object_get_string_len(o);
                 sha256_tag(s, 's', n);
-                sha256_update(s, json_object_get_string(o), n);
+                runtime_sha256_update(s, json_object_get_string(o), n);
                 break;
         }
         case json_type_array: {
@@ -991,7 +893,7 @@ static void json_hash(Sha256 *s, json_object *o)
                 json_object_object_foreach (o, key, v) {
                         size_t n = strlen(key);
                         sha256_tag(s, 'k', n);
-                        sha256_update(s, key, n);
+                        runtime_sha256_update(s, key, n);
                         json_hash(s, v);
                 }
                 break;
@@ -1000,22 +902,22 @@ static void json_hash(Sha256 *s, json_object *o)
 
 void seccomp_json_digest(json_object *seccomp, uint8_t ret[SECCOMP_DIGEST_SIZE])
 {
-        Sha256 s;
+        RuntimeSha256 s;
 
-        sha256_init(&s);
+        runtime_sha256_init(&s);
         json_hash(&s, seccomp);
-        sha256_final(&s, ret);
+        runtime_sha256_final(&s, ret);
 }
 
 void seccomp_text_digest(const char *text, size_t size, uint8_t ret[SECCOMP_DIGEST_SIZE])
 {
         static const char prefix[] = "ctrmgr-seccomp-text\n"; /* never the start of json_hash()'s input */
-        Sha256 s;
+        RuntimeSha256 s;
 
-        sha256_init(&s);
-        sha256_update(&s, prefix, sizeof(prefix) - 1);
-        sha256_update(&s, text, size);
-        sha256_final(&s, ret);
+        runtime_sha256_init(&s);
+        runtime_sha256_update(&s, prefix, sizeof(prefix) - 1);
+        runtime_sha256_update(&s, text, size);
+        runtime_sha256_final(&s, ret);
 }
 
 /* What decides the BPF besides the object: libseccomp's version and native architecture, and the
@@ -1026,19 +928,19 @@ static int digest_cache_name(const uint8_t digest[SECCOMP_DIGEST_SIZE], char ret
         const struct scmp_version *v = seccomp_version();
         struct utsname u;
         char buf[3 * sizeof(u.release) + 128], hash[65];
-        Sha256 s;
+        RuntimeSha256 s;
         int k;
 
         if (uname(&u) < 0)
                 return negative_errno();
-        sha256_init(&s);
+        runtime_sha256_init(&s);
         k = snprintf(buf, sizeof(buf),
                      "ctrmgr-seccomp-json 3\nlibseccomp %u.%u.%u native %" PRIu32 "\n%s %s %s\n",
                      v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_arch_native(), u.release,
                      u.version, u.machine);
-        sha256_update(&s, buf, (size_t)MIN((size_t)k, sizeof(buf) - 1));
-        sha256_update(&s, digest, SECCOMP_DIGEST_SIZE);
-        sha256_final_hex(&s, hash);
+        runtime_sha256_update(&s, buf, (size_t)MIN((size_t)k, sizeof(buf) - 1));
+        runtime_sha256_update(&s, digest, SECCOMP_DIGEST_SIZE);
+        runtime_sha256_final_hex(&s, hash);
         snprintf(ret, 72, "%s.bpf", hash);
         return 0;
 }

@@ -180,6 +180,9 @@ int runtime_process_fill_from_container(RuntimeProcess *p, const RuntimeProcess 
 const char *hook_kind_to_string(HookKind k);
 int rlimit_from_string(const char *s);
 
+/* Where json-c would take linux.seccomp from in text (of size bytes), when the scan is sure of
+ * it (runtime/spec-scan.c): true, and the offset and size of that object's text. */
+bool spec_find_seccomp_text(const char *text, size_t size, size_t *ret_off, size_t *ret_size);
 /* runtime_spec_load() of a file relative to dirfd. */
 int spec_load_at(int dirfd, const char *path, RuntimeSpec **ret, Error *reterr);
 /* Reads a whole file (at most max_size bytes, NUL-terminated) into one buffer sized by fstat(). */
