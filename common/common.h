@@ -333,6 +333,23 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t s
  * another mount. Missing path is success. */
 int rm_rf_at(int dirfd, const char *path);
 
+/* SHA-256 (common/sha256.c): SHA-NI where the CPU has it, portable code elsewhere. */
+#define SHA256_SIZE 32
+typedef struct Sha256 {
+        uint32_t state[8];
+        uint64_t bytes;
+        uint8_t buf[64];
+        size_t fill;
+        void (*blocks)(uint32_t state[8], const uint8_t *p, size_t n_blocks);
+} Sha256;
+void sha256_init(Sha256 *h);
+void sha256_update(Sha256 *h, const void *p, size_t n);
+/* The digest as bytes, or as 64 lower-case hex digits and a NUL; h is used up. */
+void sha256_finish(Sha256 *h, uint8_t out[SHA256_SIZE]);
+void sha256_finish_hex(Sha256 *h, char out[2 * SHA256_SIZE + 1]);
+/* Tests: the portable code even where the CPU has SHA extensions. */
+void sha256_force_portable(bool b);
+
 /* Copies the contents of directory src_dirfd into dst_dirfd: directories, regular files and
  * symlinks with owners and modes (device nodes, FIFOs and sockets are left out), never
  * following a symlink of the source. For populating a volume from an image's directory. */

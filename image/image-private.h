@@ -30,22 +30,10 @@
 
 /* ---------------------------------------------------------------- digests (digest.c) */
 
-typedef struct Sha256 {
-        uint32_t state[8];
-        uint64_t bytes;
-        uint8_t buf[64];
-        size_t fill;
-        void (*blocks)(uint32_t state[8], const uint8_t *p, size_t n_blocks);
-} Sha256;
-
-int sha256_init(Sha256 *h);
-void sha256_update(Sha256 *h, const void *p, size_t n);
 /* Writes "sha256:<hex>" into out and frees the context. */
 void sha256_final(Sha256 *h, char out[static DIGEST_STR_MAX]);
 void sha256_done(Sha256 *h);
 void sha256_buffer(const void *p, size_t n, char out[static DIGEST_STR_MAX]);
-/* Tests: the portable code even where the CPU has SHA extensions. */
-void sha256_force_portable(bool b);
 
 /* "sha256:" followed by 64 lower-case hex digits. Other algorithms are not supported. */
 bool digest_is_valid(const char *d);

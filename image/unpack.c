@@ -998,11 +998,7 @@ int layer_unpack_fd(int blob_fd, LayerCompression c, const char *blob_digest, ui
         };
         int r;
 
-        r = sha256_init(&u.tar_hash);
-        if (r < 0) {
-                unpack_done(&u);
-                return error_set(e, r, "initializing SHA-256");
-        }
+        sha256_init(&u.tar_hash);
         r = unpack_creation_defaults(&u);
         if (r < 0) {
                 unpack_done(&u);

@@ -11,7 +11,6 @@
 #include <sys/utsname.h>
 
 #include "runtime/seccomp.h"
-#include "runtime/sha256.h"
 
 /* The kernel refuses longer filters (BPF_MAXINSNS); also bounds what we read from the cache. */
 #define SECCOMP_MAX_INSNS 4096U
@@ -594,36 +593,36 @@ static int config_arches(const SeccompConfig *c, int arches[static ELEMENTSOF(ar
 static void config_hash(const SeccompConfig *c, const int *arches, size_t n_arches, char out[65])
 {
         const struct scmp_version *v = seccomp_version();
-        RuntimeSha256 s;
+        Sha256 s;
         char buf[256];
         int k;
 
-        runtime_sha256_init(&s);
+        sha256_init(&s);
         k = snprintf(buf, sizeof(buf), "ctrmgr-seccomp 3\nlibseccomp %u.%u.%u api %u\ndefault %s %d\n",
                      v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get(),
                      seccomp_action_to_string(c->default_action), c->default_errno_ret);
-        runtime_sha256_update(&s, buf, (size_t)k);
+        sha256_update(&s, buf, (size_t)k);
         for (size_t i = 0; i < n_arches; i++) {
                 k = snprintf(buf, sizeof(buf), "arch %s\n", arch_table[arches[i]].oci);
-                runtime_sha256_update(&s, buf, (size_t)k);
+                sha256_update(&s, buf, (size_t)k);
         }
         for (size_t i = 0; i < c->n_rules; i++) {
                 const SeccompRule *rule = c->rules + i;
                 k = snprintf(buf, sizeof(buf), "rule %s %d %zu %zu\n",
                              seccomp_action_to_string(rule->action), rule->errno_ret,
                              strv_length(rule->names), rule->n_args);
-                runtime_sha256_update(&s, buf, (size_t)k);
+                sha256_update(&s, buf, (size_t)k);
                 STRV_FOREACH (name, rule->names) {
-                        runtime_sha256_update(&s, *name, strlen(*name) + 1);
+                        sha256_update(&s, *name, strlen(*name) + 1);
                 }
                 for (size_t j = 0; j < rule->n_args; j++) {
                         const SeccompArg *a = rule->args + j;
                         k = snprintf(buf, sizeof(buf), "arg %u %d %" PRIu64 " %" PRIu64 "\n", a->index,
                                      (int)a->op, a->value, a->value_two);
-                        runtime_sha256_update(&s, buf, (size_t)k);
+                        sha256_update(&s, buf, (size_t)k);
                 }
         }
-        runtime_sha256_final_hex(&s, out);
+        sha256_finish_hex(&s, out);
 }
 
 static bool args_have_duplicate_index(const SeccompRule *rule)
@@ -842,17 +841,17 @@ static int cache_write(int dirfd, const char *name, const SeccompProgram *p)
 
 /* ------------------------------------------------------------------ the cache key of a JSON object */
 
-static void sha256_tag(RuntimeSha256 *s, char tag, uint64_t n)
+static void sha256_tag(Sha256 *s, char tag, uint64_t n)
 {
         uint8_t b[9] = {(uint8_t)tag};
         for (size_t i = 0; i < 8; i++)
                 b[1 + i] = (uint8_t)(n >> (56 - 8 * i));
-        runtime_sha256_update(s, b, sizeof(b));
+        sha256_update(s, b, sizeof(b));
 }
 
 /* Every node of the object in document order, typed and length-prefixed, so that two documents
  * hash alike only if json-c parsed them into the same tree. */
-static void json_hash(RuntimeSha256 *s, json_object *o)
+static void json_hash(Sha256 *s, json_object *o)
 {
         switch (json_object_get_type(o)) {
         case json_type_null:
@@ -878,7 +877,7 @@ static void json_hash(RuntimeSha256 *s, json_object *o)
         case json_type_string: {
                 size_t n = (size_t)json_object_get_string_len(o);
                 sha256_tag(s, 's', n);
-                runtime_sha256_update(s, json_object_get_string(o), n);
+                sha256_update(s, json_object_get_string(o), n);
                 break;
         }
         case json_type_array: {
@@ -893,7 +892,7 @@ static void json_hash(RuntimeSha256 *s, json_object *o)
                 json_object_object_foreach (o, key, v) {
                         size_t n = strlen(key);
                         sha256_tag(s, 'k', n);
-                        runtime_sha256_update(s, key, n);
+                        sha256_update(s, key, n);
                         json_hash(s, v);
                 }
                 break;
@@ -902,22 +901,22 @@ static void json_hash(RuntimeSha256 *s, json_object *o)
 
 void seccomp_json_digest(json_object *seccomp, uint8_t ret[SECCOMP_DIGEST_SIZE])
 {
-        RuntimeSha256 s;
+        Sha256 s;
 
-        runtime_sha256_init(&s);
+        sha256_init(&s);
         json_hash(&s, seccomp);
-        runtime_sha256_final(&s, ret);
+        sha256_finish(&s, ret);
 }
 
 void seccomp_text_digest(const char *text, size_t size, uint8_t ret[SECCOMP_DIGEST_SIZE])
 {
         static const char prefix[] = "ctrmgr-seccomp-text\n"; /* never the start of json_hash()'s input */
-        RuntimeSha256 s;
+        Sha256 s;
 
-        runtime_sha256_init(&s);
-        runtime_sha256_update(&s, prefix, sizeof(prefix) - 1);
-        runtime_sha256_update(&s, text, size);
-        runtime_sha256_final(&s, ret);
+        sha256_init(&s);
+        sha256_update(&s, prefix, sizeof(prefix) - 1);
+        sha256_update(&s, text, size);
+        sha256_finish(&s, ret);
 }
 
 /* What decides the BPF besides the object: libseccomp's version and native architecture, and the
@@ -928,19 +927,19 @@ static int digest_cache_name(const uint8_t digest[SECCOMP_DIGEST_SIZE], char ret
         const struct scmp_version *v = seccomp_version();
         struct utsname u;
         char buf[3 * sizeof(u.release) + 128], hash[65];
-        RuntimeSha256 s;
+        Sha256 s;
         int k;
 
         if (uname(&u) < 0)
                 return negative_errno();
-        runtime_sha256_init(&s);
+        sha256_init(&s);
         k = snprintf(buf, sizeof(buf),
                      "ctrmgr-seccomp-json 3\nlibseccomp %u.%u.%u native %" PRIu32 "\n%s %s %s\n",
                      v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_arch_native(), u.release,
                      u.version, u.machine);
-        runtime_sha256_update(&s, buf, (size_t)MIN((size_t)k, sizeof(buf) - 1));
-        runtime_sha256_update(&s, digest, SECCOMP_DIGEST_SIZE);
-        runtime_sha256_final_hex(&s, hash);
+        sha256_update(&s, buf, (size_t)MIN((size_t)k, sizeof(buf) - 1));
+        sha256_update(&s, digest, SECCOMP_DIGEST_SIZE);
+        sha256_finish_hex(&s, hash);
         snprintf(ret, 72, "%s.bpf", hash);
         return 0;
 }

@@ -29,7 +29,7 @@ static void test_digest(void **state)
         assert_string_equal(image_digest_short(d, buf), "e3b0c44298fc");
 
         Sha256 h;
-        assert_int_equal(sha256_init(&h), 0);
+        sha256_init(&h);
         sha256_update(&h, "ab", 2);
         sha256_update(&h, "c", 1);
         sha256_final(&h, d);
@@ -41,7 +41,7 @@ static void test_digest(void **state)
 static void sha256_of(const void *p, size_t n, size_t piece, char out[static DIGEST_STR_MAX])
 {
         Sha256 h;
-        assert_int_equal(sha256_init(&h), 0);
+        sha256_init(&h);
         for (size_t off = 0; off < n;) {
                 size_t k = piece ? MIN(piece, n - off) : n - off;
                 sha256_update(&h, (const char *)p + off, k);
