@@ -1316,53 +1316,11 @@ int spec_seccomp_json(const RuntimeSpec *spec, json_object **ret, Error *reterr)
         return 0;
 }
 
-int spec_read_file(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size)
-{
-        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        struct stat st;
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_size <= 0)
-                return read_full_fd(fd, max_size, ret, ret_size);
-        if ((uint64_t)st.st_size > max_size)
-                return -EFBIG;
-        /* One buffer of the right size and one read, instead of doubling from 4 KiB: each heap
-         * page touched costs a fault. */
-        size_t alloc = (size_t)st.st_size + 2, n = 0;
-        _cleanup_free_ char *buf = malloc(alloc);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, alloc - 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-                if (n == alloc - 1) {
-                        /* It grew since fstat(): start over the general way. */
-                        if (lseek(fd, 0, SEEK_SET) < 0)
-                                return -errno;
-                        return read_full_fd(fd, max_size, ret, ret_size);
-                }
-        }
-        buf[n] = '\0';
-        *ret = TAKE_PTR(buf);
-        if (ret_size)
-                *ret_size = n;
-        return 0;
-}
-
 int spec_load_at(int dirfd, const char *path, RuntimeSpec **ret, Error *reterr)
 {
         _cleanup_free_ char *buf = NULL;
         size_t size;
-        int r = spec_read_file(dirfd, path, SPEC_MAX_SIZE, &buf, &size);
+        int r = read_full_file_at(dirfd, path, SPEC_MAX_SIZE, &buf, &size);
         if (r < 0)
                 return error_set(reterr, r, "reading %s", path);
         r = spec_parse_text(&buf, size, ret, reterr);

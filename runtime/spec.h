@@ -185,8 +185,6 @@ int rlimit_from_string(const char *s);
 bool spec_find_seccomp_text(const char *text, size_t size, size_t *ret_off, size_t *ret_size);
 /* runtime_spec_load() of a file relative to dirfd. */
 int spec_load_at(int dirfd, const char *path, RuntimeSpec **ret, Error *reterr);
-/* Reads a whole file (at most max_size bytes, NUL-terminated) into one buffer sized by fstat(). */
-int spec_read_file(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);
 
 /* linux.seccomp as an object (a new reference): spec->seccomp, or parsed again from the text. */
 int spec_seccomp_json(const RuntimeSpec *spec, struct json_object **ret, Error *reterr);

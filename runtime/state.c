@@ -339,7 +339,7 @@ int container_record_load_config(int dirfd, ContainerRecord *rec, Error *reterr)
         enum json_tokener_error e = json_tokener_success;
         if (rec->config)
                 return 0;
-        int r = spec_read_file(dirfd, "config.json", 64U * 1024 * 1024, &buf, NULL);
+        int r = read_full_file_at(dirfd, "config.json", 64U * 1024 * 1024, &buf, NULL);
         if (r < 0)
                 return error_set(reterr, r, "reading config.json");
         json_object *o = json_tokener_parse_verbose(buf, &e);
@@ -362,7 +362,7 @@ static bool config_has_hooks(json_object *config, const char *kind)
 int container_record_load(int dirfd, ContainerRecord *ret, Error *reterr)
 {
         _cleanup_free_ char *buf = NULL;
-        int r = spec_read_file(dirfd, "state.json", 64U * 1024 * 1024, &buf, NULL);
+        int r = read_full_file_at(dirfd, "state.json", 64U * 1024 * 1024, &buf, NULL);
         if (r < 0)
                 return error_set(reterr, r, "reading state.json");
         json_object *o = json_tokener_parse(buf);
