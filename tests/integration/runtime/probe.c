@@ -122,18 +122,25 @@ static int do_rlimit(const char *name)
         return 2;
 }
 
-static int do_recvtty(const char *path)
+/* Listens on a stream socket at path and accepts one connection: its fd, -2 for a path too
+ * long, -1 with errno. */
+static int accept_one(const char *path)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof sa.sun_path)
-                return 2;
+                return -2;
         strcpy(sa.sun_path, path);
         int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(l, 1) < 0)
-                return report(-1);
-        int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+                return -1;
+        return accept4(l, NULL, NULL, SOCK_CLOEXEC);
+}
+
+static int do_recvtty(const char *path)
+{
+        int c = accept_one(path);
         if (c < 0)
-                return report(-1);
+                return c == -2 ? 2 : report(-1);
         char name[256], cbuf[CMSG_SPACE(sizeof(int))];
         struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
         struct msghdr mh = {
@@ -213,16 +220,9 @@ static int do_seccomp_agent(const char *path, const char *errname)
                 return 2;
         alarm(90); /* a test that fails must not leave us waiting for ever */
         setvbuf(stdout, NULL, _IONBF, 0);
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof sa.sun_path)
-                return 2;
-        strcpy(sa.sun_path, path);
-        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(l, 1) < 0)
-                return report(-1);
-        int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        int c = accept_one(path);
         if (c < 0)
-                return report(-1);
+                return c == -2 ? 2 : report(-1);
         static char buf[65536];
         char cbuf[CMSG_SPACE(sizeof(int))];
         struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf - 1};
