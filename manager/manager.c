@@ -111,15 +111,18 @@ Manager *manager_free(Manager *m)
 {
         if (!m)
                 return NULL;
+        /* Nothing is started from here on: queued starts and transactions go first, so that
+         * finishing a start below cannot set off another. */
+        m->exiting = true;
+        free(m->spawn_queue);
+        m->spawn_queue = NULL;
+        m->n_spawn_queue = 0;
+        manager_jobs_free(m);
         /* A container being started is recorded before the daemon goes, so the next one finds
          * it again. */
         for (size_t i = 0; i < m->n_services; i++)
                 starter_finish(m->services[i]);
-        free(m->spawn_queue);
-        m->spawn_queue = NULL;
-        m->n_spawn_queue = 0;
         manager_zygote_stop(m);
-        manager_jobs_free(m);
         dep_graph_free(m->graph);
         for (size_t i = 0; i < m->n_services; i++)
                 service_free(m->services[i]);
