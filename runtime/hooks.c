@@ -43,8 +43,27 @@ static int hook_run(const SpecHook *h, const char *state_json, int trampoline_fd
         rfd = safe_close(rfd);
         int pidfd = pidfd_open(pid, 0);
 
-        /* The state is small, a pipe holds it; a hook that does not read it gets EPIPE here. */
+        /* The state is small, a pipe holds it. A hook that exits without reading it makes the
+         * write fail with EPIPE, and raise SIGPIPE, which would kill a caller that does not ignore
+         * it (ctrmgr-oci, silently, half-way through a delete): blocked here, and a SIGPIPE it
+         * left pending is taken before the mask is restored. */
+        sigset_t pipe_set, old_mask;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        bool was_pending = false;
+        {
+                sigset_t pending;
+                if (sigpending(&pending) == 0)
+                        was_pending = sigismember(&pending, SIGPIPE) == 1;
+        }
+        (void)sigprocmask(SIG_BLOCK, &pipe_set, &old_mask);
         (void)loop_write(wfd, state_json, strlen(state_json));
+        if (!was_pending) {
+                const struct timespec zero = {};
+                while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+                        ;
+        }
+        (void)sigprocmask(SIG_SETMASK, &old_mask, NULL);
         wfd = safe_close(wfd);
 
         int status = 0;
