@@ -6,7 +6,8 @@
  * of verbs and registers it with REGISTER_VERBS(); ctrmgr.c dispatches argv[1] to it. A verb
  * gets argc/argv starting at its own name (argv[0] == "verify"), parses its own options with
  * getopt_long (handling --help itself), and returns an exit status (0 ok, 1 failure, 2 usage).
- * Global options given before the verb are in `arg_global`.
+ * Global options, given before the verb or among its arguments (ctrmgr.c takes them out of the
+ * verb's argv), are in `arg_global`.
  */
 
 #include <stdbool.h>

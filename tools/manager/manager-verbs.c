@@ -327,8 +327,11 @@ static void print_status(sd_bus *bus, const UnitInfo *i)
                          : streq(active, "activating")                          ? i->inactive_exit
                          : streq(active, "inactive") || streq(active, "failed") ? i->inactive_enter
                                                                                 : i->active_exit;
-        printf("     Active: %s%s (%s)%s", state_color(active), active, strna(i->sub_state),
-               cli_color(ANSI_NORMAL));
+        /* The sub-state in parentheses unless it says the same ("failed (failed)"). */
+        printf("     Active: %s%s", state_color(active), active);
+        if (!isempty(i->sub_state) && !streq(i->sub_state, active))
+                printf(" (%s)", i->sub_state);
+        printf("%s", cli_color(ANSI_NORMAL));
         /* As systemctl: why it failed, or why it is about to be restarted. */
         if ((streq(active, "failed") || streq_ptr(i->sub_state, "auto-restart")) && !isempty(i->result) &&
             !streq(i->result, "success"))

@@ -156,6 +156,9 @@ check_output "status: the process tree while activating" '─[0-9]+ sleep 1000$'
 check_output "status: not active yet, exit status 3" '^3$' "$f.rc"
 "$ctrmgr" --output json status waiter >"$T/json" 2>&1 || true
 check_output "status --output json: activating, start" '"activeState":"activating","subState":"start"' "$T/json"
+# Global options after the verb, as systemctl takes them.
+"$ctrmgr" status -o json --no-pager waiter >"$T/json2" 2>&1 || true
+check_output "status -o json --no-pager after the verb" '"activeState":"activating","subState":"start"' "$T/json2"
 
 # ---------------------------------------------------------------- Notify=healthy, failing check
 "$ctrmgr" start checker >"$T/start.checker" 2>&1 &
