@@ -206,6 +206,7 @@ static void manager_remove_service(Manager *m, Service *s)
                         m->n_services--;
                         break;
                 }
+        (void)failed_state_remove(s);
         service_send_removed(s);
         service_free(s);
 }
@@ -661,6 +662,12 @@ int manager_startup(Manager *m)
                 }
                 sd_bus_message_unref(reply);
         }
+
+        /* Containers that ended while no daemon ran: their exits, now that PropertiesChanged
+         * and systemd units (for BindsTo=/Requires= of dependents) can be reached. */
+        for (size_t i = 0; i < m->n_services; i++)
+                service_recover_finish(m->services[i]);
+        failed_state_prune(m);
 
         _cleanup_free_ char *boot_id = NULL;
         r = m->config.start_boot_units ? boot_units_due(m, &boot_id) : 0;

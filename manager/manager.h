@@ -169,6 +169,7 @@ struct Service {
         unsigned n_restarts;      /* NRestarts=: rs.n_restarts, or from the state file */
         RestartState rs;          /* start limit window, restart counter, manual stop (manager/policy) */
         bool admin_stop_recorded; /* <lib_dir>/stopped/NAME exists */
+        bool exited_unobserved;   /* its container ended while no daemon ran (service_recover) */
 
         int stop_signal;
         uint64_t stop_timeout_usec;
@@ -291,6 +292,8 @@ int service_reset_failed(Service *s);
 void service_set_state(Service *s, ActiveState a, SubState sub);
 /* Re-attaches to a container left running by an earlier daemon instance (from its state file). */
 int service_recover(Service *s);
+/* For a container service_recover() found dead: its exit, handled once the bus is up. */
+void service_recover_finish(Service *s);
 /* Builds the SpecInput from the unit and image config and generates the OCI spec. */
 int service_generate_spec(Manager *m, const struct Unit *u, const char *rootfs, int rootfs_fd,
                           json_object **ret, char **ret_digest, Error *reterr);
@@ -389,6 +392,13 @@ int bus_check_root(sd_bus_message *m, sd_bus_error *error);
 int state_save(const Service *s);
 int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime, bool *ret_stopping);
 int state_remove(const Service *s);
+/* A failed unit's Result=, exit status and timestamps in <state_dir>/.failed/NAME, kept until it
+ * starts again or is reset, so that a restarted daemon shows it failed still. */
+int failed_state_save(const Service *s);
+int failed_state_load(Service *s);
+int failed_state_remove(const Service *s);
+/* Removes the records of units that are not failed (or not loaded) now. */
+void failed_state_prune(Manager *m);
 /* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
 int pid_get_starttime(pid_t pid, uint64_t *ret);
 char *service_bundle_dir(const Service *s);

@@ -4,7 +4,13 @@
  * running container again and report it as before (PID with its start time against PID reuse,
  * image digest, timestamps, restart counter). Written atomically; /run is a tmpfs, so a reboot
  * forgets everything, as it should.
+ *
+ * A unit that failed leaves /run/ctrmgr/.failed/NAME (its Result=, exit status, timestamps and
+ * restart counter) until it starts again or is reset, so that a restarted daemon still shows it
+ * failed, as systemd keeps its failed units across a re-execution.
  */
+#include <dirent.h>
+
 #include <json-c/json.h>
 
 #include "manager/manager.h"
@@ -144,4 +150,113 @@ int state_remove(const Service *s)
         if (rmdir(bundle) < 0 && errno != ENOENT && errno != ENOTEMPTY)
                 return -errno;
         return 0;
+}
+
+/* ---------------------------------------------------------------- failed units: .failed/NAME */
+
+#define FAILED_DIR ".failed"
+
+static int failed_dir_open(const Manager *m, bool create)
+{
+        _cleanup_free_ char *dir = path_join(m->config.state_dir, FAILED_DIR);
+        if (!dir)
+                return -ENOMEM;
+        if (create) {
+                int r = mkdir_p(dir, 0700);
+                if (r < 0)
+                        return r;
+        }
+        int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int failed_state_save(const Service *s)
+{
+        json_object *o = json_object_new_object();
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "result", json_object_new_int(s->result));
+        json_object_object_add(o, "exitCode", json_object_new_int(s->exit_code));
+        json_object_object_add(o, "exitStatus", json_object_new_int(s->exit_status));
+        if (s->image_digest)
+                json_object_object_add(o, "imageDigest", json_object_new_string(s->image_digest));
+        json_object_object_add(o, "activeEnter", json_object_new_uint64(s->active_enter_ts));
+        json_object_object_add(o, "activeExit", json_object_new_uint64(s->active_exit_ts));
+        json_object_object_add(o, "inactiveExit", json_object_new_uint64(s->inactive_exit_ts));
+        json_object_object_add(o, "inactiveEnter", json_object_new_uint64(s->inactive_enter_ts));
+        json_object_object_add(o, "nRestarts", json_object_new_uint64(s->n_restarts));
+
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        _cleanup_close_ int fd = failed_dir_open(s->manager, true);
+        r = fd < 0 ? fd : write_file_atomic_at(fd, s->name, text, strlen(text), 0600);
+        json_object_put(o);
+        return r;
+}
+
+int failed_state_load(Service *s)
+{
+        _cleanup_free_ char *data = NULL;
+        _cleanup_close_ int fd = failed_dir_open(s->manager, false);
+        json_object *o, *v;
+        int r;
+
+        if (fd < 0)
+                return fd;
+        r = read_full_file_at(fd, s->name, 64 * 1024, &data, NULL);
+        if (r < 0)
+                return r;
+        o = json_tokener_parse(data);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        int result = json_object_object_get_ex(o, "result", &v) ? json_object_get_int(v) : -1;
+        if (result <= SERVICE_SUCCESS || result >= _SERVICE_RESULT_MAX) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        s->result = (ServiceResult)result;
+        s->exit_code = json_object_object_get_ex(o, "exitCode", &v) ? json_object_get_int(v) : 0;
+        s->exit_status = json_object_object_get_ex(o, "exitStatus", &v) ? json_object_get_int(v) : 0;
+        if (json_object_object_get_ex(o, "imageDigest", &v))
+                (void)free_and_strdup(&s->image_digest, json_object_get_string(v));
+        s->active_enter_ts = get_u64(o, "activeEnter");
+        s->active_exit_ts = get_u64(o, "activeExit");
+        s->inactive_exit_ts = get_u64(o, "inactiveExit");
+        s->inactive_enter_ts = get_u64(o, "inactiveEnter");
+        s->n_restarts = (unsigned)get_u64(o, "nRestarts");
+        json_object_put(o);
+        return 0;
+}
+
+int failed_state_remove(const Service *s)
+{
+        _cleanup_close_ int fd = failed_dir_open(s->manager, false);
+        if (fd < 0)
+                return fd == -ENOENT ? 0 : fd;
+        return unlinkat(fd, s->name, 0) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+void failed_state_prune(Manager *m)
+{
+        _cleanup_close_ int fd = failed_dir_open(m, false);
+        if (fd < 0)
+                return;
+        int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+        if (!d) {
+                safe_close(dfd);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                Service *s = manager_find_service(m, de->d_name);
+                if (!s || s->active_state != ACTIVE_STATE_FAILED)
+                        (void)unlinkat(fd, de->d_name, 0);
+        }
+        closedir(d);
 }

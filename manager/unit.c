@@ -291,6 +291,13 @@ void service_set_state(Service *s, ActiveState a, SubState sub)
 
         s->active_state = a;
         s->sub_state = sub;
+        if (a == ACTIVE_STATE_FAILED) {
+                int r = failed_state_save(s);
+                if (r < 0)
+                        log_service_warning(s, "Recording the failure of %s failed: %s", s->name,
+                                            strerror(-r));
+        } else if (old == ACTIVE_STATE_FAILED)
+                (void)failed_state_remove(s);
         /* A definition changed on disk while it ran takes effect now that it is down, so that
          * the next start, by hand or through the job engine, sees it. A restart under way applies
          * it itself. */
@@ -1558,20 +1565,36 @@ int service_recover(Service *s)
         int r;
 
         r = state_load(s, &pid, &st, &stopping);
-        if (r == -ENOENT)
+        if (r == -ENOENT) {
+                /* Not running: it may have failed before the daemon went away. */
+                r = failed_state_load(s);
+                if (r >= 0) {
+                        s->rs.n_restarts = s->n_restarts;
+                        s->active_state = ACTIVE_STATE_FAILED;
+                        s->sub_state = SUB_STATE_FAILED;
+                } else if (r != -ENOENT)
+                        log_service_warning(s, "Ignoring the unreadable record of the failure of %s: %s",
+                                            s->name, strerror(-r));
                 return 0;
+        }
         if (r < 0) {
                 log_service_warning(s, "Ignoring unreadable state: %s", strerror(-r));
                 service_cleanup_container(s);
                 return 0;
         }
 
+        s->rs.n_restarts = s->n_restarts; /* from the state file: NRestarts= keeps counting */
         int fd = pidfd_open_pid(pid);
         if (fd < 0 || pid_get_starttime(pid, &now_st) < 0 || now_st != st) {
                 safe_close(fd);
-                log_service_notice(s, "Container of %s exited while ctrmgrd was not running.", s->name);
-                service_cleanup_container(s);
-                s->inactive_enter_ts = now_usec(CLOCK_REALTIME);
+                /* It ended while no daemon watched: service_recover_finish() treats that as an
+                 * exit of unknown status once the bus is up, with Restart= and the dependencies
+                 * applied as for any other exit. */
+                s->main_pid = pid;
+                s->rootfs_mounted = true;
+                s->active_state = stopping ? ACTIVE_STATE_DEACTIVATING : ACTIVE_STATE_ACTIVE;
+                s->sub_state = stopping ? SUB_STATE_STOP_SIGTERM : SUB_STATE_RUNNING;
+                s->exited_unobserved = true;
                 return 0;
         }
 
@@ -1583,7 +1606,6 @@ int service_recover(Service *s)
         s->pidfd = fd;
         s->main_pid = pid;
         s->pid_is_child = false;
-        s->rs.n_restarts = s->n_restarts; /* from the state file: NRestarts= keeps counting */
         s->rootfs_mounted = true;
         if (!s->cgroup_path)
                 (void)pid_cgroup_path(m, pid, &s->cgroup_path);
@@ -1598,4 +1620,13 @@ int service_recover(Service *s)
                 (void)service_stop(s, NULL);
         }
         return 1;
+}
+
+void service_recover_finish(Service *s)
+{
+        if (!s->exited_unobserved)
+                return;
+        s->exited_unobserved = false;
+        log_service_notice(s, "Container of %s exited while ctrmgrd was not running.", s->name);
+        service_on_exit(s, 0, 0);
 }

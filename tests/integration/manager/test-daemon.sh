@@ -200,6 +200,28 @@ check_output "unprivileged user cannot StopUnit" 'Access denied|AccessDenied|not
         setpriv --reuid=65534 --regid=65534 --clear-groups "$ctrmgr" stop sleeper
 check "sleeper still running after the denied stop" kill -0 "$pid"
 
+# ---------------------------------------------------------------- exec
+check_output "exec runs in the container's UTS namespace" '^sleeper$' "$ctrmgr" exec sleeper hostname
+check_output "... in its cgroup namespace" '^0::/$' "$ctrmgr" exec sleeper cat /proc/self/cgroup
+"$ctrmgr" exec sleeper sleep 3 >/dev/null 2>&1 &
+expid=$!
+wait_for 3 bash -c "[ \$(wc -l <'$cg2$parent/ctrmgr-sleeper.scope/cgroup.procs') -ge 2 ]" || true
+check_output "... and its scope: the scope holds the exec'd process" '^sleep 3$' \
+        bash -c "for p in \$(cat '$cg2$parent/ctrmgr-sleeper.scope/cgroup.procs'); do tr '\\0' ' ' </proc/\$p/cmdline; echo; done | sed 's/ \$//'"
+wait "$expid" 2>/dev/null || true
+check_output "... and its PID namespace (PID 1 is the container's sleep)" '^sleep$' \
+        "$ctrmgr" exec sleeper cat /proc/1/comm
+check "exec passes the command's exit status" bash -c "\"$ctrmgr\" exec sleeper sh -c 'exit 7'; [ \$? = 7 ]"
+check_output "options after the command are the command's, global ones too" '^--no-pager -o json$' \
+        "$ctrmgr" exec sleeper echo --no-pager -o json
+check_output "exec -t gives the command a terminal" '/dev/pts/[0-9]' \
+        script -qec "\"$ctrmgr\" exec -t sleeper tty" /dev/null
+check_output "exec into a unit that is not running fails, naming it" 'Failed to exec in trapper' \
+        "$ctrmgr" exec trapper true
+check "... with exit status 1" bash -c "\"$ctrmgr\" exec trapper true 2>/dev/null; [ \$? = 1 ]"
+check "an unprivileged user cannot exec" bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups \
+        \"$ctrmgr\" exec sleeper true 2>/dev/null"
+
 # ---------------------------------------------------------------- start, stop, restart, kill
 t0=$(date +%s%N)
 check "start trapper" "$ctrmgr" start trapper
@@ -516,16 +538,41 @@ Image=busybox:latest
 Exec=sleep 1000
 StopTimeout=3
 EOF
+cat >"$T/units/failer.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sh -c 'exit 3'
+EOF
+cat >"$T/units/deadalways.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+[Service]
+Restart=always
+RestartSec=100ms
+EOF
+cat >"$T/units/deadno.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+EOF
 check "daemon-reload with the restart test units" "$ctrmgr" daemon-reload
-for u in bootstop unless orphan recov slowstop; do "$ctrmgr" start $u >/dev/null 2>&1; done
+for u in bootstop unless orphan recov slowstop failer deadalways deadno; do "$ctrmgr" start $u >/dev/null 2>&1; done
+wait_for 10 bash -c "[ \"\$(prop failer ActiveState)\" = failed ]" || true
+check_output "failer failed before the daemon restart" '^failed$' prop failer ActiveState
 check "stop bootstop and unless by hand" "$ctrmgr" stop bootstop unless
 check "the stop of unless is remembered in <lib-dir>/stopped" test -e "$T/lib/stopped/unless"
 spid=$(prop sleeper MainPID) opid=$(prop orphan MainPID) rpid=$(prop recov MainPID) wpid=$(prop slowstop MainPID)
+dapid=$(prop deadalways MainPID) dnpid=$(prop deadno MainPID)
 check "sleeper has a main PID before the daemon restart" test "${spid:-0}" -gt 0
+check "deadalways and deadno have main PIDs" test "${dapid:-0}" -gt 0 -a "${dnpid:-0}" -gt 0
 kill "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null || true
 daemon_pid=
 check "container survives the daemon's exit" kill -0 "$spid"
+# Two containers die while no daemon watches them.
+kill -9 "$dapid" "$dnpid"
+wait_for 5 bash -c "! kill -0 $dapid 2>/dev/null && ! kill -0 $dnpid 2>/dev/null" || true
 rm "$T/units/orphan.ctr"
 start_daemon
 check_output "restarted daemon reports sleeper active" '^active$' prop sleeper ActiveState
@@ -533,6 +580,23 @@ check_output "with the same main PID" "^$spid\$" prop sleeper MainPID
 check_output "a boot unit stopped by hand stays stopped: boot units start once per boot" '^inactive$' \
         prop bootstop ActiveState
 check_output "the daemon said so" 'Boot units were started in this boot already' cat "$T/daemon.log"
+check_output "a unit that failed before the daemon restart is still failed" '^failed$' prop failer ActiveState
+check_output "... with its result" '^exit-code$' prop failer Result
+check_output "... and its exit status" '^3$' prop failer ExecMainStatus
+check_output "status shows it, as systemctl does" 'Active: failed \(Result: exit-code\) since' \
+        "$ctrmgr" status --no-pager failer
+wait_for 10 bash -c "[ \"\$(prop deadalways ActiveState)\" = active ] && [ \"\$(prop deadalways MainPID)\" != $dapid ]" || true
+check_output "a Restart=always container that died while no daemon ran is started again" '^active$' \
+        prop deadalways ActiveState
+check "... as a new container" test "$(prop deadalways MainPID)" != "$dapid" -a "$(prop deadalways MainPID)" != 0
+check_output "... counted as a restart" '^[1-9]' prop deadalways NRestarts
+check_output "a Restart=no container that died while no daemon ran is failed" '^failed$' prop deadno ActiveState
+check_output "the daemon said so" 'deadno exited while ctrmgrd was not running' cat "$T/daemon.log"
+check "its root file system is unmounted" bash -c "! grep -q ' $T/run/deadno/rootfs ' /proc/self/mountinfo"
+check "reset-failed failer deadno" "$ctrmgr" reset-failed failer deadno
+check_output "failer inactive after reset-failed" '^inactive$' prop failer ActiveState
+check "... and its record of the failure is gone" test ! -e "$T/run/.failed/failer"
+check "stop deadalways" "$ctrmgr" stop deadalways
 wait_for 5 gone "$opid" || true
 check "the container of a unit removed while the daemon was away is stopped" gone "$opid"
 check_output "... and the daemon said why" 'orphan no longer exists .* but its container runs: stopping it' cat "$T/daemon.log"
@@ -572,7 +636,7 @@ check_output "an unless-stopped unit stopped by hand stays stopped across the re
 check "start unless by hand" "$ctrmgr" start unless
 check "the start by hand forgets the recorded stop" test ! -e "$T/lib/stopped/unless"
 "$ctrmgr" stop bootstop unless slowstop >/dev/null 2>&1
-rm -f "$T"/units/{bootstop,unless,recov,slowstop}.ctr
+rm -f "$T"/units/{bootstop,unless,recov,slowstop,failer,deadalways,deadno}.ctr
 "$ctrmgr" daemon-reload >/dev/null 2>&1
 
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$daemon_pid/status)
