@@ -46,6 +46,36 @@ int pid_get_starttime(pid_t pid, uint64_t *ret)
         return safe_atou64(e, ret);
 }
 
+/* What both records keep: the image and the unit's history (timestamps, restart counter). */
+static void history_add(json_object *o, const Service *s)
+{
+        if (s->image_digest)
+                json_object_object_add(o, "imageDigest", json_object_new_string(s->image_digest));
+        json_object_object_add(o, "activeEnter", json_object_new_uint64(s->active_enter_ts));
+        json_object_object_add(o, "activeExit", json_object_new_uint64(s->active_exit_ts));
+        json_object_object_add(o, "inactiveExit", json_object_new_uint64(s->inactive_exit_ts));
+        json_object_object_add(o, "inactiveEnter", json_object_new_uint64(s->inactive_enter_ts));
+        json_object_object_add(o, "nRestarts", json_object_new_uint64(s->n_restarts));
+}
+
+static uint64_t get_u64(json_object *o, const char *k)
+{
+        json_object *v;
+        return json_object_object_get_ex(o, k, &v) ? json_object_get_uint64(v) : 0;
+}
+
+static void history_get(json_object *o, Service *s)
+{
+        json_object *v;
+        if (json_object_object_get_ex(o, "imageDigest", &v))
+                (void)free_and_strdup(&s->image_digest, json_object_get_string(v));
+        s->active_enter_ts = get_u64(o, "activeEnter");
+        s->active_exit_ts = get_u64(o, "activeExit");
+        s->inactive_exit_ts = get_u64(o, "inactiveExit");
+        s->inactive_enter_ts = get_u64(o, "inactiveEnter");
+        s->n_restarts = (unsigned)get_u64(o, "nRestarts");
+}
+
 int state_save(const Service *s)
 {
         _cleanup_free_ char *bundle = service_bundle_dir(s);
@@ -60,12 +90,7 @@ int state_save(const Service *s)
         (void)pid_get_starttime(s->main_pid, &st);
         json_object_object_add(o, "pid", json_object_new_int64(s->main_pid));
         json_object_object_add(o, "starttime", json_object_new_uint64(st));
-        if (s->image_digest)
-                json_object_object_add(o, "imageDigest", json_object_new_string(s->image_digest));
-        json_object_object_add(o, "activeEnter", json_object_new_uint64(s->active_enter_ts));
-        json_object_object_add(o, "inactiveExit", json_object_new_uint64(s->inactive_exit_ts));
-        json_object_object_add(o, "inactiveEnter", json_object_new_uint64(s->inactive_enter_ts));
-        json_object_object_add(o, "nRestarts", json_object_new_uint64(s->n_restarts));
+        history_add(o, s);
         json_object_object_add(o, "stopSignal", json_object_new_int(s->stop_signal));
         json_object_object_add(o, "stopTimeout", json_object_new_uint64(s->stop_timeout_usec));
         json_object_object_add(o, "stopping",
@@ -83,12 +108,6 @@ int state_save(const Service *s)
         }
         json_object_put(o);
         return r;
-}
-
-static uint64_t get_u64(json_object *o, const char *k)
-{
-        json_object *v;
-        return json_object_object_get_ex(o, k, &v) ? json_object_get_uint64(v) : 0;
 }
 
 int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime, bool *ret_stopping)
@@ -116,14 +135,9 @@ int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime, bool *ret_st
                 json_object_put(o);
                 return -EBADMSG;
         }
-        if (json_object_object_get_ex(o, "imageDigest", &v))
-                (void)free_and_strdup(&s->image_digest, json_object_get_string(v));
+        history_get(o, s);
         if (json_object_object_get_ex(o, "cgroup", &v))
                 (void)free_and_strdup(&s->cgroup_path, json_object_get_string(v));
-        s->active_enter_ts = get_u64(o, "activeEnter");
-        s->inactive_exit_ts = get_u64(o, "inactiveExit");
-        s->inactive_enter_ts = get_u64(o, "inactiveEnter");
-        s->n_restarts = (unsigned)get_u64(o, "nRestarts");
         if (json_object_object_get_ex(o, "stopSignal", &v) && json_object_get_int(v) > 0)
                 s->stop_signal = json_object_get_int(v);
         if (json_object_object_get_ex(o, "stopTimeout", &v))
@@ -180,13 +194,7 @@ int failed_state_save(const Service *s)
         json_object_object_add(o, "result", json_object_new_int(s->result));
         json_object_object_add(o, "exitCode", json_object_new_int(s->exit_code));
         json_object_object_add(o, "exitStatus", json_object_new_int(s->exit_status));
-        if (s->image_digest)
-                json_object_object_add(o, "imageDigest", json_object_new_string(s->image_digest));
-        json_object_object_add(o, "activeEnter", json_object_new_uint64(s->active_enter_ts));
-        json_object_object_add(o, "activeExit", json_object_new_uint64(s->active_exit_ts));
-        json_object_object_add(o, "inactiveExit", json_object_new_uint64(s->inactive_exit_ts));
-        json_object_object_add(o, "inactiveEnter", json_object_new_uint64(s->inactive_enter_ts));
-        json_object_object_add(o, "nRestarts", json_object_new_uint64(s->n_restarts));
+        history_add(o, s);
 
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         _cleanup_close_ int fd = failed_dir_open(s->manager, true);
@@ -220,13 +228,7 @@ int failed_state_load(Service *s)
         s->result = (ServiceResult)result;
         s->exit_code = json_object_object_get_ex(o, "exitCode", &v) ? json_object_get_int(v) : 0;
         s->exit_status = json_object_object_get_ex(o, "exitStatus", &v) ? json_object_get_int(v) : 0;
-        if (json_object_object_get_ex(o, "imageDigest", &v))
-                (void)free_and_strdup(&s->image_digest, json_object_get_string(v));
-        s->active_enter_ts = get_u64(o, "activeEnter");
-        s->active_exit_ts = get_u64(o, "activeExit");
-        s->inactive_exit_ts = get_u64(o, "inactiveExit");
-        s->inactive_enter_ts = get_u64(o, "inactiveEnter");
-        s->n_restarts = (unsigned)get_u64(o, "nRestarts");
+        history_get(o, s);
         json_object_put(o);
         return 0;
 }
