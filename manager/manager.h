@@ -170,6 +170,7 @@ struct Service {
         RestartState rs;          /* start limit window, restart counter, manual stop (manager/policy) */
         bool admin_stop_recorded; /* <lib_dir>/stopped/NAME exists */
         bool exited_unobserved;   /* its container ended while no daemon ran (service_recover) */
+        bool start_interrupted;   /* a start was under way when the last daemon died (service_recover) */
 
         int stop_signal;
         uint64_t stop_timeout_usec;
@@ -292,7 +293,8 @@ int service_reset_failed(Service *s);
 void service_set_state(Service *s, ActiveState a, SubState sub);
 /* Re-attaches to a container left running by an earlier daemon instance (from its state file). */
 int service_recover(Service *s);
-/* For a container service_recover() found dead: its exit, handled once the bus is up. */
+/* For a container service_recover() found dead, or left by a start that the last daemon did not
+ * finish: its exit, handled once the bus is up. */
 void service_recover_finish(Service *s);
 /* Builds the SpecInput from the unit and image config and generates the OCI spec. */
 int service_generate_spec(Manager *m, const struct Unit *u, const char *rootfs, int rootfs_fd,

@@ -68,6 +68,7 @@ typedef struct StarterWork {
         bool systemd_cgroup;
         int stdio[3];
         int report;
+        pid_t daemon; /* the starter's parent */
 } StarterWork;
 
 /* ---------------------------------------------------------------- the starter (in its own process) */
@@ -122,6 +123,12 @@ _noreturn_ static void starter_main(const StarterWork *w)
         pid_t pid = 0;
         int r;
 
+        /* A daemon killed mid-start takes its starters along, so that none goes on creating a
+         * container behind the back of the next daemon, which removes what they left
+         * (service_recover). Before anything else, and only if the daemon is still there. */
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != w->daemon)
+                _exit(1);
         (void)loop_write(w->report, &self, sizeof self);
 
         r = runtime_spec_load(w->bundle, &spec, &e);
@@ -203,6 +210,7 @@ static void zygote_handle(int sock, const char *buf, size_t n, int *fds, size_t 
                 .systemd_cgroup = h.flags & REQUEST_SYSTEMD_CGROUP,
                 .stdio = {fds[0], fds[1], fds[2]},
                 .report = fds[3],
+                .daemon = getppid(), /* CLONE_PARENT: the daemon is the starter's parent too */
         };
         pid_t pid = clone_parent();
         if (pid == 0) {
@@ -497,6 +505,7 @@ int starter_run(Service *s, const StartRequest *req, Error *reterr)
                 .systemd_cgroup = req->systemd_cgroup,
                 .stdio = {req->stdio[0], req->stdio[1], req->stdio[2]},
                 .report = wr,
+                .daemon = getpid(),
         };
         r = m->zygote_fd >= 0 ? zygote_send(m, &w) : -ENOTCONN;
         if (r < 0 && m->zygote_fd >= 0) {

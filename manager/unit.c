@@ -1566,6 +1566,24 @@ int service_recover(Service *s)
 
         r = state_load(s, &pid, &st, &stopping);
         if (r == -ENOENT) {
+                /* A start was under way when the daemon went away (it was killed): its starter
+                 * died with it (starter.c), but may have left a container, created or even
+                 * started. Nobody can vouch for it: service_recover_finish() removes it and the
+                 * unit goes on as after any other death of its container. */
+                RuntimeState rst = {};
+                if (runtime_state(m->oci_root, s->name, &rst, NULL) >= 0) {
+                        s->main_pid = rst.pid;
+                        runtime_state_done(&rst);
+                        s->rootfs_mounted = true;
+                        s->active_state = ACTIVE_STATE_ACTIVATING;
+                        s->sub_state = SUB_STATE_START;
+                        s->start_interrupted = true;
+                        return 0;
+                }
+                /* Or only its root file system, mounted before the runtime was called. */
+                _cleanup_free_ char *bundle = service_bundle_dir(s);
+                if (bundle && access(bundle, F_OK) == 0)
+                        service_cleanup_container(s);
                 /* Not running: it may have failed before the daemon went away. */
                 r = failed_state_load(s);
                 if (r >= 0) {
@@ -1624,6 +1642,19 @@ int service_recover(Service *s)
 
 void service_recover_finish(Service *s)
 {
+        if (s->start_interrupted) {
+                _cleanup_error_ Error e = ERROR_INIT;
+                s->start_interrupted = false;
+                log_service_warning(s,
+                                    "A start of %s was under way when ctrmgrd went away: removing the "
+                                    "container it left.",
+                                    s->name);
+                if (runtime_kill(s->manager->oci_root, s->name, SIGKILL, true, &e) < 0 && e.code != -ESRCH)
+                        log_service_warning(s, "Killing it: %s", error_message(&e));
+                /* service_cleanup_container() waits for it to go and removes it. */
+                service_on_exit(s, CLD_KILLED, SIGKILL);
+                return;
+        }
         if (!s->exited_unobserved)
                 return;
         s->exited_unobserved = false;

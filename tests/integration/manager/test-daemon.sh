@@ -556,6 +556,11 @@ cat >"$T/units/deadno.ctr" <<'EOF'
 Image=busybox:latest
 Exec=sleep 1000
 EOF
+cat >"$T/units/interrupted.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sleep 1000
+EOF
 check "daemon-reload with the restart test units" "$ctrmgr" daemon-reload
 for u in bootstop unless orphan recov slowstop failer deadalways deadno; do "$ctrmgr" start $u >/dev/null 2>&1; done
 wait_for 10 bash -c "[ \"\$(prop failer ActiveState)\" = failed ]" || true
@@ -573,6 +578,16 @@ check "container survives the daemon's exit" kill -0 "$spid"
 # Two containers die while no daemon watches them.
 kill -9 "$dapid" "$dnpid"
 wait_for 5 bash -c "! kill -0 $dapid 2>/dev/null && ! kill -0 $dnpid 2>/dev/null" || true
+# What a daemon killed in the middle of starting "interrupted" leaves: its bundle directory and a
+# running container in the runtime's state, but no state.json (written once the start is over).
+mkdir -p "$T/left/rootfs/bin" "$T/run/interrupted"
+cp /bin/busybox "$T/left/rootfs/bin/" && ln -s busybox "$T/left/rootfs/bin/sleep"
+(cd "$T/left" && "$build/tools/oci/ctrmgr-oci" spec)
+jq --arg cg "$parent/left" '.process.terminal = false | .process.args = ["sleep", "1000"] |
+        .linux.cgroupsPath = $cg' "$T/left/config.json" >"$T/left/c" && mv "$T/left/c" "$T/left/config.json"
+"$build/tools/oci/ctrmgr-oci" --root "$T/run/.oci" run -d --bundle "$T/left" interrupted </dev/null >/dev/null 2>&1
+ipid=$("$build/tools/oci/ctrmgr-oci" --root "$T/run/.oci" state interrupted | jq -r .pid) || true
+check "a container left by an interrupted start runs" kill -0 "${ipid:-0}"
 rm "$T/units/orphan.ctr"
 start_daemon
 check_output "restarted daemon reports sleeper active" '^active$' prop sleeper ActiveState
@@ -580,6 +595,13 @@ check_output "with the same main PID" "^$spid\$" prop sleeper MainPID
 check_output "a boot unit stopped by hand stays stopped: boot units start once per boot" '^inactive$' \
         prop bootstop ActiveState
 check_output "the daemon said so" 'Boot units were started in this boot already' cat "$T/daemon.log"
+wait_for 5 gone "$ipid" || true
+check "the next daemon removes the container of a start it did not finish" gone "$ipid"
+check_output "... and says so" 'A start of interrupted was under way when ctrmgrd went away' cat "$T/daemon.log"
+check "... and its runtime state" test ! -e "$T/run/.oci/interrupted"
+check "... and its cgroup" test ! -e "$cg2$parent/left"
+check_output "the unit is failed (Restart=no)" '^failed$' prop interrupted ActiveState
+check "reset-failed interrupted" "$ctrmgr" reset-failed interrupted
 check_output "a unit that failed before the daemon restart is still failed" '^failed$' prop failer ActiveState
 check_output "... with its result" '^exit-code$' prop failer Result
 check_output "... and its exit status" '^3$' prop failer ExecMainStatus
@@ -636,7 +658,7 @@ check_output "an unless-stopped unit stopped by hand stays stopped across the re
 check "start unless by hand" "$ctrmgr" start unless
 check "the start by hand forgets the recorded stop" test ! -e "$T/lib/stopped/unless"
 "$ctrmgr" stop bootstop unless slowstop >/dev/null 2>&1
-rm -f "$T"/units/{bootstop,unless,recov,slowstop,failer,deadalways,deadno}.ctr
+rm -f "$T"/units/{bootstop,unless,recov,slowstop,failer,deadalways,deadno,interrupted}.ctr
 "$ctrmgr" daemon-reload >/dev/null 2>&1
 
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$daemon_pid/status)
