@@ -46,7 +46,8 @@ int pid_get_starttime(pid_t pid, uint64_t *ret)
         return safe_atou64(e, ret);
 }
 
-/* What both records keep: the image and the unit's history (timestamps, restart counter). */
+/* What both records keep: the image and the unit's history (timestamps, restart counter, start
+ * limit). */
 static void history_add(json_object *o, const Service *s)
 {
         if (s->image_digest)
@@ -56,6 +57,10 @@ static void history_add(json_object *o, const Service *s)
         json_object_object_add(o, "inactiveExit", json_object_new_uint64(s->inactive_exit_ts));
         json_object_object_add(o, "inactiveEnter", json_object_new_uint64(s->inactive_enter_ts));
         json_object_object_add(o, "nRestarts", json_object_new_uint64(s->n_restarts));
+        /* The start limit's window: CLOCK_MONOTONIC, which holds for as long as /run does. */
+        json_object_object_add(o, "startLimitBegin", json_object_new_uint64(s->rs.start_limit_begin));
+        json_object_object_add(o, "startLimitNum", json_object_new_uint64(s->rs.start_limit_num));
+        json_object_object_add(o, "startLimitHit", json_object_new_boolean(s->rs.start_limit_hit));
 }
 
 static uint64_t get_u64(json_object *o, const char *k)
@@ -74,6 +79,11 @@ static void history_get(json_object *o, Service *s)
         s->inactive_exit_ts = get_u64(o, "inactiveExit");
         s->inactive_enter_ts = get_u64(o, "inactiveEnter");
         s->n_restarts = (unsigned)get_u64(o, "nRestarts");
+        s->rs.n_restarts = s->n_restarts;
+        s->rs.start_limit_begin = get_u64(o, "startLimitBegin");
+        s->rs.start_limit_num = (unsigned)get_u64(o, "startLimitNum");
+        s->rs.start_limit_hit =
+                json_object_object_get_ex(o, "startLimitHit", &v) && json_object_get_boolean(v);
 }
 
 int state_save(const Service *s)

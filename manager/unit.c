@@ -1587,7 +1587,6 @@ int service_recover(Service *s)
                 /* Not running: it may have failed before the daemon went away. */
                 r = failed_state_load(s);
                 if (r >= 0) {
-                        s->rs.n_restarts = s->n_restarts;
                         s->active_state = ACTIVE_STATE_FAILED;
                         s->sub_state = SUB_STATE_FAILED;
                 } else if (r != -ENOENT)
@@ -1601,7 +1600,6 @@ int service_recover(Service *s)
                 return 0;
         }
 
-        s->rs.n_restarts = s->n_restarts; /* from the state file: NRestarts= keeps counting */
         int fd = pidfd_open_pid(pid);
         if (fd < 0 || pid_get_starttime(pid, &now_st) < 0 || now_st != st) {
                 safe_close(fd);

@@ -556,13 +556,25 @@ cat >"$T/units/deadno.ctr" <<'EOF'
 Image=busybox:latest
 Exec=sleep 1000
 EOF
+cat >"$T/units/limited.ctr" <<'EOF'
+[Container]
+Image=busybox:latest
+Exec=sh -c 'exit 3'
+[Service]
+Restart=on-failure
+RestartSec=100ms
+StartLimitBurst=2
+StartLimitIntervalSec=10min
+EOF
 cat >"$T/units/interrupted.ctr" <<'EOF'
 [Container]
 Image=busybox:latest
 Exec=sleep 1000
 EOF
 check "daemon-reload with the restart test units" "$ctrmgr" daemon-reload
-for u in bootstop unless orphan recov slowstop failer deadalways deadno; do "$ctrmgr" start $u >/dev/null 2>&1; done
+for u in bootstop unless orphan recov slowstop failer deadalways deadno limited; do "$ctrmgr" start $u >/dev/null 2>&1; done
+wait_for 10 bash -c "[ \"\$(prop limited Result)\" = start-limit-hit ]" || true
+check_output "limited hit its start limit before the daemon restart" '^start-limit-hit$' prop limited Result
 wait_for 10 bash -c "[ \"\$(prop failer ActiveState)\" = failed ]" || true
 check_output "failer failed before the daemon restart" '^failed$' prop failer ActiveState
 check "stop bootstop and unless by hand" "$ctrmgr" stop bootstop unless
@@ -615,7 +627,10 @@ check_output "... counted as a restart" '^[1-9]' prop deadalways NRestarts
 check_output "a Restart=no container that died while no daemon ran is failed" '^failed$' prop deadno ActiveState
 check_output "the daemon said so" 'deadno exited while ctrmgrd was not running' cat "$T/daemon.log"
 check "its root file system is unmounted" bash -c "! grep -q ' $T/run/deadno/rootfs ' /proc/self/mountinfo"
-check "reset-failed failer deadno" "$ctrmgr" reset-failed failer deadno
+check_output "a start limit hit before the daemon restart still holds" 'repeated too quickly' \
+        "$ctrmgr" start limited
+check_output "... and the unit is failed with start-limit-hit" '^start-limit-hit$' prop limited Result
+check "reset-failed failer deadno limited" "$ctrmgr" reset-failed failer deadno limited
 check_output "failer inactive after reset-failed" '^inactive$' prop failer ActiveState
 check "... and its record of the failure is gone" test ! -e "$T/run/.failed/failer"
 check "stop deadalways" "$ctrmgr" stop deadalways
@@ -658,7 +673,7 @@ check_output "an unless-stopped unit stopped by hand stays stopped across the re
 check "start unless by hand" "$ctrmgr" start unless
 check "the start by hand forgets the recorded stop" test ! -e "$T/lib/stopped/unless"
 "$ctrmgr" stop bootstop unless slowstop >/dev/null 2>&1
-rm -f "$T"/units/{bootstop,unless,recov,slowstop,failer,deadalways,deadno,interrupted}.ctr
+rm -f "$T"/units/{bootstop,unless,recov,slowstop,failer,deadalways,deadno,interrupted,limited}.ctr
 "$ctrmgr" daemon-reload >/dev/null 2>&1
 
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$daemon_pid/status)
