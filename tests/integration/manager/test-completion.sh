@@ -89,7 +89,7 @@ is "kill -s: signal names" "SIGKILL" ctrmgr kill -s SIGKI
 is "kill --signal=: signal names" "SIGKILL" ctrmgr kill --signal = SIGKI
 has "kill --signal= with nothing typed yet" "SIGTERM SIGKILL SIGHUP" -- ctrmgr kill --signal =
 is "kill: units after the signal" "web" ctrmgr kill --signal KILL w
-is "logs: its options" "--directory --follow --help --lines --since -D -f -n" ctrmgr logs -
+is "logs: its options" "--directory --follow --help --lines --no-pager --output --since -D -f -n" ctrmgr logs -
 is "logs -n N: then units" "web" ctrmgr logs -n 5 w
 is "logs --since: words it knows" "today" ctrmgr logs --since to
 has "logs -D: directories" "$U/sub" -not "$U/extra.ctr" -- ctrmgr logs -D "$U/"
@@ -111,6 +111,11 @@ has "image: its options" "--store --layers --name --read-only" -- ctrmgr image -
 is "image --store DIR, then commands" "list" ctrmgr image --store "$U" l
 has "image import FILE" "$U/notes.txt $U/sub" -- ctrmgr image import "$U/"
 is "list takes no arguments" "" ctrmgr list ""
+is "list: the global options that change its output" "--help --no-legend --no-pager --output" ctrmgr list --
+is "status: the global options after the verb" "--no-pager" ctrmgr status --no-p
+is "status -o after the verb: the output modes" "json text" ctrmgr status -o ""
+is "status --output=json after the verb, then units" "web" ctrmgr status --output = json w
+is "status -o json after the verb, then units" "web" ctrmgr status -o json w
 EOF
 
 results=$T/results
