@@ -494,8 +494,10 @@ uint64_t decompressor_progress(const Decompressor *d)
         return o < 0 ? 0 : (uint64_t)o;
 }
 
-int blob_uncompressed_digest(int fd, LayerCompression c, char ret[static DIGEST_STR_MAX], Error *e)
+int blob_uncompressed_digest(int fd, LayerCompression c, char ret[static DIGEST_STR_MAX],
+                             ImageProgressFn progress, const char *what, void *userdata, Error *e)
 {
+        uint64_t n = 0, last = 0;
         static const ImageLimits nolimits = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
         Decompressor d;
         struct stat st;
@@ -523,6 +525,11 @@ int blob_uncompressed_digest(int fd, LayerCompression c, char ret[static DIGEST_
                 if (k == 0)
                         break;
                 sha256_update(&h, p, (size_t)k);
+                n += (uint64_t)k;
+                if (progress && n - last >= (32u << 20)) {
+                        last = n;
+                        progress(what, decompressor_progress(&d), (uint64_t)st.st_size, userdata);
+                }
         }
         r = decompressor_finish(&d, NULL, e);
         if (r < 0) {

@@ -198,8 +198,10 @@ int layer_unpack_fd(int blob_fd, LayerCompression c, const char *blob_digest, ui
                     const char *diff_id, int dir_fd, const UnpackOptions *o, Error *e);
 
 /* Streams a (possibly compressed) blob through the decompressor into a hash of the
- * uncompressed data (for import-rootfs from a tarball). */
-int blob_uncompressed_digest(int fd, LayerCompression c, char ret[static DIGEST_STR_MAX], Error *e);
+ * uncompressed data (for import-rootfs from a tarball). `progress` (optional) is called with
+ * `what` and the compressed bytes read so far, every 32 MiB of uncompressed data. */
+int blob_uncompressed_digest(int fd, LayerCompression c, char ret[static DIGEST_STR_MAX],
+                             ImageProgressFn progress, const char *what, void *userdata, Error *e);
 
 void image_limits_fill(ImageLimits *l);
 

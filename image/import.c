@@ -879,13 +879,20 @@ static int layer_from_tarball(ImageStore *s, const char *path, char digest[stati
                 return error_set(e, -errno, "opening %s", path);
         if (fstat(fd, &st) < 0)
                 return error_set(e, -errno, "%s", path);
-        snprintf(what, sizeof(what), "importing %.40s", path_basename(path));
-        progress(s, what, 0, (uint64_t)st.st_size);
         ssize_t k = pread(fd, magic, sizeof(magic), 0);
         LayerCompression c = compression_sniff(magic, k > 0 ? (size_t)k : 0);
-        r = blob_uncompressed_digest(fd, c, diff_id, e);
-        if (r < 0)
-                return error_prefix(e, r, "%s", path);
+        if (c != COMPRESSION_NONE) {
+                /* A compressed tarball takes two passes: the digest of the uncompressed stream
+                 * (the diff_id), then the copy. An uncompressed one's diff_id is its digest. */
+                snprintf(what, sizeof(what), "hashing %.40s", path_basename(path));
+                progress(s, what, 0, (uint64_t)st.st_size);
+                r = blob_uncompressed_digest(fd, c, diff_id, s->progress, what, s->progress_userdata, e);
+                if (r < 0)
+                        return error_prefix(e, r, "%s", path);
+                progress(s, what, (uint64_t)st.st_size, (uint64_t)st.st_size);
+        }
+        snprintf(what, sizeof(what), "importing %.40s", path_basename(path));
+        progress(s, what, 0, (uint64_t)st.st_size);
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return error_set(e, -errno, "%s", path);
         buf = malloc(COPY_CHUNK);
@@ -905,6 +912,8 @@ static int layer_from_tarball(ImageStore *s, const char *path, char digest[stati
                 if (k == 0) {
                         *ret_size = w.size;
                         r = blob_writer_commit(s, &w, NULL, UINT64_MAX, digest, e);
+                        if (r >= 0 && c == COMPRESSION_NONE)
+                                memcpy(diff_id, digest, DIGEST_STR_MAX);
                         break;
                 }
                 r = blob_writer_write(&w, buf, (size_t)k, e);

@@ -97,6 +97,7 @@ static int parse_words(const char *s, char ***ret)
 static int arg_progress = -1; /* -1: when stderr is a terminal */
 static bool progress_shown;
 static uint64_t progress_start_usec, progress_last_usec;
+static char progress_last_what[128];
 static void progress_cb(const char *what, uint64_t done, uint64_t total, void *userdata)
 {
         char a[FORMAT_BYTES_MAX], b[FORMAT_BYTES_MAX], line[256];
@@ -105,9 +106,13 @@ static void progress_cb(const char *what, uint64_t done, uint64_t total, void *u
 
         if (now - progress_start_usec < PROGRESS_DELAY_USEC)
                 return;
-        if (!tty && progress_last_usec > 0 && now - progress_last_usec < USEC_PER_SEC)
+        /* Without a terminal, a line a second at most, and one for each new step. */
+        bool same_step = streq(what, progress_last_what);
+        if (!tty && same_step && progress_last_usec > 0 && now - progress_last_usec < USEC_PER_SEC)
                 return;
         progress_last_usec = now;
+        if (!same_step)
+                snprintf(progress_last_what, sizeof(progress_last_what), "%s", what);
         if (total > 0)
                 snprintf(line, sizeof(line), "%s: %3u%% (%s of %s)", what,
                          (unsigned)(MIN(done, total) * 100 / total), format_bytes(a, sizeof(a), done),

@@ -186,6 +186,10 @@ check "a quick import shows no progress, even with --progress" test ! -s "$T/std
 slowly "$T/store/.ctrmgr-lock" img --progress import-rootfs "$T/big.tar" big:1 >"$T/stdout" 2>"$T/stderr"
 check "a slow import shows progress on stderr" grep -q '^importing big.tar: ' "$T/stderr"
 check "and not on stdout" grep -qx "big:1 sha256:[0-9a-f]*" "$T/stdout"
+gzip -1 -c "$T/big.tar" >"$T/big.tar.gz"
+slowly "$T/store/.ctrmgr-lock" img --progress import-rootfs "$T/big.tar.gz" big:4 >"$T/stdout" 2>"$T/stderr"
+check "a compressed tarball: progress while its diff_id is computed" grep -q '^hashing big.tar.gz: ' "$T/stderr"
+check "... and while it is copied" grep -q '^importing big.tar.gz: ' "$T/stderr"
 slowly "$T/layers/.lock" img --progress unpack big:1 >"$T/stdout" 2>"$T/stderr"
 check "a slow unpack shows progress on stderr" grep -q '^unpacking sha256:' "$T/stderr"
 slowly "$T/store/.ctrmgr-lock" img import-rootfs "$T/big.tar" big:2 >/dev/null 2>"$T/stderr"
@@ -196,7 +200,7 @@ if command -v script >/dev/null; then
         script -qec "$CTRMGR image --store $T/store --layers $T/layers import-rootfs $T/small.tar small:2" /dev/null >"$T/tty.out"
         check "and a quick import stays quiet there too" sh -c "! grep -q 'importing' '$T/tty.out'"
 fi
-img rm big:1 big:2 big:3 small:1 small:2 >/dev/null 2>&1
+img rm big:1 big:2 big:3 big:4 small:1 small:2 >/dev/null 2>&1
 
 # ---- the store lock: an import waits while prune (exclusive) holds it, and the other way round.
 lock=$T/store/.ctrmgr-lock
