@@ -86,6 +86,28 @@ static void history_get(json_object *o, Service *s)
                 json_object_object_get_ex(o, "startLimitHit", &v) && json_object_get_boolean(v);
 }
 
+/* Both records are one JSON object in a file below a directory fd, written atomically. */
+static int json_write_at(int dir_fd, const char *name, json_object *o)
+{
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        return write_file_atomic_at(dir_fd, name, text, strlen(text), 0600);
+}
+
+static int json_read_at(int dir_fd, const char *name, size_t max, json_object **ret)
+{
+        _cleanup_free_ char *data = NULL;
+        int r = read_full_file_at(dir_fd, name, max, &data, NULL);
+        if (r < 0)
+                return r;
+        json_object *o = json_tokener_parse(data);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        *ret = o;
+        return 0;
+}
+
 int state_save(const Service *s)
 {
         _cleanup_free_ char *bundle = service_bundle_dir(s);
@@ -108,38 +130,26 @@ int state_save(const Service *s)
         if (s->cgroup_path)
                 json_object_object_add(o, "cgroup", json_object_new_string(s->cgroup_path));
 
-        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        int fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                r = -errno;
-        else {
-                r = write_file_atomic_at(fd, "state.json", text, strlen(text), 0600);
-                safe_close(fd);
-        }
+        _cleanup_close_ int fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        r = fd < 0 ? -errno : json_write_at(fd, "state.json", o);
         json_object_put(o);
         return r;
 }
 
 int state_load(Service *s, pid_t *ret_pid, uint64_t *ret_starttime, bool *ret_stopping)
 {
-        _cleanup_free_ char *bundle = service_bundle_dir(s), *data = NULL;
+        _cleanup_free_ char *bundle = service_bundle_dir(s);
         json_object *o, *v;
         int r;
 
         if (!bundle)
                 return -ENOMEM;
-        int fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return errno == ENOENT ? -ENOENT : -errno;
-        r = read_full_file_at(fd, "state.json", 1024 * 1024, &data, NULL);
-        safe_close(fd);
+                return -errno;
+        r = json_read_at(fd, "state.json", 1024 * 1024, &o);
         if (r < 0)
                 return r;
-        o = json_tokener_parse(data);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return -EBADMSG;
-        }
         int64_t pid = json_object_object_get_ex(o, "pid", &v) ? json_object_get_int64(v) : 0;
         if (pid <= 0 || pid > INT32_MAX) {
                 json_object_put(o);
@@ -206,30 +216,23 @@ int failed_state_save(const Service *s)
         json_object_object_add(o, "exitStatus", json_object_new_int(s->exit_status));
         history_add(o, s);
 
-        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         _cleanup_close_ int fd = failed_dir_open(s->manager, true);
-        r = fd < 0 ? fd : write_file_atomic_at(fd, s->name, text, strlen(text), 0600);
+        r = fd < 0 ? fd : json_write_at(fd, s->name, o);
         json_object_put(o);
         return r;
 }
 
 int failed_state_load(Service *s)
 {
-        _cleanup_free_ char *data = NULL;
         _cleanup_close_ int fd = failed_dir_open(s->manager, false);
         json_object *o, *v;
         int r;
 
         if (fd < 0)
                 return fd;
-        r = read_full_file_at(fd, s->name, 64 * 1024, &data, NULL);
+        r = json_read_at(fd, s->name, 64 * 1024, &o);
         if (r < 0)
                 return r;
-        o = json_tokener_parse(data);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return -EBADMSG;
-        }
         int result = json_object_object_get_ex(o, "result", &v) ? json_object_get_int(v) : -1;
         if (result <= SERVICE_SUCCESS || result >= _SERVICE_RESULT_MAX) {
                 json_object_put(o);
