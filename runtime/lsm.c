@@ -30,39 +30,32 @@ bool lsm_selinux_enabled(void)
                access("/sys/fs/selinux/enforce", F_OK) >= 0;
 }
 
-static int check_label(const char *field, const char *label, Error *reterr)
+/* A label asked for must be writable as it is and its LSM must be there to apply it: runc drops
+ * a label silently without its LSM, but one asked for and not applied is worth an error. */
+static int check_label(const char *field, const char *label, const char *lsm, bool (*enabled)(void),
+                       Error *reterr)
 {
+        if (!label)
+                return 0;
         /* Written as they are to attr files and into mount options (context="…"). */
         for (const char *c = label; *c; c++)
                 if (*c == '"' || *c == '\n' || *c == '\\')
                         return error_set_msg(reterr, -EINVAL, "%s: invalid label \"%s\"", field, label);
         if (isempty(label))
                 return error_set_msg(reterr, -EINVAL, "%s: empty label", field);
+        if (!enabled())
+                return error_set_msg(reterr, -EOPNOTSUPP, "%s \"%s\": %s is not enabled on this host", field,
+                                     label, lsm);
         return 0;
 }
 
 int lsm_check_process(const RuntimeProcess *p, Error *reterr)
 {
-        int r;
-        if (p->apparmor_profile) {
-                if ((r = check_label("process.apparmorProfile", p->apparmor_profile, reterr)) < 0)
-                        return r;
-                if (!lsm_apparmor_enabled())
-                        return error_set_msg(
-                                reterr, -EOPNOTSUPP,
-                                "process.apparmorProfile \"%s\": AppArmor is not enabled on this host",
-                                p->apparmor_profile);
-        }
-        if (p->selinux_label) {
-                if ((r = check_label("process.selinuxLabel", p->selinux_label, reterr)) < 0)
-                        return r;
-                if (!lsm_selinux_enabled())
-                        return error_set_msg(
-                                reterr, -EOPNOTSUPP,
-                                "process.selinuxLabel \"%s\": SELinux is not enabled on this host",
-                                p->selinux_label);
-        }
-        return 0;
+        int r = check_label("process.apparmorProfile", p->apparmor_profile, "AppArmor", lsm_apparmor_enabled,
+                            reterr);
+        if (r < 0)
+                return r;
+        return check_label("process.selinuxLabel", p->selinux_label, "SELinux", lsm_selinux_enabled, reterr);
 }
 
 int lsm_check_spec(const RuntimeSpec *s, Error *reterr)
@@ -70,15 +63,5 @@ int lsm_check_spec(const RuntimeSpec *s, Error *reterr)
         int r;
         if (s->process && (r = lsm_check_process(s->process, reterr)) < 0)
                 return r;
-        if (s->mount_label) {
-                if ((r = check_label("linux.mountLabel", s->mount_label, reterr)) < 0)
-                        return r;
-                /* runc drops it silently without SELinux; a label asked for and not applied is
-                 * worth an error, like process.selinuxLabel. */
-                if (!lsm_selinux_enabled())
-                        return error_set_msg(reterr, -EOPNOTSUPP,
-                                             "linux.mountLabel \"%s\": SELinux is not enabled on this host",
-                                             s->mount_label);
-        }
-        return 0;
+        return check_label("linux.mountLabel", s->mount_label, "SELinux", lsm_selinux_enabled, reterr);
 }
